@@ -1,0 +1,96 @@
+/**
+ * One error family for the whole system. Every error carries a stable string `code`
+ * so that it can be classified after crossing a boundary (child process, job, HTTP),
+ * where `instanceof` no longer works. The API maps codes to statuses in one place
+ * (api/error-handler.ts).
+ */
+export interface ErrorData {
+  name: string;
+  code: string;
+  message: string;
+  retryable?: boolean;
+  details?: unknown;
+  stack?: string;
+}
+
+export interface VeerErrorOptions {
+  retryable?: boolean;
+  details?: unknown;
+  cause?: unknown;
+}
+
+export class VeerError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: string, message: string, options: VeerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+
+  toData(): ErrorData {
+    return { name: this.name, code: this.code, message: this.message, retryable: this.retryable, details: this.details, stack: this.stack };
+  }
+}
+
+/** Input that does not satisfy a schema. `details.issues` lists `{ path, message }`. */
+export class ValidationError extends VeerError {
+  constructor(message: string, issues: Array<{ path: string; message: string; line?: number; column?: number }>) {
+    super('VALIDATION', message, { details: { issues } });
+  }
+}
+
+export class NotFoundError extends VeerError {
+  constructor(kind: string, name: string) {
+    super('NOT_FOUND', `${kind} '${name}' does not exist`, { details: { kind, name } });
+  }
+}
+
+/** A write raced with another (stale revision, already exists, wrong state). */
+export class ConflictError extends VeerError {
+  constructor(message: string, details?: unknown) {
+    super('CONFLICT', message, { details });
+  }
+}
+
+export class UnauthorizedError extends VeerError {
+  constructor(message = 'missing or invalid bearer token: send "Authorization: Bearer <token>" with one of VEER_API_TOKENS') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+/** A workflow tried to touch something its `permissions` do not grant. */
+export class PermissionError extends VeerError {
+  constructor(message: string, details?: unknown) {
+    super('PERMISSION', message, { details });
+  }
+}
+
+/** A backing service (Redis, a KV store, a scheduler, Elasticsearch) failed or is unreachable. */
+export class UnavailableError extends VeerError {
+  constructor(code: string, message: string, options: VeerErrorOptions = {}) {
+    super(code, message, { retryable: true, ...options });
+  }
+}
+
+/** Turns anything thrown into data that can cross a process or job boundary. */
+export function toErrorData(err: unknown): ErrorData {
+  if (err instanceof VeerError) return err.toData();
+  if (err instanceof Error) {
+    const code = typeof (err as { code?: unknown }).code === 'string' ? String((err as { code?: unknown }).code) : 'INTERNAL';
+    return { name: err.name, code, message: err.message, stack: err.stack };
+  }
+  return { name: 'Error', code: 'INTERNAL', message: String(err) };
+}
+
+/** Rebuilds an error from data; classification stays by `code`. */
+export function fromErrorData(data: ErrorData): VeerError {
+  const e = new VeerError(data.code, data.message, { retryable: data.retryable, details: data.details });
+  e.name = data.name;
+  if (data.stack) e.stack = data.stack;
+  return e;
+}

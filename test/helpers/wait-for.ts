@@ -1,0 +1,24 @@
+/**
+ * Polls `check` until it returns a truthy value or the deadline passes. Tests use this
+ * instead of sleeping: they wait for the condition they assert, never for a fixed time.
+ */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out waiting for ${options.what ?? 'condition'}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 10));
+  }
+}
