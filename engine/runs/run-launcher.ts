@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Run } from '../domain/run.ts';
+import type { RunQueue } from '../queue/run-queue.ts';
+import type { Keys } from '../store/keys.ts';
+import type { RunStore } from '../store/run-store.ts';
+import type { WorkflowStore } from '../store/workflow-store.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { RunCanceller } from './run-canceller.ts';
+import type { RunLauncher } from './launcher.ts';
+
+/** How long a dedupe key (cron tick, event id) is remembered. */
+const DEDUPE_TTL_S = 7 * 24 * 3600;
+
+/** Run ids sort by creation time, which keeps logs and listings readable. */
+export function newRunId(): string {
+  return `${Date.now().toString(36).padStart(9, '0')}-${randomUUID().slice(0, 8)}`;
+}
+
+export function createRunLauncher(options: {
+  redis: Redis;
+  keys: Keys;
+  workflows: WorkflowStore;
+  runs: RunStore;
+  queue: RunQueue;
+  canceller: RunCanceller;
+  logger: Logger;
+}): RunLauncher {
+  const { redis, keys, workflows, runs, queue, canceller, logger } = options;
+  return {
+    async start(name, opts) {
+      const wf = await workflows.require(name);
+      const manual = opts.trigger.type === 'manual';
+      if (!manual && !wf.enabled) return { started: false, reason: 'disabled' };
+      const id = newRunId();
+      if (opts.dedupeKey) {
+        const ok = await redis.set(keys.dedupe(name, opts.dedupeKey), id, 'EX', DEDUPE_TTL_S, 'NX');
+        if (ok !== 'OK') {
+          const existing = (await redis.get(keys.dedupe(name, opts.dedupeKey))) ?? undefined;
+          return { started: false, reason: 'duplicate', runId: existing };
+        }
+      }
+      // Overlap governs automatic starts; a person asking for a run gets one.
+      if (!manual && wf.overlap !== 'allow') {
+        const active = await activeRuns(name);
+        if (active.length > 0) {
+          if (wf.overlap === 'skip') {
+            logger.info({ workflow: name, trigger: opts.trigger, active }, 'run skipped: previous run still active (overlap: skip)');
+            return { started: false, reason: 'overlap', runId: active[0] };
+          }
+          for (const runId of active) await canceller.cancel(runId, 'replaced by a newer run (overlap: replace)');
+        }
+      }
+      const run: Run = {
+        id,
+        workflow: name,
+        workflowVersion: wf.version,
+        status: 'queued',
+        trigger: opts.trigger,
+        input: opts.input ?? null,
+        attempts: 0,
+        maxAttempts: wf.retries.attempts,
+        queuedAt: new Date().toISOString(),
+      };
+      await runs.create(run);
+      await redis.sadd(keys.workflowActive(name), id);
+      await queue.enqueue(id, { attempts: wf.retries.attempts, backoffMs: wf.retries.backoffMs });
+      return { started: true, run };
+    },
+  };
+
+  /** Active ids, dropping any whose record is final or gone (a crash between steps). */
+  async function activeRuns(name: string): Promise<string[]> {
+    const ids = await redis.smembers(keys.workflowActive(name));
+    const live: string[] = [];
+    for (const id of ids) {
+      const run = await runs.get(id);
+      if (run && (run.status === 'queued' || run.status === 'running')) live.push(id);
+      else await redis.srem(keys.workflowActive(name), id);
+    }
+    return live;
+  }
+}

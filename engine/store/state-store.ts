@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import { ValidationError } from '../shared/errors.ts';
+import type { Keys } from './keys.ts';
+
+/** Per-workflow script state (`ctx.state`): small JSON values in the hash `wf:<name>:state`. */
+export interface StateStore {
+  get(workflow: string, key: string): Promise<unknown>;
+  set(workflow: string, key: string, value: unknown): Promise<void>;
+  delete(workflow: string, key: string): Promise<boolean>;
+  all(workflow: string): Promise<Record<string, unknown>>;
+}
+
+export const STATE_LIMITS = { keyBytes: 256, valueBytes: 64 * 1024, keys: 1000 };
+
+export function createStateStore(options: { redis: Redis; keys: Keys }): StateStore {
+  const { redis, keys } = options;
+  return {
+    async get(workflow, key) {
+      const v = await redis.hget(keys.workflowState(workflow), key);
+      return v === null ? undefined : JSON.parse(v);
+    },
+    async set(workflow, key, value) {
+      if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > STATE_LIMITS.keyBytes) {
+        throw new ValidationError(`state key must be a non-empty string of at most ${STATE_LIMITS.keyBytes} bytes`, [{ path: 'key', message: 'invalid' }]);
+      }
+      const json = JSON.stringify(value ?? null);
+      if (Buffer.byteLength(json) > STATE_LIMITS.valueBytes) {
+        throw new ValidationError(`state value for '${key}' is ${Buffer.byteLength(json)} bytes as JSON; the limit is ${STATE_LIMITS.valueBytes}`, [{ path: key, message: 'too large' }]);
+      }
+      const k = keys.workflowState(workflow);
+      const [[, exists], [, count]] = (await redis.multi().hexists(k, key).hlen(k).exec()) as [[null, number], [null, number]];
+      if (!exists && count >= STATE_LIMITS.keys) {
+        throw new ValidationError(`workflow '${workflow}' already has ${count} state keys (limit ${STATE_LIMITS.keys}); delete some first`, [{ path: key, message: 'too many keys' }]);
+      }
+      await redis.hset(k, key, json);
+    },
+    async delete(workflow, key) {
+      return (await redis.hdel(keys.workflowState(workflow), key)) > 0;
+    },
+    async all(workflow) {
+      const h = await redis.hgetall(keys.workflowState(workflow));
+      return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, JSON.parse(v)]));
+    },
+  };
+}

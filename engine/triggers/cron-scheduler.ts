@@ -1,0 +1,172 @@
+import type { Redis } from 'ioredis';
+import type { Cron } from 'croner';
+import { isCronTrigger, type Workflow } from '../domain/workflow.ts';
+import type { RunLauncher } from '../runs/launcher.ts';
+import type { Keys } from '../store/keys.ts';
+import type { WorkflowStore } from '../store/workflow-store.ts';
+import type { Logger } from '../shared/logger.ts';
+import { parseCron } from './cron-expression.ts';
+
+/**
+ * Cron triggers. Every engine replica runs this scheduler and, at each tick, asks the
+ * launcher to start a run under the dedupe key `cron:<tick ISO time>`: the first replica
+ * wins, the others get "duplicate". No single owner, nothing to fail over, and no
+ * BullMQ job-scheduler upserts racing at boot (see README "Cron: why this design").
+ *
+ * Catch-up: the last fired tick per workflow is kept in Redis. When a scheduler starts
+ * (or first sees a workflow) and ticks were missed while no engine ran, policy `latest`
+ * fires the most recent missed tick once, if it is within the catch-up window; `none`
+ * skips them.
+ */
+export interface CronScheduler {
+  start(): Promise<void>;
+  /** Re-reads the workflows (also done on every workflow change and every `refreshMs`). */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+interface Registration {
+  key: string; // name + version + expression, so an edit re-registers
+  name: string;
+  cron: Cron;
+  cursor: Date;
+}
+
+const SET_MAX_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if (not cur) or tonumber(cur) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+`;
+
+export function createCronScheduler(options: {
+  redis: Redis;
+  keys: Keys;
+  workflows: WorkflowStore;
+  launcher: RunLauncher;
+  logger: Logger;
+  catchUp: 'latest' | 'none';
+  catchUpWindowMs: number;
+  refreshMs?: number;
+  clock?: Clock;
+}): CronScheduler {
+  const { redis, keys, workflows, launcher, logger } = options;
+  const clock = options.clock ?? { now: () => Date.now() };
+  const regs = new Map<string, Registration>();
+  let timer: NodeJS.Timeout | undefined;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let stopped = true;
+  let firing = Promise.resolve();
+
+  async function fire(reg: Registration, tick: Date, catchUp: boolean): Promise<void> {
+    const iso = tick.toISOString();
+    try {
+      const res = await launcher.start(reg.name, { trigger: { type: 'cron', tick: iso, ...(catchUp ? { catchUp } : {}) }, dedupeKey: `cron:${iso}` });
+      await redis.eval(SET_MAX_SCRIPT, 1, keys.cronLastTick(reg.name), tick.getTime());
+      if (res.started) logger.info({ workflow: reg.name, tick: iso, runId: res.run.id, catchUp }, 'cron tick started a run');
+      else logger.debug({ workflow: reg.name, tick: iso, reason: res.reason }, 'cron tick did not start a run');
+    } catch (err) {
+      logger.error({ err, workflow: reg.name, tick: iso }, 'cron tick failed to start a run');
+    }
+  }
+
+  async function register(wf: Workflow & { trigger: { cron: string; timezone: string } }): Promise<Registration> {
+    const cron = parseCron(wf.trigger.cron, wf.trigger.timezone);
+    const now = new Date(clock.now());
+    const reg: Registration = { key: `${wf.name}@${wf.version}:${wf.trigger.cron}:${wf.trigger.timezone}`, name: wf.name, cron, cursor: now };
+    const last = await redis.get(keys.cronLastTick(wf.name));
+    if (last === null) {
+      await redis.set(keys.cronLastTick(wf.name), now.getTime(), 'NX');
+    } else if (options.catchUp === 'latest') {
+      const missed = latestBetween(cron, new Date(Number(last)), now);
+      if (missed && now.getTime() - missed.getTime() <= options.catchUpWindowMs) await fire(reg, missed, true);
+    }
+    return reg;
+  }
+
+  async function refresh(): Promise<void> {
+    const all = await workflows.list();
+    const wanted = new Map<string, Workflow>();
+    for (const wf of all) if (wf.enabled && isCronTrigger(wf.trigger)) wanted.set(wf.name, wf);
+    for (const [name, reg] of regs) {
+      const wf = wanted.get(name);
+      if (!wf || regKey(wf) !== reg.key) regs.delete(name);
+    }
+    for (const [name, wf] of wanted) {
+      if (regs.has(name)) continue;
+      try {
+        regs.set(name, await register(wf as Workflow & { trigger: { cron: string; timezone: string } }));
+      } catch (err) {
+        logger.error({ err, workflow: name }, 'cannot schedule workflow');
+      }
+    }
+    schedule();
+  }
+
+  function regKey(wf: Workflow): string {
+    const t = wf.trigger as { cron: string; timezone: string };
+    return `${wf.name}@${wf.version}:${t.cron}:${t.timezone}`;
+  }
+
+  /** Sleeps until the earliest next tick (at most 1 s, so clock jumps are noticed). */
+  function schedule(): void {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    const now = clock.now();
+    let wait = 1000;
+    for (const reg of regs.values()) {
+      const next = reg.cron.nextRun(reg.cursor);
+      if (next) wait = Math.min(wait, Math.max(0, next.getTime() - now));
+    }
+    timer = setTimeout(() => {
+      firing = firing.then(tickDue).finally(schedule);
+    }, wait);
+  }
+
+  async function tickDue(): Promise<void> {
+    const now = new Date(clock.now());
+    const due: Array<Promise<void>> = [];
+    for (const reg of regs.values()) {
+      const latest = latestBetween(reg.cron, reg.cursor, now);
+      if (latest) {
+        reg.cursor = latest;
+        due.push(fire(reg, latest, false));
+      }
+    }
+    await Promise.all(due);
+  }
+
+  return {
+    async start() {
+      stopped = false;
+      unsubscribe = workflows.subscribe(() => void refresh().catch((err) => logger.error({ err }, 'cron refresh failed')));
+      refreshTimer = setInterval(() => void refresh().catch((err) => logger.error({ err }, 'cron refresh failed')), options.refreshMs ?? 5000);
+      await refresh();
+    },
+    refresh,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (refreshTimer) clearInterval(refreshTimer);
+      unsubscribe?.();
+      await firing;
+    },
+  };
+}
+
+/** The latest tick in (after, until], or undefined; bounded so a per-second cron after a long outage stays cheap. */
+function latestBetween(cron: Cron, after: Date, until: Date): Date | undefined {
+  let latest: Date | undefined;
+  let cursor = after;
+  for (let i = 0; i < 100_000; i++) {
+    const next = cron.nextRun(cursor);
+    if (!next || next.getTime() > until.getTime()) break;
+    latest = next;
+    cursor = next;
+  }
+  return latest;
+}
