@@ -1,0 +1,16 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { System } from '../engine/system.ts';
+import { createHealthRoutes } from './routes/health.ts';
+import { createRunRoutes } from './routes/runs.ts';
+import { createWorkflowRoutes } from './routes/workflows.ts';
+
+/** The API's routers for a system; resources whose service is absent are not mounted. */
+export function createRouters(system: System): { routers: OpenAPIHono[]; rootRouters: OpenAPIHono[] } {
+  const s = system.stores;
+  const routers: OpenAPIHono[] = [
+    createWorkflowRoutes({ workflows: s.workflows }),
+    createRunRoutes({ workflows: s.workflows, runs: s.runs, launcher: s.launcher, canceller: s.canceller, connect: s.connect }),
+  ];
+  const rootRouters = [createHealthRoutes({ redis: s.redis, keys: s.keys, queue: s.queue, stats: s.stats })];
+  return { routers, rootRouters };
+}

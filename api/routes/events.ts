@@ -1,0 +1,152 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import type { EventStore } from '../../adapters/events/port.ts';
+import type { EventBus } from '../../engine/events/bus.ts';
+import { matchesFilter, type EventFilter, type VeerEvent } from '../../engine/events/event.ts';
+import { ValidationError } from '../../engine/shared/errors.ts';
+import { createRouter } from '../validation.ts';
+
+const EventBody = z.object({
+  id: z.string(), tags: z.array(z.string()), type: z.string(), value: z.unknown(), timestamp: z.string(),
+}).openapi('Event');
+// Documentation shape only: normalizeEvent validates (and explains) the real input.
+const EventInputBody = z.object({
+  tags: z.union([z.string(), z.array(z.string())]).describe('one tag or a list (at least one); `group:name` also counts as `group`'),
+  type: z.string().optional().describe('letters, digits, _ . -; default `event`'),
+  value: z.unknown().optional().describe('any JSON, at most 64 KiB'),
+  timestamp: z.string().optional().describe('ISO-8601, at most 60 s in the future; default now'),
+});
+const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+const tagParam = z.union([z.string(), z.array(z.string())]).optional().describe('repeatable; every tag must be on the event');
+const timeParam = z.string().optional().describe('ISO-8601 or epoch milliseconds; bound on the event timestamp');
+
+export interface EventRouteDeps {
+  events: EventStore;
+  bus: EventBus;
+  /** Comment line interval on SSE streams (ms). Default 15 000. */
+  heartbeatMs?: number;
+  /** Live events buffered per slow SSE client before it is disconnected (it resumes with Last-Event-ID). Default 10 000. */
+  maxQueue?: number;
+}
+
+function parseTime(name: string, v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new ValidationError(`${name}: must be ISO-8601 or epoch milliseconds`, [{ path: name, message: 'must be ISO-8601 or epoch milliseconds' }]);
+  return ms;
+}
+
+function filterFrom(tags: string[], type: string | undefined): EventFilter {
+  return { tags: tags.filter(Boolean), ...(type ? { type } : {}) };
+}
+
+export function createEventRoutes(deps: EventRouteDeps) {
+  const r = createRouter();
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const maxQueue = deps.maxQueue ?? 10_000;
+
+  r.openapi(createRoute({
+    method: 'post', path: '/events', summary: 'Publish an event (triggers workflows, reaches every stream)',
+    request: { body: { required: true, content: { 'application/json': { schema: EventInputBody } } } },
+    responses: {
+      201: { description: 'The stored event', content: { 'application/json': { schema: EventBody } } },
+      400: { description: 'Invalid event', content: { 'application/json': { schema: ErrorBody } } },
+    },
+  }), async (c) => {
+    const stored = await deps.bus.emit(await c.req.json());
+    return c.json(stored, 201);
+  });
+
+  r.openapi(createRoute({
+    method: 'get', path: '/events', summary: 'Query stored events, newest first unless order=asc',
+    request: {
+      query: z.object({
+        tag: tagParam,
+        type: z.string().optional(),
+        since: timeParam,
+        until: timeParam,
+        limit: z.coerce.number().int().min(1).max(1000).default(50),
+        cursor: z.string().max(200).optional().describe('nextCursor of the previous page (or any event id): continue after it'),
+        order: z.enum(['asc', 'desc']).default('desc'),
+      }),
+    },
+    responses: {
+      200: { description: 'A page of events; a nextCursor means more may follow', content: { 'application/json': { schema: z.object({ events: z.array(EventBody), nextCursor: z.string().optional() }) } } },
+    },
+  }), async (c) => {
+    const q = c.req.valid('query');
+    const page = await deps.events.query({
+      tags: c.req.queries('tag') ?? [], type: q.type, since: parseTime('since', q.since), until: parseTime('until', q.until),
+      limit: q.limit, cursor: q.cursor, order: q.order,
+    });
+    return c.json(page, 200);
+  });
+
+  r.openapi(createRoute({
+    method: 'get', path: '/events/stream', summary: 'Server-Sent Events: matching events as they are stored',
+    description: 'Each event is one SSE message (default event name `message`) whose id is the event id and whose data is the event JSON. '
+      + 'Comment lines keep the connection alive. Reconnect with `Last-Event-ID` to receive what was missed, then live events, without gaps or duplicates.',
+    request: { query: z.object({ tag: tagParam, type: z.string().optional() }) },
+    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } } },
+  }), async (c) => {
+    const filter = filterFrom(c.req.queries('tag') ?? [], c.req.valid('query').type);
+    const lastEventId = c.req.header('last-event-id') || undefined;
+    const { events, bus } = deps;
+    return streamSSE(c, async (stream) => {
+      const queue: VeerEvent[] = [];
+      let overflow = false;
+      let wake: (() => void) | undefined;
+      const poke = () => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      stream.onAbort(poke);
+      // Subscribe before replaying: anything appended during the replay is queued, and
+      // the id comparison below drops what the replay already sent.
+      const unsubscribe = await bus.subscribe((e) => {
+        if (!matchesFilter(e, filter)) return;
+        if (queue.length >= maxQueue) overflow = true;
+        else queue.push(e);
+        poke();
+      });
+      const beat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => undefined), heartbeatMs);
+      let lastSent = lastEventId;
+      try {
+        await stream.write(': connected\n\n');
+        if (lastEventId) {
+          let cursor: string | undefined = lastEventId;
+          while (cursor && !stream.aborted) {
+            const page = await events.query({ ...filter, cursor, order: 'asc', limit: 500 });
+            for (const e of page.events) {
+              await stream.writeSSE({ id: e.id, data: JSON.stringify(e) });
+              lastSent = e.id;
+            }
+            cursor = page.nextCursor;
+          }
+        }
+        while (!stream.aborted && !stream.closed) {
+          while (queue.length) {
+            const e = queue.shift()!;
+            if (lastSent && events.compareIds(e.id, lastSent) <= 0) continue;
+            await stream.writeSSE({ id: e.id, data: JSON.stringify(e) });
+            lastSent = e.id;
+          }
+          if (overflow) {
+            await stream.write(': too slow; reconnect with Last-Event-ID to resume\n\n');
+            break;
+          }
+          await new Promise<void>((res) => {
+            wake = res;
+            if (queue.length || stream.aborted) poke();
+          });
+        }
+      } finally {
+        clearInterval(beat);
+        unsubscribe();
+      }
+    });
+  });
+
+  return r;
+}

@@ -1,0 +1,100 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Redis } from 'ioredis';
+import { RUN_STATUSES } from '../../engine/domain/run.ts';
+import type { RunQueue } from '../../engine/queue/run-queue.ts';
+import { DURATION_BUCKETS, type RunStats } from '../../engine/runs/run-stats.ts';
+import type { Keys } from '../../engine/store/keys.ts';
+import { createRouter } from '../validation.ts';
+
+export interface HealthDeps {
+  redis: Redis;
+  keys: Keys;
+  queue: RunQueue;
+  stats: RunStats;
+  /** Extra readiness checks from other components (name → ok/why). */
+  checks?: Record<string, () => Promise<{ ok: boolean; detail?: string }>>;
+}
+
+interface EngineBeat {
+  id: string;
+  healthy: boolean;
+  at: string;
+}
+
+/** /healthz, /readyz and /metrics, at the root (outside /api/v1 and its auth). */
+export function createHealthRoutes(deps: HealthDeps) {
+  const r = createRouter();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'veer_' });
+
+  new Gauge({
+    name: 'veer_runs_finished_total', help: 'Runs that reached a final status, by status (all engines)', labelNames: ['status'], registers: [registry],
+    async collect() {
+      const s = await deps.stats.read();
+      for (const st of RUN_STATUSES) if (st !== 'queued' && st !== 'running') this.set({ status: st }, s.byStatus[st] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'veer_queue_jobs', help: 'Run jobs in the queue, by state', labelNames: ['state'], registers: [registry],
+    async collect() {
+      const c = await deps.queue.counts();
+      for (const [state, n] of Object.entries(c)) this.set({ state }, n);
+    },
+  });
+
+  /** Engines whose heartbeat is fresh; a missing key means it expired. */
+  async function engines(): Promise<EngineBeat[]> {
+    const ids = await deps.redis.smembers(deps.keys.engines);
+    if (ids.length === 0) return [];
+    const beats = await deps.redis.mget(...ids.map((id) => deps.keys.engine(id)));
+    const stale = ids.filter((_, i) => !beats[i]);
+    if (stale.length) await deps.redis.srem(deps.keys.engines, ...stale);
+    return beats.filter((b): b is string => !!b).map((b) => JSON.parse(b) as EngineBeat);
+  }
+
+  r.openapi(createRoute({
+    method: 'get', path: '/healthz', summary: 'The process is up',
+    responses: { 200: { description: 'Up', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } } },
+  }), (c) => c.json({ ok: true }, 200));
+
+  r.openapi(createRoute({
+    method: 'get', path: '/readyz', summary: 'Redis answers and at least one engine has a healthy worker (blocking connection included)',
+    responses: {
+      200: { description: 'Ready', content: { 'application/json': { schema: z.object({ ok: z.boolean(), checks: z.record(z.string(), z.unknown()) }) } } },
+      503: { description: 'Not ready; `checks` says what is wrong', content: { 'application/json': { schema: z.object({ ok: z.boolean(), checks: z.record(z.string(), z.unknown()) }) } } },
+    },
+  }), async (c) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    try {
+      const pong = await Promise.race([deps.redis.ping(), new Promise<string>((_, rej) => setTimeout(() => rej(new Error('no answer within 2 s')), 2000))]);
+      checks.redis = { ok: pong === 'PONG' };
+      const list = await engines();
+      const healthy = list.filter((e) => e.healthy);
+      checks.engines = list.length === 0
+        ? { ok: false, detail: 'no engine is running (start one with `npm run engine`)' }
+        : { ok: healthy.length === list.length, detail: `${healthy.length}/${list.length} engines have a healthy worker and blocking Redis connection` };
+    } catch (err) {
+      checks.redis = { ok: false, detail: `Redis unreachable: ${(err as Error).message}` };
+    }
+    for (const [name, check] of Object.entries(deps.checks ?? {})) {
+      checks[name] = await check().catch((err: Error) => ({ ok: false, detail: err.message }));
+    }
+    const ok = Object.values(checks).every((x) => x.ok);
+    return c.json({ ok, checks }, ok ? 200 : 503);
+  });
+
+  r.get('/metrics', async (c) => {
+    const s = await deps.stats.read().catch(() => undefined);
+    let text = await registry.metrics();
+    if (s) {
+      // prom-client cannot load a histogram from shared counters, so this one is written by hand.
+      text += '# HELP veer_run_duration_seconds Run duration from start to end (all engines)\n# TYPE veer_run_duration_seconds histogram\n';
+      DURATION_BUCKETS.forEach((b, i) => (text += `veer_run_duration_seconds_bucket{le="${b}"} ${s.buckets[i]}\n`));
+      text += `veer_run_duration_seconds_bucket{le="+Inf"} ${s.count}\nveer_run_duration_seconds_sum ${s.sum}\nveer_run_duration_seconds_count ${s.count}\n`;
+    }
+    return c.text(text, 200, { 'content-type': registry.contentType });
+  });
+
+  return r;
+}

@@ -1,0 +1,174 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import type { Redis } from 'ioredis';
+import { FINAL_STATUSES, type Run } from '../../engine/domain/run.ts';
+import { NameSchema } from '../../engine/domain/workflow.ts';
+import type { RunCanceller } from '../../engine/runs/run-canceller.ts';
+import type { RunLauncher } from '../../engine/runs/launcher.ts';
+import type { RunStore } from '../../engine/store/run-store.ts';
+import type { WorkflowStore } from '../../engine/store/workflow-store.ts';
+import { createRouter } from '../validation.ts';
+
+const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+const RunBody = z.object({
+  id: z.string(), workflow: z.string(), workflowVersion: z.number(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled']),
+  trigger: z.object({ type: z.string() }).passthrough(), input: z.unknown(), attempts: z.number(), maxAttempts: z.number(),
+  queuedAt: z.string(), startedAt: z.string().optional(), finishedAt: z.string().optional(), durationMs: z.number().optional(),
+  result: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() }).optional(),
+});
+const LogEntryBody = z.object({ seq: z.number(), time: z.string(), level: z.string(), message: z.string(), fields: z.record(z.string(), z.unknown()).optional(), attempt: z.number().optional() });
+const notFound = { 404: { description: 'No such workflow or run', content: { 'application/json': { schema: ErrorBody } } } };
+
+export interface RunRouteDeps {
+  workflows: WorkflowStore;
+  runs: RunStore;
+  launcher: RunLauncher;
+  canceller: RunCanceller;
+  /** A new Redis connection for one blocking log follower. */
+  connect: () => Redis;
+  /** Upper bound for `?wait=true` (default 5 minutes). */
+  maxWaitMs?: number;
+  /** SSE comment interval (default 15 s). */
+  heartbeatMs?: number;
+}
+
+/** Polls until the run is final or the deadline passes; a few ms of latency, no extra connection. */
+async function waitForFinal(runs: RunStore, id: string, timeoutMs: number): Promise<Run> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 2;
+  for (;;) {
+    const run = await runs.require(id);
+    if (FINAL_STATUSES.has(run.status) || Date.now() >= deadline) return run;
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 2, 50);
+  }
+}
+
+export function createRunRoutes(deps: RunRouteDeps) {
+  const r = createRouter();
+  const maxWaitMs = deps.maxWaitMs ?? 300_000;
+
+  r.openapi(createRoute({
+    method: 'post', path: '/workflows/{name}/runs', summary: 'Start a run; with ?wait=true answer when it ends',
+    request: {
+      params: z.object({ name: NameSchema }),
+      query: z.object({
+        wait: z.enum(['true', 'false']).optional(),
+        timeoutMs: z.coerce.number().int().min(1).max(maxWaitMs).optional().describe('how long ?wait=true waits (default: the workflow timeout plus retries, at most 5 minutes)'),
+      }),
+      body: { required: false, content: { 'application/json': { schema: z.object({ input: z.unknown().optional() }).strict() } } },
+    },
+    responses: {
+      201: { description: 'Run queued (or finished, with ?wait=true)', content: { 'application/json': { schema: RunBody } } },
+      202: { description: 'With ?wait=true: still running when the wait ended', content: { 'application/json': { schema: RunBody } } },
+      ...notFound,
+    },
+  }), async (c) => {
+    const { name } = c.req.valid('param');
+    const { wait, timeoutMs } = c.req.valid('query');
+    const body = (c.req.header('content-type') ?? '').includes('json') ? c.req.valid('json') : {};
+    const res = await deps.launcher.start(name, { input: body?.input, trigger: { type: 'manual' } });
+    if (!res.started) throw new Error(`manual run was not started: ${res.reason}`);
+    if (wait !== 'true') return c.json(res.run, 201);
+    const wf = await deps.workflows.require(name);
+    const budget = timeoutMs ?? Math.min(maxWaitMs, wf.limits.timeoutMs * wf.retries.attempts + wf.retries.backoffMs * 2 ** wf.retries.attempts + 5000);
+    const run = await waitForFinal(deps.runs, res.run.id, budget);
+    return c.json(run, FINAL_STATUSES.has(run.status) ? 201 : 202);
+  });
+
+  r.openapi(createRoute({
+    method: 'get', path: '/workflows/{name}/runs', summary: "A workflow's runs, newest first",
+    request: {
+      params: z.object({ name: NameSchema }),
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50), offset: z.coerce.number().int().min(0).default(0) }),
+    },
+    responses: { 200: { description: 'Runs', content: { 'application/json': { schema: z.object({ runs: z.array(RunBody) }) } } }, ...notFound },
+  }), async (c) => {
+    const { name } = c.req.valid('param');
+    const { limit, offset } = c.req.valid('query');
+    await deps.workflows.require(name);
+    return c.json({ runs: await deps.runs.list(name, { limit, offset }) }, 200);
+  });
+
+  r.openapi(createRoute({
+    method: 'get', path: '/runs/{id}', summary: 'One run',
+    request: { params: z.object({ id: z.string().min(1).max(100) }) },
+    responses: { 200: { description: 'The run', content: { 'application/json': { schema: RunBody } } }, ...notFound },
+  }), async (c) => c.json(await deps.runs.require(c.req.valid('param').id), 200));
+
+  r.openapi(createRoute({
+    method: 'post', path: '/runs/{id}/cancel', summary: 'Cancel a queued or running run',
+    request: { params: z.object({ id: z.string().min(1).max(100) }) },
+    responses: {
+      202: { description: 'Cancellation requested (the run ends as cancelled)', content: { 'application/json': { schema: RunBody } } },
+      409: { description: 'The run already ended', content: { 'application/json': { schema: ErrorBody } } },
+      ...notFound,
+    },
+  }), async (c) => c.json(await deps.canceller.cancel(c.req.valid('param').id), 202));
+
+  r.openapi(createRoute({
+    method: 'get', path: '/runs/{id}/logs',
+    summary: "A run's log; with `Accept: text/event-stream` (or ?follow=true) a live Server-Sent Events stream that ends when the run does",
+    request: {
+      params: z.object({ id: z.string().min(1).max(100) }),
+      query: z.object({
+        after: z.coerce.number().int().min(0).default(0).describe('only entries with seq greater than this'),
+        limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+        follow: z.enum(['true', 'false']).optional(),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'Log entries (JSON), or an SSE stream of `log` events (id = seq) followed by one `end` event with the run',
+        content: { 'application/json': { schema: z.object({ entries: z.array(LogEntryBody) }) }, 'text/event-stream': { schema: z.string() } },
+      },
+      ...notFound,
+    },
+  }), async (c) => {
+    const { id } = c.req.valid('param');
+    const { after, limit, follow } = c.req.valid('query');
+    await deps.runs.require(id);
+    const wantsStream = follow === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');
+    if (!wantsStream) return c.json({ entries: await deps.runs.readLog(id, { afterSeq: after, limit }) }, 200);
+    const resumeFrom = Number(c.req.header('last-event-id') ?? after) || 0;
+    return streamSSE(c, async (stream) => {
+      const conn = deps.connect();
+      conn.on('error', () => {});
+      let seq = resumeFrom;
+      let closed = false;
+      stream.onAbort(() => {
+        closed = true;
+        conn.disconnect();
+      });
+      const beat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => undefined), deps.heartbeatMs ?? 15_000);
+      try {
+        for (const e of await deps.runs.readLog(id, { afterSeq: seq })) {
+          await stream.writeSSE({ event: 'log', id: String(e.seq), data: JSON.stringify(e) });
+          seq = e.seq;
+        }
+        while (!closed) {
+          const run = await deps.runs.require(id);
+          const final = FINAL_STATUSES.has(run.status);
+          const entries = final ? await deps.runs.readLog(id, { afterSeq: seq }) : await deps.runs.waitLog(conn, id, seq, 1000);
+          for (const e of entries) {
+            await stream.writeSSE({ event: 'log', id: String(e.seq), data: JSON.stringify(e) });
+            seq = e.seq;
+          }
+          if (final && entries.length === 0) {
+            await stream.writeSSE({ event: 'end', data: JSON.stringify(run) });
+            break;
+          }
+        }
+      } catch (err) {
+        if (!closed) throw err;
+      } finally {
+        clearInterval(beat);
+        conn.disconnect();
+      }
+    });
+  });
+
+  return r;
+}

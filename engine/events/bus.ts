@@ -1,0 +1,121 @@
+import type { EventStore } from '../../adapters/events/port.ts';
+import type { EmitEvent } from '../domain/emit.ts';
+import type { Logger } from '../shared/logger.ts';
+import { delay } from '../shared/wait.ts';
+import { normalizeEvent, type VeerEvent } from './event.ts';
+
+/**
+ * The one path every event takes: API posts, Veer's own lifecycle events, script
+ * emits and remote streams all go through `emit`, which validates and appends to the
+ * store. Triggers and SSE read the store (its tail), never an in-memory shortcut, so
+ * events reach them whichever process or replica accepted them.
+ */
+export interface EventBus {
+  /** Validates (ValidationError) and stores (EVENTS.UNAVAILABLE) one event; returns it with its id. */
+  emit(input: unknown): Promise<VeerEvent>;
+  /** `emit` for producers that must never fail because of events (run lifecycle, gateways): logs instead. */
+  readonly emitter: EmitEvent;
+  /**
+   * Calls `listener` with every event appended from now on, in store order. Resolves
+   * once the feed is positioned: every event appended after that is delivered.
+   * Returns the unsubscribe function.
+   */
+  subscribe(listener: (event: VeerEvent) => void): Promise<() => void>;
+  readonly store: EventStore;
+  close(): Promise<void>;
+}
+
+export interface EventBusOptions {
+  events: EventStore;
+  logger: Logger;
+  /** Wait before re-tailing after a store error (ms). Default 1000. */
+  retryMs?: number;
+  now?: () => number;
+}
+
+export function createEventBus(options: EventBusOptions): EventBus {
+  const { events, logger } = options;
+  const log = logger.child({ component: 'event-bus' });
+  const now = options.now ?? Date.now;
+  const listeners = new Set<(event: VeerEvent) => void>();
+  let feed: { abort: AbortController; ready: Promise<void> } | undefined;
+
+  // One tail per process feeds every local subscriber (SSE clients), started on demand.
+  function startFeed(): { abort: AbortController; ready: Promise<void> } {
+    const abort = new AbortController();
+    let resolveReady!: () => void;
+    let rejectReady!: (err: unknown) => void;
+    const ready = new Promise<void>((res, rej) => {
+      resolveReady = res;
+      rejectReady = rej;
+    });
+    void (async () => {
+      let from: string;
+      try {
+        from = await events.head();
+        resolveReady();
+      } catch (err) {
+        rejectReady(err);
+        feed = undefined;
+        return;
+      }
+      while (!abort.signal.aborted) {
+        try {
+          for await (const batch of events.tail({ from, signal: abort.signal })) {
+            for (const e of batch.events) {
+              for (const l of listeners) {
+                try {
+                  l(e);
+                } catch (err) {
+                  log.warn({ err }, 'event listener failed');
+                }
+              }
+            }
+            from = batch.checkpoint;
+          }
+        } catch (err) {
+          log.warn({ err }, 'event feed failed; retrying');
+          await delay(options.retryMs ?? 1000, abort.signal).catch(() => undefined);
+        }
+      }
+    })();
+    return { abort, ready };
+  }
+
+  const bus: EventBus = {
+    store: events,
+    async emit(input) {
+      return events.append(normalizeEvent(input, now()));
+    },
+    emitter: async (event) => {
+      try {
+        await bus.emit(event);
+      } catch (err) {
+        log.warn({ err, tags: event.tags, type: event.type }, 'event dropped');
+      }
+    },
+    async subscribe(listener) {
+      listeners.add(listener);
+      if (!feed) feed = startFeed();
+      try {
+        await feed.ready;
+      } catch (err) {
+        listeners.delete(listener);
+        throw err;
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && feed) {
+          feed.abort.abort();
+          feed = undefined;
+        }
+      };
+    },
+    async close() {
+      listeners.clear();
+      feed?.abort.abort();
+      feed = undefined;
+    },
+  };
+  return bus;
+}
