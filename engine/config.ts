@@ -25,6 +25,7 @@ export const CoreEnvSchema = z.object({
   VEER_CRON_CATCHUP: z.enum(['latest', 'none']).default('latest'),
   VEER_CRON_CATCHUP_WINDOW_MS: int(3600_000, 0),
   VEER_SHUTDOWN_GRACE_MS: int(30_000, 0),
+  VEER_JOB_LOCK_MS: int(30_000, 500, 3600_000),
   VEER_REDIS_AUTOSTART: bool.default(true),
   VEER_DATA_DIR: z.string().default('.veer'),
 });
@@ -44,6 +45,8 @@ export interface CoreConfig {
     cronCatchUp: 'latest' | 'none';
     cronCatchUpWindowMs: number;
     shutdownGraceMs: number;
+    /** A run whose engine stops renewing its lock this long is resumed elsewhere. */
+    jobLockMs: number;
   };
   redisAutostart: boolean;
   dataDir: string;
@@ -79,6 +82,7 @@ export function loadCoreConfig(env: Record<string, string | undefined>): CoreCon
       cronCatchUp: e.VEER_CRON_CATCHUP,
       cronCatchUpWindowMs: e.VEER_CRON_CATCHUP_WINDOW_MS,
       shutdownGraceMs: e.VEER_SHUTDOWN_GRACE_MS,
+      jobLockMs: e.VEER_JOB_LOCK_MS,
     },
     redisAutostart: e.VEER_REDIS_AUTOSTART,
     dataDir: e.VEER_DATA_DIR,

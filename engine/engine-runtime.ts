@@ -53,6 +53,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   });
 
   const cancelSub = o.connect();
+  cancelSub.on('error', () => {});
   cancelSub.on('message', (_ch: string, msg: string) => {
     try {
       const { runId, reason } = JSON.parse(msg) as { runId: string; reason: string };
@@ -63,12 +64,14 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   });
   await cancelSub.subscribe(stores.keys.runCancel);
 
+  const workerConnection = o.connect();
+  workerConnection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
   const worker: RunWorker = createRunWorker({
-    connection: o.connect(),
+    connection: workerConnection,
     prefix: stores.keys.queuePrefix,
     concurrency: config.engine.concurrency,
-    lockDurationMs: o.lockDurationMs ?? 30_000,
-    stalledIntervalMs: o.stalledIntervalMs ?? 30_000,
+    lockDurationMs: o.lockDurationMs ?? config.engine.jobLockMs,
+    stalledIntervalMs: o.stalledIntervalMs ?? config.engine.jobLockMs,
     process: (job) => executor.execute(job),
     onError: (err) => log.error({ err }, 'queue worker error'),
   });
@@ -81,11 +84,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
 
   const beat = async () => {
     const status = { id, pid: process.pid, healthy: worker.healthy(), active: executor.active(), at: new Date().toISOString() };
-    await stores.redis.set(stores.keys.engine(id), JSON.stringify(status), 'PX', 15_000);
+    await stores.redis.set(stores.keys.engine(id), JSON.stringify(status), 'PX', 10_000);
     await stores.redis.sadd(stores.keys.engines, id);
   };
+  await worker.ready();
   await beat().catch(() => undefined);
-  const heartbeat = setInterval(() => void beat().catch((err) => log.warn({ err: err.message }, 'engine heartbeat failed')), 5000);
+  const heartbeat = setInterval(() => void beat().catch((err) => log.warn({ err: err.message }, 'engine heartbeat failed')), 2000);
   heartbeat.unref();
 
   log.info({ concurrency: config.engine.concurrency }, 'engine started');
@@ -108,6 +112,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         }
         await stores.redis.multi().del(stores.keys.engine(id)).srem(stores.keys.engines, id).exec().catch(() => undefined);
         cancelSub.disconnect();
+        // BullMQ leaves connections it was given open.
+        workerConnection.disconnect();
         log.info('engine stopped');
       })();
       return stopping;

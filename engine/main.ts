@@ -1,7 +1,7 @@
 import { loadCoreConfig } from './config.ts';
 import { startEngine, type Engine } from './engine-runtime.ts';
 import { warnOnEvictionPolicy } from './redis-checks.ts';
-import { createIsolatedSandbox } from './sandbox/isolated-sandbox.ts';
+import { createIsolatedSandbox } from './sandbox/isolated-host.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { createSystem, type System } from './system.ts';
 

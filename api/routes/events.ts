@@ -25,6 +25,8 @@ export interface EventRouteDeps {
   bus: EventBus;
   /** Comment line interval on SSE streams (ms). Default 15 000. */
   heartbeatMs?: number;
+  /** Reconnection delay suggested to SSE clients (`retry:` field, ms). Default 2000. */
+  retryMs?: number;
   /** Live events buffered per slow SSE client before it is disconnected (it resumes with Last-Event-ID). Default 10 000. */
   maxQueue?: number;
 }
@@ -53,7 +55,13 @@ export function createEventRoutes(deps: EventRouteDeps) {
       400: { description: 'Invalid event', content: { 'application/json': { schema: ErrorBody } } },
     },
   }), async (c) => {
-    const stored = await deps.bus.emit(await c.req.json());
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new ValidationError('request body must be a JSON event: { "tags": [...], "type"?, "value"?, "timestamp"? }', [{ path: '(body)', message: 'must be JSON' }]);
+    }
+    const stored = await deps.bus.emit(body);
     return c.json(stored, 201);
   });
 
@@ -102,8 +110,8 @@ export function createEventRoutes(deps: EventRouteDeps) {
         w?.();
       };
       stream.onAbort(poke);
-      // Subscribe before replaying: anything appended during the replay is queued, and
-      // the id comparison below drops what the replay already sent.
+      // Subscribe before replaying: anything appended during the replay is queued and
+      // dropped below if the replay already sent it.
       const unsubscribe = await bus.subscribe((e) => {
         if (!matchesFilter(e, filter)) return;
         if (queue.length >= maxQueue) overflow = true;
@@ -111,16 +119,18 @@ export function createEventRoutes(deps: EventRouteDeps) {
         poke();
       });
       const beat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => undefined), heartbeatMs);
-      let lastSent = lastEventId;
+      const replayed = new Set<string>();
+      let lastReplayed: string | undefined;
       try {
-        await stream.write(': connected\n\n');
+        await stream.write(`retry: ${deps.retryMs ?? 2000}\n: connected\n\n`);
         if (lastEventId) {
           let cursor: string | undefined = lastEventId;
           while (cursor && !stream.aborted) {
             const page = await events.query({ ...filter, cursor, order: 'asc', limit: 500 });
             for (const e of page.events) {
               await stream.writeSSE({ id: e.id, data: JSON.stringify(e) });
-              lastSent = e.id;
+              replayed.add(e.id);
+              lastReplayed = e.id;
             }
             cursor = page.nextCursor;
           }
@@ -128,9 +138,13 @@ export function createEventRoutes(deps: EventRouteDeps) {
         while (!stream.aborted && !stream.closed) {
           while (queue.length) {
             const e = queue.shift()!;
-            if (lastSent && events.compareIds(e.id, lastSent) <= 0) continue;
+            if (replayed.has(e.id)) continue;
+            // The feed is in append order: past the replay's last id it cannot repeat it.
+            if (lastReplayed && events.compareIds(e.id, lastReplayed) > 0) {
+              replayed.clear();
+              lastReplayed = undefined;
+            }
             await stream.writeSSE({ id: e.id, data: JSON.stringify(e) });
-            lastSent = e.id;
           }
           if (overflow) {
             await stream.write(': too slow; reconnect with Last-Event-ID to resume\n\n');

@@ -45,7 +45,7 @@ export const GatewaySpecSchema = z.object({
   mode: z.enum(['http', 'tcp']).default('http'),
   sticky: z.enum(['none', 'route', 'instance']).default('none').describe('route: a cookie keeps a client on its route; instance: also on its server (http only)'),
   virtualHosts: z.array(HostSchema).max(100).default([]).describe('when set, only these Host names are served on the port (http only)'),
-  routes: z.record(RouteNameSchema, RouteSpecSchema).describe('route name → route; order matters for conditions'),
+  routes: z.record(z.string(), RouteSpecSchema).describe('route name (1-63 of a-z 0-9 . _ -) → route; order matters for conditions'),
 }).strict();
 
 export type GatewaySpecInput = z.input<typeof GatewaySpecSchema>;

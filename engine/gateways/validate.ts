@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ValidationError } from '../shared/errors.ts';
 import { parseCondition } from './condition.ts';
 import { compileCondition } from './haproxy-acl.ts';
-import { GatewayNameSchema, GatewaySpecSchema, type Gateway, type Route } from './model.ts';
+import { GatewayNameSchema, GatewaySpecSchema, RouteNameSchema, type Gateway, type Route } from './model.ts';
 import { normaliseWeights } from './weights.ts';
 
 export const MAX_ROUTES = 100;
@@ -33,6 +33,10 @@ export function validateGateway(name: string, input: unknown, now: Date = new Da
   const spec = parsed.data;
   const names = Object.keys(spec.routes);
   if (names.length === 0) throw invalid('routes', 'a gateway needs at least one route');
+  for (const r of names) {
+    const ok = RouteNameSchema.safeParse(r);
+    if (!ok.success) throw invalid(`routes.${r}`, ok.error.issues[0]?.message ?? 'invalid route name');
+  }
   if (names.length > MAX_ROUTES) throw invalid('routes', `at most ${MAX_ROUTES} routes, got ${names.length}`);
 
   if (spec.mode === 'tcp') {
@@ -70,5 +74,8 @@ export function validateGateway(name: string, input: unknown, now: Date = new Da
 
 /** The spec part of a gateway (what a user PUTs), e.g. to merge a partial update into. */
 export function specOf(g: Gateway): Record<string, unknown> {
-  return { port: g.port, mode: g.mode, sticky: g.sticky, virtualHosts: g.virtualHosts, routes: structuredClone(g.routes) };
+  const routes = structuredClone(g.routes) as Record<string, Partial<Route>>;
+  // A strength without a condition is only the default 0; leave it out so adding a condition later defaults it to 100.
+  for (const r of Object.values(routes)) if (r.condition === undefined) delete r.conditionStrength;
+  return { port: g.port, mode: g.mode, sticky: g.sticky, virtualHosts: g.virtualHosts, routes };
 }

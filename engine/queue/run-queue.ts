@@ -69,6 +69,8 @@ export interface RunJob {
 export class NoRetryError extends UnrecoverableError {}
 
 export interface RunWorker {
+  /** Resolves once the worker's connections are ready. */
+  ready(): Promise<void>;
   /** True while the worker runs and its blocking Redis connection is ready. */
   healthy(): boolean;
   close(force?: boolean): Promise<void>;
@@ -101,6 +103,9 @@ export function createRunWorker(options: {
   );
   worker.on('error', (err) => options.onError?.(err));
   return {
+    ready: async () => {
+      await worker.waitUntilReady();
+    },
     healthy() {
       // BullMQ workers have failed to resume after a Redis outage while PING still
       // answered (bullmq#4585): look at the blocking connection itself.

@@ -17,6 +17,8 @@ export interface SandboxLimits {
   cpuMs: number;
   /** Largest result, as JSON bytes. */
   maxResultBytes: number;
+  /** Log entries kept for the run; later calls are counted and reported in one final warn entry. Default: the host's `maxLogEntries`. */
+  maxLogEntries?: number;
 }
 
 export interface SandboxRequest {

@@ -89,7 +89,7 @@ describe('runs through the whole engine', () => {
     assert.equal((await runAndWait('hello', { n: 1 })).status, 'succeeded');
   });
 
-  it('cancels a running run and a queued one', async () => {
+  it('cancels a running run and refuses to cancel an ended one', async () => {
     await put('long', { script: 'export default async function (ctx) { ctx.log.info("waiting"); await ctx.sleep(20000); return 1 }' });
     const started = await t.call('POST', '/api/v1/workflows/long/runs', {});
     assert.equal(started.status, 201);

@@ -1,3 +1,5 @@
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 /**
  * Polls `check` until it returns a truthy value or the deadline passes. Tests use this
  * instead of sleeping: they wait for the condition they assert, never for a fixed time.
@@ -5,13 +7,13 @@
 export async function waitFor<T>(
   check: () => T | Promise<T>,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<NonNullable<T>> {
+): Promise<Truthy<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let lastError: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
     } catch (err) {
       lastError = err;
     }

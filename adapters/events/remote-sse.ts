@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { EventSource } from 'eventsource';
+import type { Redis } from 'ioredis';
+import type { VeerEvent } from '../../engine/events/event.ts';
+import type { Logger } from '../../engine/shared/logger.ts';
+
+export interface RemoteEventSourceOptions {
+  /** An SSE endpoint, e.g. another Veer's `/api/v1/events/stream?tag=deployments`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Where received events go: the local bus (`bus.emit`). */
+  emit: (input: unknown) => Promise<unknown>;
+  /** Keeps the last received id so a restart resumes (Last-Event-ID) where it stopped. */
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  /** Source tag added to every received event as `remote:<label>`. Default: the URL's host. */
+  label?: string;
+  /** Wait before reconnecting after the local bus refused an event (ms). Default 2000. */
+  retryMs?: number;
+}
+
+export interface RemoteEventSource {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): { received: number; forwarded: number; skipped: number; lastEventId?: string };
+}
+
+/**
+ * Follows another installation's event stream and re-publishes what arrives on the local
+ * bus, tagged `remote:<label>`, so local triggers and streams react to it. Events that
+ * already carry a `remote:*` tag are not forwarded again (two installations following
+ * each other would otherwise echo forever). Delivery is at-least-once: the last id is
+ * saved after the local append, and `Last-Event-ID` resumes from it after a reconnect
+ * or restart.
+ */
+export function createRemoteEventSource(options: RemoteEventSourceOptions): RemoteEventSource {
+  const log = options.logger.child({ component: 'remote-events', url: options.url });
+  const label = (options.label ?? new URL(options.url).host).replace(/[^A-Za-z0-9_.\-/:@]/g, '-');
+  const lastKey = `${options.prefix}:events:remote:${createHash('sha1').update(options.url).digest('hex').slice(0, 16)}:last`;
+  const stats = { received: 0, forwarded: 0, skipped: 0, lastEventId: undefined as string | undefined };
+  let es: EventSource | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let stopped = true;
+  let retry: NodeJS.Timeout | undefined;
+
+  function connect(): void {
+    if (stopped) return;
+    const source = new EventSource(options.url, {
+      fetch: (input, init) => {
+        const headers: Record<string, string> = { ...init.headers };
+        if (options.token) headers.Authorization = `Bearer ${options.token}`;
+        // The library resends the id it saw; after a restart we supply the saved one.
+        if (!headers['Last-Event-ID'] && stats.lastEventId) headers['Last-Event-ID'] = stats.lastEventId;
+        return fetch(input, { ...init, headers });
+      },
+    });
+    source.onmessage = (m) => {
+      stats.received++;
+      chain = chain.then(() => forward(source, m.data, m.lastEventId));
+    };
+    source.onerror = (err) => log.debug({ err: err.message }, 'remote event stream interrupted; reconnecting');
+    es = source;
+  }
+
+  async function forward(source: EventSource, data: string, id: string): Promise<void> {
+    if (source !== es) return;
+    let event: VeerEvent;
+    try {
+      event = JSON.parse(data) as VeerEvent;
+    } catch {
+      stats.skipped++;
+      return;
+    }
+    try {
+      if (!Array.isArray(event.tags) || event.tags.some((t) => t.startsWith('remote:'))) {
+        stats.skipped++;
+      } else {
+        await options.emit({ tags: [...event.tags, `remote:${label}`], type: event.type, value: event.value, timestamp: event.timestamp });
+        stats.forwarded++;
+      }
+      if (id) {
+        stats.lastEventId = id;
+        await options.redis.set(lastKey, id);
+      }
+    } catch (err) {
+      // Keep the position before this event and reconnect from it: nothing is skipped.
+      log.warn({ err }, 'could not publish a remote event locally; reconnecting from the last saved id');
+      if (source === es) {
+        source.close();
+        es = undefined;
+        retry = setTimeout(connect, options.retryMs ?? 2000);
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      stats.lastEventId = (await options.redis.get(lastKey)) ?? undefined;
+      connect();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      es?.close();
+      es = undefined;
+      await chain;
+    },
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,54 @@
+import { connect } from 'node:net';
+import { VeerError } from '../../engine/shared/errors.ts';
+
+/**
+ * HAProxy runtime API over the admin unix socket: one connection per batch of commands
+ * (joined with ';'), answered and closed by HAProxy. Used for weight changes, which take
+ * effect immediately without a reload.
+ */
+export interface RuntimeApi {
+  /** Sends the commands in one round trip; returns HAProxy's raw answer. */
+  send(commands: string[], timeoutMs?: number): Promise<string>;
+  /** `set server <backend>/<server> weight N` for each entry; throws naming any command HAProxy refused. */
+  setWeights(changes: Array<{ backend: string; server: string; weight: number }>): Promise<void>;
+  getWeight(backend: string, server: string): Promise<number>;
+}
+
+export function createRuntimeApi(socketPath: string): RuntimeApi {
+  const send = (commands: string[], timeoutMs = 5000) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = connect(socketPath);
+      let out = '';
+      const timer = setTimeout(() => sock.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      sock.setEncoding('utf8');
+      sock.on('connect', () => sock.end(commands.join(';') + '\n'));
+      sock.on('data', (d: string) => (out += d));
+      sock.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new VeerError('GATEWAY.HAPROXY_UNAVAILABLE', `HAProxy runtime API at ${socketPath}: ${err.message}`, { retryable: true, cause: err }));
+      });
+      sock.on('close', () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+    });
+
+  return {
+    send,
+    async setWeights(changes) {
+      if (changes.length === 0) return;
+      for (const c of changes) {
+        if (!Number.isInteger(c.weight) || c.weight < 0 || c.weight > 256) throw new VeerError('GATEWAY.INVALID', `weight ${c.weight} for ${c.backend}/${c.server} is outside HAProxy's 0-256`);
+      }
+      const answer = (await send(changes.map((c) => `set server ${c.backend}/${c.server} weight ${c.weight}`))).trim();
+      // Success is silent; anything else is an error message (e.g. "No such server.").
+      if (answer) throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused a weight change: ${answer}`);
+    },
+    async getWeight(backend, server) {
+      const answer = (await send([`get weight ${backend}/${server}`])).trim();
+      const m = /^(\d+)/.exec(answer);
+      if (!m) throw new VeerError('GATEWAY.RUNTIME_API', `get weight ${backend}/${server}: ${answer}`);
+      return Number(m[1]);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { parseEnv } from '../../engine/config.ts';
+
+/**
+ * KV store configuration (read by the entry points only):
+ *   VEER_KV          redis | etcd | consul | zookeeper   (default redis: the engine's own Redis)
+ *   VEER_KV_URL      connection string; defaults per store: redis = VEER_REDIS_URL,
+ *                    etcd http://127.0.0.1:2379 (comma-separated for several endpoints),
+ *                    consul http://127.0.0.1:8500, zookeeper 127.0.0.1:2181 (host:port list)
+ *   VEER_KV_PREFIX   store-level prefix, default 'veer'. Mapped per store: etcd and Consul keys
+ *                    'veer/<key>', ZooKeeper znodes '/veer/<key>', Redis keys '{veer:kv}:...'.
+ *   VEER_KV_TOKEN    Consul ACL token (X-Consul-Token), optional
+ *   VEER_KV_USERNAME / VEER_KV_PASSWORD   etcd auth, optional
+ *   VEER_KV_TIMEOUT_MS  upper bound of one store operation (default 5000)
+ */
+export const KvEnvSchema = z.object({
+  VEER_KV: z.enum(['redis', 'etcd', 'consul', 'zookeeper']).default('redis'),
+  VEER_KV_URL: z.string().optional(),
+  VEER_KV_PREFIX: z.string().regex(/^\/?[A-Za-z0-9_.~:@=+,%-]+(\/[A-Za-z0-9_.~:@=+,%-]+)*\/?$/, 'segments of letters, digits and _ . ~ : @ = + , % -').default('veer'),
+  VEER_KV_TOKEN: z.string().optional(),
+  VEER_KV_USERNAME: z.string().optional(),
+  VEER_KV_PASSWORD: z.string().optional(),
+  VEER_KV_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
+});
+
+export type KvKind = z.output<typeof KvEnvSchema>['VEER_KV'];
+
+export interface KvConfig {
+  kind: KvKind;
+  url: string;
+  prefix: string;
+  timeoutMs: number;
+  /** Consul ACL token. */
+  token?: string;
+  /** etcd credentials. */
+  auth?: { username: string; password: string };
+}
+
+export const KV_DEFAULT_URLS: Record<Exclude<KvKind, 'redis'>, string> = {
+  etcd: 'http://127.0.0.1:2379',
+  consul: 'http://127.0.0.1:8500',
+  zookeeper: '127.0.0.1:2181',
+};
+
+/** `redisUrl` is the core VEER_REDIS_URL: the default store lives on the engine's Redis. */
+export function loadKvConfig(env: Record<string, string | undefined>, redisUrl = 'redis://127.0.0.1:6379'): KvConfig {
+  const e = parseEnv(KvEnvSchema, env);
+  const url = e.VEER_KV_URL ?? (e.VEER_KV === 'redis' ? redisUrl : KV_DEFAULT_URLS[e.VEER_KV]);
+  return {
+    kind: e.VEER_KV,
+    url,
+    prefix: e.VEER_KV_PREFIX.replace(/^\/+|\/+$/g, ''),
+    timeoutMs: e.VEER_KV_TIMEOUT_MS,
+    ...(e.VEER_KV_TOKEN ? { token: e.VEER_KV_TOKEN } : {}),
+    ...(e.VEER_KV_USERNAME ? { auth: { username: e.VEER_KV_USERNAME, password: e.VEER_KV_PASSWORD ?? '' } } : {}),
+  };
+}

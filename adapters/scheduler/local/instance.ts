@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import type { Logger } from '../../../engine/shared/logger.ts';
+import type { DeploymentDefinitionSpec } from '../definition.ts';
+import type { InstanceState, ObservedInstance } from './state.ts';
+
+/**
+ * One local instance: a child process on a free loopback port, probed for health, restarted
+ * with exponential backoff when it exits unexpectedly, drained when asked to stop.
+ */
+export interface InstanceTimings {
+  healthIntervalMs: number;
+  healthTimeoutMs: number;
+  /** Time between "not ready" and SIGTERM, so gateways polling the endpoints stop routing first. */
+  drainMs: number;
+  /** Time between SIGTERM and SIGKILL. */
+  stopGraceMs: number;
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+  /** A run that stayed up this long resets the backoff. */
+  backoffResetMs: number;
+}
+
+export interface InstanceOptions {
+  id: string;
+  deployment: string;
+  spec: DeploymentDefinitionSpec;
+  template: string;
+  timings: InstanceTimings;
+  baseEnv: Record<string, string>;
+  logger: Logger;
+  /** Called on every observable change (state, readiness, port, pid). */
+  onChange: () => void;
+}
+
+export interface Instance {
+  readonly id: string;
+  readonly template: string;
+  readonly state: InstanceState;
+  readonly ready: boolean;
+  snapshot(): ObservedInstance;
+  /** Not ready → wait drainMs → SIGTERM → SIGKILL after stopGraceMs. Resolves when the process is gone. */
+  drain(options?: { drainMs?: number }): Promise<void>;
+}
+
+const UNHEALTHY_AFTER = 3;
+
+export function startInstance(o: InstanceOptions): Instance {
+  const t = o.timings;
+  let state: InstanceState = 'starting';
+  let ready = false;
+  let port = 0;
+  let child: ChildProcess | undefined;
+  let restarts = 0;
+  let startedAt = new Date();
+  let lastExit: string | undefined;
+  let failures = 0;
+  let probeTimer: NodeJS.Timeout | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+  let output = '';
+  const log = o.logger.child({ deployment: o.deployment, instance: o.id });
+
+  const set = (s: InstanceState, r: boolean) => {
+    if (s === state && r === ready) return;
+    state = s;
+    ready = r;
+    o.onChange();
+  };
+
+  const launch = async () => {
+    port = await freePort();
+    if (stopping) return;
+    output = '';
+    startedAt = new Date();
+    failures = 0;
+    const env = { ...o.baseEnv, ...o.spec.env, PORT: String(port), HOST: '127.0.0.1', VEER_DEPLOYMENT: o.deployment, VEER_INSTANCE: o.id };
+    const c = spawn(o.spec.command, o.spec.args, { cwd: o.spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    const keep = (b: Buffer) => {
+      output = (output + b.toString()).slice(-4000);
+    };
+    c.stdout?.on('data', keep);
+    c.stderr?.on('data', keep);
+    c.on('error', (err) => {
+      output += `\nspawn error: ${err.message}`;
+    });
+    c.on('exit', (code, signal) => onExit(c, code, signal));
+    log.info({ pid: c.pid, port }, 'instance started');
+    set('starting', false);
+    scheduleProbe();
+  };
+
+  const onExit = (c: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => {
+    if (c !== child) return;
+    child = undefined;
+    clearTimeout(probeTimer);
+    lastExit = `${signal ? `signal ${signal}` : `code ${code}`} at ${new Date().toISOString()}`;
+    if (stopping) return;
+    if (Date.now() - startedAt.getTime() >= t.backoffResetMs) restarts = 0;
+    const wait = Math.min(t.restartBackoffMaxMs, t.restartBackoffMs * 2 ** restarts);
+    restarts++;
+    log.warn({ code, signal, restartInMs: wait, output: output.slice(-1000) }, 'instance exited; restarting');
+    set('crashed', false);
+    restartTimer = setTimeout(() => void launch().catch((err) => log.error({ err }, 'restart failed')), wait);
+  };
+
+  const scheduleProbe = () => {
+    // Starting instances are probed often so scale-up is quick; running ones at the configured interval.
+    const every = state === 'starting' ? Math.min(25, t.healthIntervalMs) : t.healthIntervalMs;
+    probeTimer = setTimeout(probe, every);
+  };
+
+  const probe = async () => {
+    if (stopping || !child) return;
+    const ok = await healthy(port, o.spec.healthCheck, t.healthTimeoutMs);
+    if (stopping || !child) return;
+    if (ok) {
+      failures = 0;
+      if (!ready) log.info({ port }, 'instance ready');
+      set('ready', true);
+    } else if (state !== 'starting' && ++failures >= UNHEALTHY_AFTER) {
+      set('unready', false);
+    }
+    scheduleProbe();
+  };
+
+  void launch().catch((err) => {
+    log.error({ err }, 'could not start instance');
+    set('crashed', false);
+  });
+
+  return {
+    id: o.id,
+    template: o.template,
+    get state() {
+      return state;
+    },
+    get ready() {
+      return ready;
+    },
+    snapshot: () => ({ id: o.id, pid: child?.pid, port, state, ready, restarts, template: o.template, startedAt: startedAt.toISOString(), ...(lastExit ? { lastExit } : {}) }),
+    drain(options = {}) {
+      stopping ??= (async () => {
+        clearTimeout(probeTimer);
+        clearTimeout(restartTimer);
+        set('draining', false);
+        const c = child;
+        if (!c) return;
+        const drainMs = options.drainMs ?? t.drainMs;
+        if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
+        const exited = new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+        c.kill('SIGTERM');
+        const kill = setTimeout(() => c.kill('SIGKILL'), t.stopGraceMs);
+        await exited;
+        clearTimeout(kill);
+        log.info({ lastExit }, 'instance stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+function healthy(port: number, path: string | undefined, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!path) {
+      const s = connect({ host: '127.0.0.1', port, timeout: timeoutMs });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+      s.once('timeout', () => (s.destroy(), resolve(false)));
+      return;
+    }
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+    });
+    req.once('error', () => resolve(false));
+    req.once('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { Deployment, DeploymentStatus } from '../port.ts';
+import type { DeploymentDefinitionSpec } from '../definition.ts';
+
+/**
+ * The Redis-held state shared by the local driver (any process) and the one supervisor.
+ * Desired: hash `<prefix>:desired`, field = deployment name, value = DesiredRecord JSON.
+ * Observed: string `<prefix>:observed:<name>` = ObservedRecord JSON, written by the supervisor.
+ * Lease: string `<prefix>:supervisor` = supervisor id, with a TTL, held by the active supervisor.
+ * Channels: `<prefix>:desired-changed` and `<prefix>:observed-changed`, message = name.
+ */
+export function localKeys(prefix: string) {
+  return {
+    desired: `${prefix}:desired`,
+    observed: (name: string) => `${prefix}:observed:${name}`,
+    lease: `${prefix}:supervisor`,
+    desiredChanged: `${prefix}:desired-changed`,
+    observedChanged: `${prefix}:observed-changed`,
+  };
+}
+export type LocalKeys = ReturnType<typeof localKeys>;
+
+export interface DesiredRecord {
+  /** Bumped on every define and scale; the supervisor echoes the one it acted on. */
+  generation: number;
+  instances: number;
+  /** The definition as a JSON string, kept opaque so the Lua scale script never re-encodes it. */
+  spec: string;
+}
+
+export type InstanceState = 'starting' | 'ready' | 'unready' | 'draining' | 'crashed';
+
+export interface ObservedInstance {
+  id: string;
+  pid?: number;
+  port: number;
+  state: InstanceState;
+  ready: boolean;
+  restarts: number;
+  template: string;
+  startedAt: string;
+  lastExit?: string;
+}
+
+export interface ObservedRecord {
+  generation: number;
+  instances: ObservedInstance[];
+  updatedAt: string;
+}
+
+export const templateOf = (spec: string) => createHash('sha1').update(spec).digest('hex').slice(0, 12);
+
+/** Crash-looping: an instance of the current template restarted this often without becoming ready. */
+const DEGRADED_RESTARTS = 2;
+
+export function statusOf(desired: DesiredRecord, observed: ObservedRecord | undefined): DeploymentStatus {
+  if (!observed) return 'unknown';
+  if (observed.generation < desired.generation) return 'progressing';
+  const template = templateOf(desired.spec);
+  const current = observed.instances.filter((i) => i.template === template && i.state !== 'draining');
+  const readyCurrent = current.filter((i) => i.ready).length;
+  if (readyCurrent === desired.instances && observed.instances.length === desired.instances) return 'ready';
+  if (current.some((i) => i.state === 'crashed' && i.restarts >= DEGRADED_RESTARTS)) return 'degraded';
+  return 'progressing';
+}
+
+export function toDeployment(name: string, desired: DesiredRecord, observed: ObservedRecord | undefined): Deployment {
+  const spec = JSON.parse(desired.spec) as DeploymentDefinitionSpec;
+  const instances = observed?.instances ?? [];
+  return {
+    name,
+    desiredInstances: desired.instances,
+    readyInstances: instances.filter((i) => i.ready).length,
+    command: [spec.command, ...spec.args].join(' '),
+    labels: spec.labels,
+    status: statusOf(desired, observed),
+    endpoints: instances.map((i) => ({ host: '127.0.0.1', port: i.port, ready: i.ready, name: 'http' })),
+  };
+}

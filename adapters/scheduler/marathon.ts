@@ -1,0 +1,140 @@
+import type { Deployment, DeploymentEndpoint, DeploymentStatus, SchedulerDriver } from './port.ts';
+import { conflict, forbidden, invalid, notFound, unavailable } from './errors.ts';
+import { normaliseScale } from './scale-request.ts';
+import { pollUntilReady } from './wait-ready.ts';
+
+/**
+ * DC/OS Marathon driver over the /v2 REST API with fetch. A deployment is the app
+ * `<group>/<name>` (group default '/'). Scaling is `PUT /v2/apps/<id>` with only the changed
+ * fields (instances, cpus, mem in MiB); readiness means Marathon has no deployment left for
+ * the app (`GET /v2/deployments`) and every task is running and, if the app has health
+ * checks, healthy. DC/OS auth: `Authorization: token=<token>`.
+ */
+export interface MarathonDriverOptions {
+  url: string;
+  token?: string;
+  /** App group the deployments live in, e.g. '/prod'; default '/'. */
+  group?: string;
+  pollIntervalMs?: number;
+  fetch?: typeof fetch;
+}
+
+const KIND = 'marathon';
+const MiB = 1024 * 1024;
+const EMBED = 'embed=app.tasks&embed=app.counts&embed=app.deployments';
+
+interface MarathonTask { host: string; ports?: number[]; state?: string; healthCheckResults?: Array<{ alive: boolean }> }
+interface MarathonApp {
+  id: string; instances: number; cpus?: number; mem?: number; cmd?: string | null;
+  container?: { docker?: { image?: string }; portMappings?: Array<{ name?: string }> | null };
+  portDefinitions?: Array<{ name?: string }>;
+  labels?: Record<string, string>; healthChecks?: unknown[];
+  tasksRunning?: number; tasksHealthy?: number; tasksUnhealthy?: number;
+  tasks?: MarathonTask[]; deployments?: Array<{ id: string }>;
+}
+
+export function createMarathonDriver(options: MarathonDriverOptions): SchedulerDriver {
+  const base = options.url.replace(/\/+$/, '');
+  const group = '/' + (options.group ?? '/').replace(/^\/+|\/+$/g, '');
+  const appId = (name: string) => (group === '/' ? '' : group) + '/' + name;
+  const doFetch = options.fetch ?? fetch;
+
+  const request = async (name: string | undefined, method: string, path: string, body?: unknown): Promise<any> => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token) headers.authorization = `token=${options.token}`;
+    const ctx = { driver: KIND, deployment: name, where: name ? `(app '${appId(name)}')` : undefined };
+    let res: Response;
+    try {
+      res = await doFetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (cause) {
+      throw unavailable({ ...ctx, cause }, `check VEER_MARATHON_URL (now ${base})`);
+    }
+    const text = await res.text();
+    const json = text ? safeJson(text) : undefined;
+    if (res.ok) return json;
+    const message = String(json?.message ?? json?.description ?? text ?? res.statusText);
+    const withCause = { ...ctx, cause: new Error(`${res.status}: ${message}`) };
+    if (res.status === 401 || res.status === 403) {
+      throw forbidden(withCause, res.status, `check VEER_MARATHON_TOKEN (a DC/OS service account token) and that it may update apps in group '${group}'`);
+    }
+    if (res.status === 404) throw notFound(withCause, `check the name and VEER_MARATHON_GROUP (now '${group}')`);
+    if (res.status === 409) {
+      const ids = (json?.deployments ?? []).map((d: { id: string }) => d.id).join(', ');
+      throw conflict(withCause, `the app is locked by a running Marathon deployment${ids ? ` (${ids})` : ''}; wait for it to finish (GET /v2/deployments) and retry`);
+    }
+    if (res.status === 400 || res.status === 422) throw invalid(KIND, `Marathon rejected the change to '${name}': ${message}`);
+    throw unavailable(withCause, `Marathon answered ${res.status}; check VEER_MARATHON_URL (now ${base}) and the Marathon leader`);
+  };
+
+  const get = async (name: string): Promise<Deployment> => toDeployment(name, (await request(name, 'GET', `/v2/apps${appId(name)}?${EMBED}`)).app);
+
+  return {
+    kind: KIND,
+    capabilities: { define: false, resources: true },
+    async list() {
+      const prefix = group === '/' ? '/' : group + '/';
+      const query = `${group === '/' ? '' : `id=${encodeURIComponent(group)}&`}${EMBED.replace(/app\./g, 'apps.')}`;
+      const { apps } = await request(undefined, 'GET', `/v2/apps?${query}`);
+      return (apps as MarathonApp[])
+        .filter((a) => a.id.startsWith(prefix) && !a.id.slice(prefix.length).includes('/'))
+        .map((a) => toDeployment(a.id.slice(prefix.length), a));
+    },
+    get,
+    async scale(name, req) {
+      const r = normaliseScale(KIND, req, true);
+      const body: Record<string, number> = {};
+      if (r.instances !== undefined) body.instances = r.instances;
+      if (r.cpu !== undefined) body.cpus = r.cpu;
+      if (r.memory !== undefined) body.mem = Math.max(1, Math.round(r.memory / MiB));
+      await request(name, 'PUT', `/v2/apps${appId(name)}`, body);
+      return get(name);
+    },
+    waitReady(name, o) {
+      return pollUntilReady({
+        driver: KIND, name, where: `(app '${appId(name)}')`, ...o, intervalMs: options.pollIntervalMs ?? 1000,
+        read: () => get(name),
+        isReady: async () => {
+          const deployments = (await request(name, 'GET', '/v2/deployments')) as Array<{ affectedApps?: string[] }>;
+          return !deployments.some((d) => d.affectedApps?.includes(appId(name)));
+        },
+      });
+    },
+    async close() {},
+  };
+}
+
+function toDeployment(name: string, app: MarathonApp): Deployment {
+  const checked = (app.healthChecks?.length ?? 0) > 0;
+  const running = (app.tasks ?? []).filter((t) => !t.state || t.state === 'TASK_RUNNING');
+  const names = app.portDefinitions?.length ? app.portDefinitions : (app.container?.portMappings ?? []);
+  const endpoints: DeploymentEndpoint[] = running.flatMap((t) => {
+    const ready = !checked || (!!t.healthCheckResults?.length && t.healthCheckResults.every((h) => h.alive));
+    return (t.ports ?? []).map((port, i) => ({ host: t.host, port, ready, ...(names[i]?.name ? { name: names[i].name } : {}) }));
+  });
+  const readyTasks = running.filter((t) => !checked || (!!t.healthCheckResults?.length && t.healthCheckResults.every((h) => h.alive))).length;
+  let status: DeploymentStatus;
+  if (app.deployments?.length) status = 'progressing';
+  else if (readyTasks === app.instances && running.length === app.instances) status = 'ready';
+  else status = (app.tasksUnhealthy ?? 0) > 0 ? 'degraded' : 'progressing';
+  return {
+    name,
+    desiredInstances: app.instances,
+    readyInstances: readyTasks,
+    ...(app.cpus !== undefined ? { cpu: app.cpus } : {}),
+    ...(app.mem !== undefined ? { memory: Math.round(app.mem * MiB) } : {}),
+    ...(app.container?.docker?.image ? { image: app.container.docker.image } : {}),
+    ...(app.cmd ? { command: app.cmd } : {}),
+    labels: app.labels ?? {},
+    status,
+    endpoints,
+  };
+}
+
+function safeJson(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,27 @@
+import type { GatewayMetricsStore } from '../../adapters/metrics/port.ts';
+import type { Capability } from '../sandbox/capabilities.ts';
+import { ValidationError } from '../shared/errors.ts';
+import { parseDuration } from './duration.ts';
+
+/**
+ * `ctx.metrics.gateway(name, { route?, window: '1m', minSamples? })` → GatewayMetrics.
+ * Reading metrics needs no permission (it changes nothing). A script must check
+ * `noData` before comparing numbers: with too little traffic they are null or noise.
+ */
+export function createMetricsCapability(metrics: GatewayMetricsStore): Capability {
+  return {
+    gateway: async (scope, name, opts) => {
+      if (typeof name !== 'string' || !name) throw new ValidationError('ctx.metrics.gateway(name): name must be a gateway name', [{ path: 'name', message: 'required' }]);
+      const o = (opts ?? {}) as { route?: unknown; window?: unknown; minSamples?: unknown };
+      if (o.route !== undefined && typeof o.route !== 'string') throw new ValidationError('ctx.metrics.gateway: route must be a string', [{ path: 'route', message: 'must be a string' }]);
+      const minSamples = o.minSamples === undefined ? undefined : Number(o.minSamples);
+      if (minSamples !== undefined && !(Number.isInteger(minSamples) && minSamples >= 0)) {
+        throw new ValidationError('ctx.metrics.gateway: minSamples must be a whole number ≥ 0', [{ path: 'minSamples', message: 'must be a whole number ≥ 0' }]);
+      }
+      const windowMs = parseDuration(o.window ?? '1m', 'window');
+      const m = await metrics.query(name, { route: o.route as string | undefined, windowMs, minSamples });
+      if (m.noData) scope.log('debug', `metrics for ${name}${o.route ? `/${o.route}` : ''}: no data (${m.samples} samples in ${windowMs / 1000}s)`);
+      return m;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * KV layout (all under the KvStore's own prefix, e.g. `/veer/` for etcd):
+ *
+ *   gateways/<name>     JSON `Gateway` (model.ts): the normalised spec + updatedAt. The KV
+ *                       entry revision is the gateway's `revision`; it is never stored inside.
+ *   agents/<agentId>    JSON `AgentStatus` below, rewritten by each gateway agent every
+ *                       heartbeat (with a TTL where the store supports it).
+ */
+/** List/watch prefixes: whole segments, no trailing '/' (the KV port's rule). */
+export const GATEWAYS_PREFIX = 'gateways';
+export const AGENTS_PREFIX = 'agents';
+
+export const gatewayKey = (name: string) => `${GATEWAYS_PREFIX}/${name}`;
+export const agentKey = (agentId: string) => `${AGENTS_PREFIX}/${agentId}`;
+
+/** What one agent reports about one gateway. */
+export interface AgentGatewayStatus {
+  /** KV revision of the gateway that HAProxy is serving now. */
+  appliedRevision?: string;
+  appliedAt?: string;
+  /** Set when the newest revision could not be applied; the previous one keeps serving. */
+  error?: string;
+  failedRevision?: string;
+  /** Routes whose targets did not resolve to any server (they answer 503). */
+  routesWithoutTargets?: string[];
+}
+
+export interface AgentStatus {
+  agentId: string;
+  heartbeatAt: string;
+  heartbeatIntervalMs: number;
+  startedAt: string;
+  kv: { kind: string; connected: boolean; lastError?: string; lastErrorAt?: string };
+  haproxy: { pid?: number; running: boolean; reloads: number; lastReloadAt?: string; lastError?: string };
+  gateways: Record<string, AgentGatewayStatus>;
+}
+
+/** An agent is considered gone after missing this many heartbeats. */
+export const MISSED_HEARTBEATS = 3;

@@ -1,0 +1,311 @@
+import type { KvEntry, KvStore } from '../../adapters/kv/port.ts';
+import { ConflictError, NotFoundError, ValidationError, VeerError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { AGENTS_PREFIX, GATEWAYS_PREFIX, MISSED_HEARTBEATS, gatewayKey, type AgentStatus } from './keys.ts';
+import { weightsOf, type Gateway, type GatewayRecord } from './model.ts';
+import { specOf, validateGateway } from './validate.ts';
+
+export interface GatewayEvent {
+  tags: string[];
+  type: string;
+  value: unknown;
+}
+
+export interface GatewayServiceOptions {
+  kv: KvStore;
+  logger: Logger;
+  /** Called after a weight or structure change; failures are logged, never thrown. */
+  emit?: (event: GatewayEvent) => Promise<void>;
+  now?: () => Date;
+}
+
+export interface WriteOptions {
+  /** Compare-and-set: fail with 409 unless the gateway is still at this revision ('0': only if absent). */
+  ifRevision?: string;
+}
+
+export interface GatewayStatus {
+  name: string;
+  revision: string;
+  /** True when at least one live agent serves the current revision and none serves an older one. */
+  live: boolean;
+  agents: Array<{
+    agentId: string;
+    heartbeatAt: string;
+    alive: boolean;
+    appliedRevision?: string;
+    appliedAt?: string;
+    current: boolean;
+    error?: string;
+    routesWithoutTargets?: string[];
+  }>;
+}
+
+/** A route patch; `null` removes the route (in `routes`) or the field. */
+export type GatewayPatch = Record<string, unknown> & { routes?: Record<string, Record<string, unknown> | null> };
+
+export interface GatewayService {
+  list(): Promise<GatewayRecord[]>;
+  get(name: string): Promise<GatewayRecord>;
+  put(name: string, spec: unknown, options?: WriteOptions): Promise<GatewayRecord & { created: boolean }>;
+  delete(name: string, options?: WriteOptions): Promise<void>;
+  /** Absolute weights for some or all routes; unlisted routes keep theirs; the result must add up to 100 (or 0). */
+  setWeights(name: string, weights: Record<string, number>, options?: WriteOptions): Promise<GatewayRecord & { before: Record<string, number> }>;
+  update(name: string, patch: GatewayPatch, options?: WriteOptions): Promise<GatewayRecord>;
+  status(name: string): Promise<GatewayStatus>;
+}
+
+const isConflict = (err: unknown) => err instanceof VeerError && (err.code === 'CONFLICT' || err.code.endsWith('.CONFLICT'));
+
+/** Everything but updatedAt (and revision): equal content means a write would change nothing. */
+const content = (g: Gateway) => JSON.stringify({ ...g, updatedAt: undefined, revision: undefined });
+const structure = (g: Gateway) => JSON.stringify({ ...g, updatedAt: undefined, revision: undefined, routes: Object.fromEntries(Object.entries(g.routes).map(([r, v]) => [r, { ...v, weight: 0 }])) });
+
+export function createGatewayService(options: GatewayServiceOptions): GatewayService {
+  const { kv, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const log = logger.child({ component: 'gateways' });
+
+  const parse = (entry: KvEntry): GatewayRecord => {
+    const name = entry.key.slice(entry.key.lastIndexOf('/') + 1);
+    const { name: _name, updatedAt, ...spec } = JSON.parse(entry.value) as Gateway;
+    // Re-validate: the store may have been edited by hand.
+    const g = validateGateway(name, spec);
+    return { ...g, updatedAt: updatedAt ?? g.updatedAt, revision: entry.revision };
+  };
+
+  /** The entry and, if it is valid, the gateway; a hand-broken value can still be replaced or deleted. */
+  const load = async (name: string): Promise<{ entry: KvEntry; record?: GatewayRecord; error?: unknown }> => {
+    const entry = await kv.get(gatewayKey(name));
+    if (!entry) throw new NotFoundError('gateway', name);
+    try {
+      return { entry, record: parse(entry) };
+    } catch (error) {
+      return { entry, error };
+    }
+  };
+
+  const read = async (name: string): Promise<GatewayRecord> => {
+    const { record, error, entry } = await load(name);
+    if (record) return record;
+    const why = error instanceof Error ? error.message : String(error);
+    const issues = error instanceof ValidationError ? (error.details as { issues: Array<{ path: string; message: string }> }).issues : [{ path: '(stored value)', message: why }];
+    throw new ValidationError(`gateway '${name}' in the ${kv.kind} store (revision ${entry.revision}) is invalid — replace it with PUT /gateways/${name}: ${why}`, issues);
+  };
+
+  const emit = async (type: 'gateway.weights' | 'gateway.updated', name: string, value: Record<string, unknown>) => {
+    if (!options.emit) return;
+    try {
+      await options.emit({ tags: ['gateways', `gateways:${name}`], type, value: { gateway: name, ...value } });
+    } catch (err) {
+      log.warn({ err, gateway: name, type }, 'could not emit gateway event');
+    }
+  };
+
+  const staleRevision = async (name: string, expected: string): Promise<never> => {
+    const current = await kv.get(gatewayKey(name)).catch(() => undefined);
+    const now = current ? `it is now at revision ${current.revision}` : 'it does not exist any more';
+    const msg = expected === '0'
+      ? `gateway '${name}' already exists (revision ${current?.revision}); drop ifRevision '0' to replace it`
+      : `gateway '${name}' was changed by someone else: you sent revision ${expected} but ${now}; re-read it and retry`;
+    throw new ConflictError(msg, { gateway: name, expected, current: current?.revision });
+  };
+
+  /** Writes `next` with CAS against `expected`; maps the store's conflict to a ConflictError naming the gateway. */
+  const write = async (next: Gateway, expected: string | undefined): Promise<string> => {
+    try {
+      return await kv.put(gatewayKey(next.name), JSON.stringify(next), expected === undefined ? {} : { ifRevision: expected });
+    } catch (err) {
+      if (isConflict(err)) return staleRevision(next.name, expected ?? '?');
+      throw err;
+    }
+  };
+
+  const checkPort = async (g: Gateway) => {
+    const { entries } = await kv.list(GATEWAYS_PREFIX);
+    for (const e of entries) {
+      const other = e.key.slice(e.key.lastIndexOf('/') + 1);
+      if (other === g.name) continue;
+      let port: unknown;
+      try {
+        port = (JSON.parse(e.value) as Gateway).port;
+      } catch {
+        continue;
+      }
+      if (port === g.port) throw new ConflictError(`port ${g.port} is already used by gateway '${other}'; choose another port or change that gateway first`, { port: g.port, gateway: other });
+    }
+  };
+
+  /**
+   * Read-modify-write with CAS. With the caller's ifRevision a race is the caller's 409;
+   * without one the change is re-applied to the fresh value (our changes are absolute, so
+   * re-applying is safe).
+   */
+  const modify = async <T>(name: string, opts: WriteOptions, change: (current: GatewayRecord) => Gateway, after: (prev: GatewayRecord, next: GatewayRecord) => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      const current = await read(name);
+      if (opts.ifRevision !== undefined && opts.ifRevision !== current.revision) return staleRevision(name, opts.ifRevision);
+      const next = change(current);
+      if (content(next) === content(current)) return after(current, current);
+      if (next.port !== current.port) await checkPort(next);
+      try {
+        const revision = await write(next, current.revision);
+        return after(current, { ...next, revision });
+      } catch (err) {
+        if (opts.ifRevision !== undefined || !isConflict(err) || attempt >= 4) throw err;
+      }
+    }
+  };
+
+  return {
+    async list() {
+      const { entries } = await kv.list(GATEWAYS_PREFIX);
+      const out: GatewayRecord[] = [];
+      for (const e of entries) {
+        try {
+          out.push(parse(e));
+        } catch (err) {
+          log.warn({ err, key: e.key }, 'skipping an invalid gateway in the KV store');
+        }
+      }
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    get: read,
+
+    async put(name, spec, opts = {}) {
+      const next = validateGateway(name, spec, now());
+      for (let attempt = 0; ; attempt++) {
+        const found = await load(name).catch((err) => {
+          if (err instanceof NotFoundError) return undefined;
+          throw err;
+        });
+        const current = found?.record;
+        const currentRevision = found?.entry.revision ?? '0';
+        if (opts.ifRevision !== undefined && opts.ifRevision !== currentRevision) return staleRevision(name, opts.ifRevision);
+        if (current && content(current) === content(next)) return { ...current, created: false };
+        if (!current || current.port !== next.port) await checkPort(next);
+        let revision: string;
+        try {
+          revision = await write(next, currentRevision);
+        } catch (err) {
+          // Without the caller's ifRevision a PUT is "last writer wins": try again on a race.
+          if (opts.ifRevision === undefined && isConflict(err) && attempt < 4) continue;
+          throw err;
+        }
+        if (current && structure(current) === structure(next)) {
+          await emit('gateway.weights', name, { revision, before: weightsOf(current), after: weightsOf(next) });
+        } else {
+          await emit('gateway.updated', name, { revision, action: found ? 'updated' : 'created', weights: weightsOf(next) });
+        }
+        log.info({ gateway: name, revision, created: !found }, 'gateway saved');
+        return { ...next, revision, created: !found };
+      }
+    },
+
+    async delete(name, opts = {}) {
+      const current = (await load(name)).entry;
+      if (opts.ifRevision !== undefined && opts.ifRevision !== current.revision) return staleRevision(name, opts.ifRevision);
+      try {
+        const existed = await kv.delete(gatewayKey(name), { ifRevision: current.revision });
+        if (!existed) throw new NotFoundError('gateway', name);
+      } catch (err) {
+        if (isConflict(err)) return staleRevision(name, current.revision);
+        throw err;
+      }
+      await emit('gateway.updated', name, { revision: current.revision, action: 'deleted' });
+      log.info({ gateway: name }, 'gateway deleted');
+    },
+
+    async setWeights(name, weights, opts = {}) {
+      if (typeof weights !== 'object' || weights === null || Array.isArray(weights) || Object.keys(weights).length === 0) {
+        throw new ValidationError('weights: expected an object of route → whole percentage, e.g. {"v1": 90, "v2": 10}', [{ path: 'weights', message: 'expected an object of route → weight' }]);
+      }
+      return modify(name, opts, (current) => {
+        const unknown = Object.keys(weights).filter((r) => !(r in current.routes));
+        if (unknown.length) {
+          const message = `gateway '${name}' has no route ${unknown.map((r) => `'${r}'`).join(', ')}; its routes are ${Object.keys(current.routes).join(', ')}`;
+          throw new ValidationError(`weights: ${message}`, unknown.map((r) => ({ path: `weights.${r}`, message: 'no such route' })));
+        }
+        const spec = specOf(current) as { routes: Record<string, { weight: number }> };
+        for (const [r, w] of Object.entries(weights)) spec.routes[r].weight = w;
+        return validateGateway(name, spec, now());
+      }, async (prev, next) => {
+        const before = weightsOf(prev);
+        if (prev !== next) {
+          await emit('gateway.weights', name, { revision: next.revision, before, after: weightsOf(next) });
+          log.info({ gateway: name, revision: next.revision, before, after: weightsOf(next) }, 'gateway weights changed');
+        }
+        return { ...next, before };
+      });
+    },
+
+    async update(name, patch, opts = {}) {
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+        throw new ValidationError('update: expected an object with the fields to change', [{ path: '(body)', message: 'expected an object' }]);
+      }
+      return modify(name, opts, (current) => {
+        const spec = specOf(current) as Record<string, unknown> & { routes: Record<string, Record<string, unknown>> };
+        for (const [k, v] of Object.entries(patch)) {
+          if (k === 'routes' || k === 'name' || k === 'revision' || k === 'updatedAt') continue;
+          if (v === null) delete spec[k];
+          else spec[k] = v;
+        }
+        if (patch.routes !== undefined) {
+          if (typeof patch.routes !== 'object' || patch.routes === null) throw new ValidationError('routes: expected an object of route name → route changes (null removes a route)', [{ path: 'routes', message: 'expected an object' }]);
+          for (const [r, change] of Object.entries(patch.routes)) {
+            if (change === null) {
+              delete spec.routes[r];
+              continue;
+            }
+            const route = { ...(spec.routes[r] ?? {}) };
+            for (const [k, v] of Object.entries(change)) {
+              if (v === null) delete route[k];
+              else route[k] = v;
+            }
+            if (route.condition === undefined && !('conditionStrength' in change)) delete route.conditionStrength;
+            spec.routes[r] = route;
+          }
+        }
+        return validateGateway(name, spec, now());
+      }, async (prev, next) => {
+        if (prev !== next) {
+          if (structure(prev) === structure(next)) await emit('gateway.weights', name, { revision: next.revision, before: weightsOf(prev), after: weightsOf(next) });
+          else await emit('gateway.updated', name, { revision: next.revision, action: 'updated', weights: weightsOf(next) });
+          log.info({ gateway: name, revision: next.revision }, 'gateway updated');
+        }
+        return next;
+      });
+    },
+
+    async status(name) {
+      const g = (await load(name)).entry;
+      const { entries } = await kv.list(AGENTS_PREFIX);
+      const t = now().getTime();
+      const agents: GatewayStatus['agents'] = [];
+      for (const e of entries) {
+        let s: AgentStatus;
+        try {
+          s = JSON.parse(e.value) as AgentStatus;
+        } catch {
+          continue;
+        }
+        const alive = t - Date.parse(s.heartbeatAt) <= MISSED_HEARTBEATS * (s.heartbeatIntervalMs || 5000) + 1000;
+        const gs = s.gateways?.[name] ?? {};
+        agents.push({
+          agentId: s.agentId,
+          heartbeatAt: s.heartbeatAt,
+          alive,
+          appliedRevision: gs.appliedRevision,
+          appliedAt: gs.appliedAt,
+          current: gs.appliedRevision === g.revision,
+          ...(gs.error ? { error: gs.error } : {}),
+          ...(gs.routesWithoutTargets?.length ? { routesWithoutTargets: gs.routesWithoutTargets } : {}),
+        });
+      }
+      agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
+      const living = agents.filter((a) => a.alive);
+      return { name, revision: g.revision, live: living.length > 0 && living.every((a) => a.current), agents };
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { Run } from '../../engine/domain/run.ts';
+import { WorkflowSpecSchema, type Workflow, type WorkflowSpecInput } from '../../engine/domain/workflow.ts';
+import type { RunLauncher, StartRunOptions, StartRunResult } from '../../engine/runs/launcher.ts';
+import { UnavailableError } from '../../engine/shared/errors.ts';
+
+export interface StartCall {
+  workflow: string;
+  options: StartRunOptions;
+  at: number;
+}
+
+/** A RunLauncher that records every call and dedupes per workflow and key, like the real one. */
+export interface FakeLauncher extends RunLauncher {
+  calls: StartCall[];
+  started: StartCall[];
+  /** The next `n` calls throw a retryable error (a launcher whose Redis is down). */
+  failNext(n: number): void;
+}
+
+export function createFakeLauncher(): FakeLauncher {
+  const calls: StartCall[] = [];
+  const started: StartCall[] = [];
+  const keys = new Set<string>();
+  let failures = 0;
+  return {
+    calls,
+    started,
+    failNext(n) {
+      failures = n;
+    },
+    async start(workflow, options): Promise<StartRunResult> {
+      const call = { workflow, options, at: performance.now() };
+      calls.push(call);
+      if (failures > 0) {
+        failures--;
+        throw new UnavailableError('RUNS.UNAVAILABLE', 'fake launcher: queue unavailable');
+      }
+      const key = `${workflow}|${options.dedupeKey ?? Math.random()}`;
+      if (keys.has(key)) return { started: false, reason: 'duplicate' };
+      keys.add(key);
+      started.push(call);
+      const run = { id: `run-${started.length}`, workflow, workflowVersion: 1, status: 'queued', trigger: options.trigger, input: options.input, attempts: 0, maxAttempts: 1, queuedAt: new Date().toISOString() } satisfies Run;
+      return { started: true, run };
+    },
+  };
+}
+
+export function workflow(name: string, spec: Partial<WorkflowSpecInput>): Workflow {
+  const parsed = WorkflowSpecSchema.parse({ script: 'return 1', ...spec });
+  const now = new Date().toISOString();
+  return { ...parsed, name, version: 1, compiled: parsed.script, createdAt: now, updatedAt: now };
+}
+
+/** A mutable workflow list with the WorkflowStore's change signal. */
+export function workflowList(initial: Workflow[]) {
+  let items = initial;
+  const listeners = new Set<(name: string) => void>();
+  return {
+    async list() {
+      return items;
+    },
+    subscribe(l: (name: string) => void) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    set(next: Workflow[]) {
+      items = next;
+      for (const l of listeners) l('*');
+    },
+  };
+}

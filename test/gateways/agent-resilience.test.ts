@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, test } from 'node:test';
+import { gatewayKey } from '../../engine/gateways/keys.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { startHttpBackends, type HttpBackend } from '../helpers/http-backends.ts';
+import { fetchOnce, runLoad } from '../helpers/load.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { startAgentSystem, type AgentSystem } from './agent-system.ts';
+import { createMemoryKv } from './memory-kv.ts';
+
+/** Agent behaviour that needs no particular KV store: real HAProxy, in-memory store. */
+
+let sys: AgentSystem;
+let backends: HttpBackend[];
+const kv = createMemoryKv();
+const resolved = new Map<string, Array<{ host: string; port: number }>>();
+
+before(async () => {
+  backends = await startHttpBackends(['v1', 'v2', 'd1', 'd2']);
+  sys = await startAgentSystem({
+    agentKv: kv,
+    serviceKv: kv,
+    resolveTargets: async (deployment, port) => (port === 'http' ? resolved.get(deployment) ?? [] : []),
+  });
+});
+after(async () => {
+  await sys?.stop();
+  await Promise.all((backends ?? []).map((b) => b.close()));
+});
+const target = (name: string) => ({ host: '127.0.0.1', port: backends.find((b) => b.name === name)!.port });
+
+test('a broken gateway in the store keeps its last good version serving and is reported; others still apply', async () => {
+  const port = await freePort();
+  const good = await sys.service.put('good', { port, routes: { v1: { targets: [target('v1')] } } });
+  await sys.live('good');
+  const badRevision = await kv.put(gatewayKey('good'), JSON.stringify({ port, routes: { v1: { weight: 50, targets: [target('v1')] } } }));
+  await waitFor(() => sys.agent.status().gateways.good?.failedRevision === badRevision, { what: 'bad revision reported' });
+  const st = sys.agent.status().gateways.good;
+  assert.match(st.error!, /add up to 100/);
+  assert.equal(st.appliedRevision, good.revision, 'the previous revision keeps serving');
+  assert.equal((await fetchOnce(`http://127.0.0.1:${port}/`)).body, 'v1');
+  const apiStatus = await sys.service.status('good');
+  assert.equal(apiStatus.revision, badRevision);
+  assert.equal(apiStatus.live, false, 'the API shows the stored revision is not live');
+  await assert.rejects(sys.service.get('good'), /gateway 'good' in the memory store \(revision \d+\) is invalid — replace it with PUT \/gateways\/good: routes: route weights must add up to 100/);
+
+  const otherPort = await freePort();
+  await sys.service.put('other', { port: otherPort, routes: { v2: { targets: [target('v2')] } } });
+  await sys.live('other');
+  assert.equal((await fetchOnce(`http://127.0.0.1:${otherPort}/`)).body, 'v2');
+
+  await sys.service.put('good', { port, routes: { v2: { targets: [target('v2')] } } });
+  await sys.live('good');
+  assert.equal((await fetchOnce(`http://127.0.0.1:${port}/`)).body, 'v2', 'a fixed version applies');
+  assert.equal(sys.agent.status().gateways.good.error, undefined);
+});
+
+test('deployment targets are resolved by the injected resolver; unresolved routes are reported', async () => {
+  const port = await freePort();
+  await sys.service.put('deployed', {
+    port,
+    routes: {
+      stable: { weight: 100, targets: { deployment: 'shop-v1', port: 'http' } },
+      next: { weight: 0, targets: { deployment: 'shop-v2', port: 'http' } },
+    },
+  });
+  await sys.live('deployed');
+  assert.deepEqual((await sys.service.status('deployed')).agents[0].routesWithoutTargets, ['stable', 'next'], 'nothing resolved yet');
+  // The deployment comes up: the agent re-resolves on its own.
+  resolved.set('shop-v1', [target('d1'), target('d2')]);
+  await waitFor(async () => (await sys.service.status('deployed')).agents[0].routesWithoutTargets?.join() === 'next', { what: 'stable resolved' });
+  const r = await runLoad({ url: `http://127.0.0.1:${port}/`, requests: 100, concurrency: 2 });
+  assert.deepEqual(r.counts, { d1: 50, d2: 50 });
+});
+
+test('tcp gateways split connections by weight', async () => {
+  const port = await freePort();
+  await sys.service.put('raw', { port, mode: 'tcp', routes: { a: { weight: 50, targets: [target('v1')] }, b: { weight: 50, targets: [target('v2')] } } });
+  await sys.live('raw');
+  const r = await runLoad({ url: `http://127.0.0.1:${port}/`, requests: 200, concurrency: 2, keepAlive: false });
+  assert.deepEqual(r.counts, { v1: 100, v2: 100 });
+  await waitFor(() => sys.records.some((x) => x.gateway === 'raw' && x.mode === 'tcp' && x.route === 'a'), { what: 'tcp log records' });
+});
+
+test('if HAProxy dies the agent starts it again with the last applied gateways', async () => {
+  const port = await freePort();
+  await sys.service.put('phoenix', { port, routes: { v1: { targets: [target('v1')] } } });
+  await sys.live('phoenix');
+  const pid = (await sys.haproxy.pid())!;
+  process.kill(pid, 'SIGKILL');
+  await waitFor(async () => (await sys.haproxy.pid()) !== pid && (await sys.haproxy.running()), { what: 'HAProxy restarted' });
+  await waitFor(() => new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  }), { what: 'gateway port open again' });
+  assert.equal((await fetchOnce(`http://127.0.0.1:${port}/`)).body, 'v1');
+});

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createHaproxyProcess } from '../../adapters/gateway-agent/haproxy-process.ts';
+import { parseLogLine } from '../../adapters/gateway-agent/log-line.ts';
+import { renderConfig, renderGateway, renderStructure, type RenderOptions } from '../../adapters/gateway-agent/render.ts';
+import { validateGateway } from '../../engine/gateways/validate.ts';
+import { silentLogger } from '../../engine/shared/logger.ts';
+import { haproxyBin, haproxyWorkDir } from '../helpers/haproxy.ts';
+
+let dir: { path: string; remove: () => Promise<void> };
+let o: RenderOptions;
+before(async () => {
+  dir = await haproxyWorkDir();
+  o = { dir: dir.path, bindAddress: '127.0.0.1', statsPort: 1988, logPort: 5514, hardStopAfter: '30s' };
+});
+after(async () => dir?.remove());
+
+const t = (port: number) => [{ host: '127.0.0.1', port }];
+
+test('rendered configs for every feature pass `haproxy -c`', async () => {
+  const haproxy = createHaproxyProcess({ bin: haproxyBin(), dir: dir.path, logger: silentLogger() });
+  const everything = validateGateway('shop', {
+    port: 8080,
+    sticky: 'instance',
+    virtualHosts: ['shop.example.com', 'www.shop.example.com'],
+    routes: {
+      v1: { weight: 70, balance: 'leastconn', targets: [...t(9001), ...t(9002), ...t(9001)] },
+      v2: { weight: 30, condition: `(header X-Canary == "it's" or cookie group == beta) and not user-agent == Bot`, conditionStrength: 25, targets: t(9003) },
+      v3: { weight: 0, condition: 'path starts with /api and method == POST', targets: { deployment: 'shop-v3', port: 'http' } },
+    },
+  });
+  const tcp = validateGateway('db', { port: 5432, mode: 'tcp', routes: { a: { weight: 50, targets: t(6001) }, b: { weight: 50, targets: t(6002) } } });
+  const config = renderConfig([{ gateway: everything, servers: { v1: everything.routes.v1.targets as never, v2: t(9003), v3: [] } }, { gateway: tcp, servers: { a: t(6001), b: t(6002) } }], o);
+  const check = await haproxy.validate(config);
+  assert.equal(check.ok, true, check.output);
+  assert.match(config, /use_backend r\.shop\.v2 if c_0 !c_1 s_0 \|\| c_2 !c_1 s_0\n/, 'one dice roll (s_0) shared by both OR terms');
+  assert.match(config, /acl c_0 req\.fhdr\(X-Canary\) -m str -- 'it'"'"'s'/);
+  assert.match(config, /use_backend r\.shop\.v3 if c_3 c_4\n/, 'strength 100 needs no dice');
+  assert.match(config, /server v1 unix@\S+ send-proxy-v2 weight 70 cookie v1/);
+  assert.equal(config.match(/server 127\.0\.0\.1:9001 /g)?.length, 1, 'duplicate targets collapse into one server');
+  assert.match(config, /balance leastconn/);
+});
+
+test('the structure ignores weights, so weight-only changes are recognised', () => {
+  const a = validateGateway('shop', { port: 8080, routes: { v1: { weight: 90, targets: t(9001) }, v2: { weight: 10, targets: t(9002) } } });
+  const b = validateGateway('shop', { port: 8080, routes: { v1: { weight: 20, targets: t(9001) }, v2: { weight: 80, targets: t(9002) } } });
+  const c = validateGateway('shop', { port: 8080, routes: { v1: { weight: 20, targets: t(9001) }, v2: { weight: 80, targets: t(9009) } } });
+  const r = (g: typeof a) => ({ gateway: g, servers: { v1: g.routes.v1.targets as never, v2: g.routes.v2.targets as never } });
+  assert.notEqual(renderGateway(r(a), o), renderGateway(r(b), o));
+  assert.equal(renderStructure(r(a), o), renderStructure(r(b), o));
+  assert.notEqual(renderStructure(r(b), o), renderStructure(r(c), o));
+});
+
+test('parseLogLine reads weighted, conditional and tcp lines and ignores anything else', () => {
+  const weighted = parseLogLine('{"ts":1795595677775,"ci":"127.0.0.1","cp":40000,"ft":"g.shop","b":"w.shop","s":"v1","is":"127.0.0.1:9001","m":"GET","u":"\\/a\\"b","st":200,"Tq":0,"Tw":0,"Tc":1,"Tr":3,"Tt":4,"B":118,"U":80,"term":"--NI","rc":0}\n');
+  assert.deepEqual(weighted, {
+    timestamp: 1795595677775, gateway: 'shop', route: 'v1', instance: '127.0.0.1:9001', mode: 'http',
+    client: { ip: '127.0.0.1', port: 40000 }, method: 'GET', uri: '/a"b', status: 200,
+    timings: { request: 0, queue: 0, connect: 1, response: 3, total: 4 }, bytesOut: 118, bytesIn: 80, termination: '--NI', retries: 0,
+  });
+  const conditional = parseLogLine('{"ts":1,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"r.shop.v2.1","s":"127.0.0.1:9003","is":"127.0.0.1:9003","m":"GET","u":"/","st":200,"Tq":0,"Tw":0,"Tc":0,"Tr":0,"Tt":0,"B":1,"U":1,"term":"----","rc":0}');
+  assert.equal(conditional?.route, 'v2.1');
+  assert.equal(conditional?.instance, '127.0.0.1:9003');
+  const noServer = parseLogLine('{"ts":1,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"w.shop","s":"<NOSRV>","is":"-","m":"GET","u":"/","st":503,"Tq":0,"Tw":-1,"Tc":-1,"Tr":-1,"Tt":0,"B":1,"U":1,"term":"SC--","rc":0}');
+  assert.equal(noServer?.route, undefined);
+  assert.equal(noServer?.status, 503);
+  assert.equal(noServer?.timings.connect, -1);
+  const tcp = parseLogLine('{"ts":1,"ci":"127.0.0.1","cp":1,"ft":"g.db","b":"w.db","s":"a","Tw":0,"Tc":0,"Tt":12,"B":10,"U":5,"term":"--","rc":0}');
+  assert.equal(tcp?.mode, 'tcp');
+  assert.equal(tcp?.route, 'a');
+  assert.equal(tcp?.status, undefined);
+  assert.equal(parseLogLine('Proxy g.shop started.'), undefined);
+  assert.equal(parseLogLine('{"ft":"stats","ts":1}'), undefined);
+  assert.equal(parseLogLine('{broken'), undefined);
+});

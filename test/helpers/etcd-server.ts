@@ -1,0 +1,45 @@
+import { freePort } from './free-port.ts';
+import { startProcess, tempDir } from './process.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface TestEtcd {
+  url: string;
+  port: number;
+  /** Stops the server and removes its data directory. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts a private single-member etcd on free loopback client and peer ports with a temp
+ * data dir. Short heartbeat/election timings make it ready in well under a second
+ * (services.md §1.2).
+ */
+export async function startEtcd(): Promise<TestEtcd> {
+  const [port, peerPort] = await Promise.all([freePort(), freePort()]);
+  if (port === peerPort) return startEtcd();
+  const dir = await tempDir('etcd');
+  const url = `http://127.0.0.1:${port}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const proc = startProcess('etcd', [
+    '--name', 'veer-test', '--data-dir', `${dir.path}/data`,
+    '--heartbeat-interval', '10', '--election-timeout', '100',
+    '--listen-client-urls', url, '--advertise-client-urls', url,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `veer-test=${peer}`,
+  ]);
+  const stop = async () => {
+    await proc.stop();
+    await dir.remove();
+  };
+  try {
+    await waitFor(async () => {
+      if (proc.child.exitCode !== null) throw new Error(`etcd exited: ${proc.output()}`);
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+    }, { timeoutMs: 15_000, what: `etcd on ${port}` });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, port, stop };
+}
