@@ -1,6 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { System } from '../engine/system.ts';
+import { createDeploymentRoutes } from './routes/deployments.ts';
+import { createEventRoutes } from './routes/events.ts';
 import { createHealthRoutes } from './routes/health.ts';
+import { createMetricsRoutes } from './routes/metrics.ts';
 import { createRunRoutes } from './routes/runs.ts';
 import { createWorkflowRoutes } from './routes/workflows.ts';
 
@@ -10,6 +13,9 @@ export function createRouters(system: System): { routers: OpenAPIHono[]; rootRou
   const routers: OpenAPIHono[] = [
     createWorkflowRoutes({ workflows: s.workflows }),
     createRunRoutes({ workflows: s.workflows, runs: s.runs, launcher: s.launcher, canceller: s.canceller, connect: s.connect }),
+    createEventRoutes({ events: system.events.store, bus: system.events.bus, heartbeatMs: system.events.config.sseHeartbeatMs }),
+    createMetricsRoutes({ metrics: system.metrics }),
+    createDeploymentRoutes({ scheduler: system.scheduler.driver }),
   ];
   const rootRouters = [createHealthRoutes({ redis: s.redis, keys: s.keys, queue: s.queue, stats: s.stats })];
   return { routers, rootRouters };

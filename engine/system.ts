@@ -1,5 +1,15 @@
+import type { Redis } from 'ioredis';
+import { createEventStore, type EventStore } from '../adapters/events/index.ts';
+import { loadEventsConfig, type EventsConfig } from '../adapters/events/config.ts';
+import { createMetricsStore, type GatewayMetricsStore } from '../adapters/metrics/index.ts';
+import { loadMetricsConfig } from '../adapters/metrics/config.ts';
+import { createSchedulerDriver, loadSchedulerConfig, type SchedulerConfig, type SchedulerDriver } from '../adapters/scheduler/index.ts';
 import type { CoreConfig } from './config.ts';
+import { createDeploymentsCapability } from './deployments/capability.ts';
 import type { EmitEvent } from './domain/emit.ts';
+import { createEventBus, type EventBus } from './events/bus.ts';
+import { createEventsCapability } from './events/events-capability.ts';
+import { createMetricsCapability } from './events/metrics-capability.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
 import { createStores, type Stores } from './stores.ts';
 import type { Logger } from './shared/logger.ts';
@@ -11,8 +21,13 @@ import type { Logger } from './shared/logger.ts';
  */
 export interface System {
   config: CoreConfig;
+  env: Record<string, string | undefined>;
   logger: Logger;
   stores: Stores;
+  events: { config: EventsConfig; store: EventStore; bus: EventBus };
+  metrics: GatewayMetricsStore;
+  scheduler: { config: SchedulerConfig; driver: SchedulerDriver };
+  /** The one path for Veer's own events (run lifecycle, gateway and deployment changes). Never throws. */
   emit: EmitEvent;
   /** What scripts get besides `state`, `log` and `sleep`. */
   capabilities: Capabilities;
@@ -21,18 +36,38 @@ export interface System {
   close(): Promise<void>;
 }
 
-export async function createSystem(config: CoreConfig, _env: Record<string, string | undefined>, logger: Logger): Promise<System> {
+export async function createSystem(config: CoreConfig, env: Record<string, string | undefined>, logger: Logger): Promise<System> {
   const stores = createStores(config, logger);
+  const redis: Redis = stores.redis;
+  const prefix = config.redisPrefix;
+
+  const eventsConfig = loadEventsConfig(env);
+  const eventStore = createEventStore(eventsConfig, { redis, prefix });
+  const bus = createEventBus({ events: eventStore, logger });
+  const metrics = createMetricsStore(loadMetricsConfig(env), { redis, prefix, elasticsearch: eventsConfig.elasticsearch });
+  const schedulerConfig = loadSchedulerConfig(env);
+  const scheduler = createSchedulerDriver(schedulerConfig, { redis, redisPrefix: prefix, logger: logger.child({ component: 'scheduler' }) });
+
   const onClose: Array<() => Promise<void>> = [];
   const system: System = {
     config,
+    env,
     logger,
     stores,
-    emit: async () => {},
-    capabilities: {},
+    events: { config: eventsConfig, store: eventStore, bus },
+    metrics,
+    scheduler: { config: schedulerConfig, driver: scheduler },
+    emit: bus.emitter,
+    capabilities: {
+      events: createEventsCapability(bus),
+      metrics: createMetricsCapability(metrics),
+      deployments: createDeploymentsCapability({ scheduler, emit: bus.emitter }),
+    },
     onClose,
     async close() {
       for (const fn of onClose.reverse()) await fn().catch((err) => logger.warn({ err }, 'error during shutdown'));
+      await scheduler.close().catch(() => undefined);
+      await bus.close().catch(() => undefined);
       await stores.close();
     },
   };

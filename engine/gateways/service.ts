@@ -55,6 +55,10 @@ export interface GatewayService {
   status(name: string): Promise<GatewayStatus>;
 }
 
+/** Internal CAS retries for writes without the caller's revision; jittered so racers spread out. */
+const MAX_RETRIES = 20;
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * (attempt + 1))));
+
 const isConflict = (err: unknown) => err instanceof VeerError && (err.code === 'CONFLICT' || err.code.endsWith('.CONFLICT'));
 
 /** Everything but updatedAt (and revision): equal content means a write would change nothing. */
@@ -152,7 +156,8 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
         const revision = await write(next, current.revision);
         return after(current, { ...next, revision });
       } catch (err) {
-        if (opts.ifRevision !== undefined || !isConflict(err) || attempt >= 4) throw err;
+        if (opts.ifRevision !== undefined || !isConflict(err) || attempt >= MAX_RETRIES) throw err;
+        await backoff(attempt);
       }
     }
   };
@@ -190,7 +195,10 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
           revision = await write(next, currentRevision);
         } catch (err) {
           // Without the caller's ifRevision a PUT is "last writer wins": try again on a race.
-          if (opts.ifRevision === undefined && isConflict(err) && attempt < 4) continue;
+          if (opts.ifRevision === undefined && isConflict(err) && attempt < MAX_RETRIES) {
+            await backoff(attempt);
+            continue;
+          }
           throw err;
         }
         if (current && structure(current) === structure(next)) {
