@@ -4,6 +4,8 @@ import { createDeploymentRoutes } from './routes/deployments.ts';
 import { createEventRoutes } from './routes/events.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createMetricsRoutes } from './routes/metrics.ts';
+import { createTemplateRoutes } from './routes/templates.ts';
+import { loadTemplates } from '../workflows/catalog.ts';
 import { createRunRoutes } from './routes/runs.ts';
 import { createWorkflowRoutes } from './routes/workflows.ts';
 
@@ -16,6 +18,7 @@ export function createRouters(system: System): { routers: OpenAPIHono[]; rootRou
     createEventRoutes({ events: system.events.store, bus: system.events.bus, heartbeatMs: system.events.config.sseHeartbeatMs }),
     createMetricsRoutes({ metrics: system.metrics }),
     createDeploymentRoutes({ scheduler: system.scheduler.driver }),
+    createTemplateRoutes({ templates: loadTemplates() }),
   ];
   const rootRouters = [createHealthRoutes({ redis: s.redis, keys: s.keys, queue: s.queue, stats: s.stats })];
   return { routers, rootRouters };

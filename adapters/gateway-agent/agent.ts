@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import type { KvStore } from '../kv/port.ts';
@@ -8,7 +8,7 @@ import { validateGateway } from '../../engine/gateways/validate.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 import { createGatewayWatcher, type StoredGateway } from './gateway-watcher.ts';
 import type { HaproxyProcess } from './haproxy-process.ts';
-import { adminSocketPath, renderBase, renderConfig, renderGateway, renderStructure, routeSocketPath, weightBackendName, type RenderOptions, type RenderableGateway } from './render.ts';
+import { adminSocketPath, configPath, renderBase, renderConfig, renderGateway, renderStructure, routeSocketPath, weightBackendName, type RenderOptions, type RenderableGateway } from './render.ts';
 import { createRuntimeApi } from './runtime-api.ts';
 import { createStatusReporter } from './status-reporter.ts';
 
@@ -74,6 +74,8 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const hapState: AgentStatus['haproxy'] = { running: false, reloads: 0 };
   let startedHaproxy = false;
   let forceReload = false;
+  /** Ports an adopted HAProxy (left running by a previous agent) listens on: ours to take over, not busy. */
+  const adoptedPorts = new Set<number>();
   let closed = false;
   let heartbeatTimer: NodeJS.Timeout | undefined;
 
@@ -226,7 +228,7 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       else candidates.delete(name);
     };
     // Per-gateway validation first, so one bad gateway cannot hold back the others.
-    const held = new Set([...applied.values()].map((a) => a.gateway.port));
+    const held = new Set([...applied.values()].map((a) => a.gateway.port).concat([...adoptedPorts]));
     for (const [name, c] of [...candidates]) {
       if (applied.get(name) === c) continue;
       const error = await precheck(c, held);
@@ -244,6 +246,7 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         hapState.lastError = undefined;
         applied = candidates;
         forceReload = false;
+        adoptedPorts.clear();
         await removeStaleSockets();
         return;
       } catch (err) {
@@ -327,6 +330,8 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         // Adopt the HAProxy a previous agent left running: it keeps serving its config
         // until the first list from the store replaces it (even if that is empty).
         forceReload = true;
+        const previous = await readFile(configPath(ro.dir), 'utf8').catch(() => '');
+        for (const m of previous.matchAll(/^\s*bind\s+[^\s@]+:(\d+)\s*$/gm)) adoptedPorts.add(Number(m[1]));
       } else {
         // Serve the stats/health listener right away, before the store answers.
         await haproxy.apply(renderConfig([], ro));

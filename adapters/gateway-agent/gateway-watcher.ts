@@ -62,6 +62,8 @@ export function createGatewayWatcher(options: GatewayWatcherOptions): GatewayWat
   const run = async (first: () => void) => {
     let backoff = retryMin;
     while (!closed) {
+      await watch?.close().catch(() => undefined);
+      watch = undefined;
       abort = new AbortController();
       phase = 'listing';
       try {
@@ -93,6 +95,11 @@ export function createGatewayWatcher(options: GatewayWatcherOptions): GatewayWat
         if (closed) break;
         if (restarting) {
           restarting = false;
+          continue;
+        }
+        // Fell behind the store's change log: nothing is wrong with the store, just list again.
+        if ((err as { code?: string }).code === 'KV.COMPACTED') {
+          log.info('watch position compacted away; listing again');
           continue;
         }
         options.onConnection(false, err);

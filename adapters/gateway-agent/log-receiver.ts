@@ -51,7 +51,8 @@ export function createLogReceiver(options: LogReceiverOptions): LogReceiver {
     },
     start: () =>
       new Promise<number>((resolve, reject) => {
-        const s = createSocket('udp4');
+        // A big receive buffer absorbs bursts (the kernel caps it at net.core.rmem_max).
+        const s = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
         s.once('error', reject);
         s.on('message', (msg) => {
           const record = parseLogLine(msg.toString('utf8'));

@@ -2,6 +2,7 @@ import { createEtcdKvStore } from '../kv/etcd.ts';
 import { loadKvConfig, type KvConfig } from '../kv/config.ts';
 import type { KvStore } from '../kv/port.ts';
 import { createRedisKvStore } from '../kv/redis.ts';
+import { createZookeeperKvStore } from '../kv/zookeeper.ts';
 import { loadCoreConfig } from '../../engine/config.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
 import { createLogger, type Logger } from '../../engine/shared/logger.ts';
@@ -15,7 +16,8 @@ import { createLogReceiver, type LogReceiver } from './log-receiver.ts';
 async function openKvStore(c: KvConfig, logger: Logger): Promise<KvStore> {
   if (c.kind === 'redis') return createRedisKvStore({ url: c.url, prefix: c.prefix, timeoutMs: c.timeoutMs, logger });
   if (c.kind === 'etcd') return createEtcdKvStore({ url: c.url, prefix: c.prefix, timeoutMs: c.timeoutMs, auth: c.auth, logger });
-  throw new VeerError('CONFIG', `VEER_KV=${c.kind} is not wired into the gateway agent yet; use redis or etcd`);
+  if (c.kind === 'zookeeper') return createZookeeperKvStore({ url: c.url, prefix: c.prefix, timeoutMs: c.timeoutMs, logger });
+  throw new VeerError('CONFIG', `VEER_KV=${c.kind} is not wired into the gateway agent yet; use redis, etcd or zookeeper`);
 }
 
 export interface RunGatewayAgentOptions {

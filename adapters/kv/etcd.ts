@@ -148,7 +148,7 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
       // Until the first connect, and while disconnected, a deadline runs: a watch on a dead
       // store fails instead of waiting forever (the client would retry indefinitely).
       const arm = () => {
-        clearTimeout(graceTimer);
+        if (graceTimer) return; // reconnect attempts must not push the deadline back
         graceTimer = setTimeout(() => fail(kvUnavailable(ctx, 'watch', key, new Error(connected ? `watch stream lost and not re-established within ${timeoutMs} ms` : `watch not established within ${timeoutMs} ms`))), timeoutMs);
       };
       arm();
@@ -156,6 +156,7 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
         ?.on('connected', () => {
           connected = true;
           clearTimeout(graceTimer);
+          graceTimer = undefined;
         })
         .on('disconnected', () => arm())
         .on('error', (err) => {

@@ -30,7 +30,7 @@ export const DeploymentTargetSchema = z.object({
   port: z.union([z.string().min(1).max(63), z.number().int().min(1).max(65535)]),
 }).strict();
 
-export const BALANCE_ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'hdr'] as const;
+export const BALANCE_ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri'] as const;
 
 export const RouteSpecSchema = z.object({
   weight: z.number().int().min(0).max(100).optional().describe('whole percent of the traffic not taken by conditions; missing weights are filled in evenly'),

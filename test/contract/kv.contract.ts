@@ -22,7 +22,6 @@ export interface KvContractTarget {
 export function runKvContract(name: string, start: () => Promise<KvContractTarget>): void {
   describe(`KvStore contract: ${name}`, () => {
     let target: KvContractTarget;
-    const opened: KvStore[] = [];
 
     before(async () => {
       target = await start();
@@ -34,13 +33,15 @@ export function runKvContract(name: string, start: () => Promise<KvContractTarge
     /** A store on its own prefix; its keys are removed and it is closed when the test ends. */
     async function withStore(fn: (kv: KvStore) => Promise<void>): Promise<void> {
       const kv = await target.open(`veer-test-${randomBytes(4).toString('hex')}`);
-      opened.push(kv);
       try {
         await fn(kv);
       } finally {
-        const { entries } = await kv.list('');
-        for (const e of entries) await kv.delete(e.key);
-        await kv.close();
+        try {
+          const { entries } = await kv.list('');
+          for (const e of entries) await kv.delete(e.key);
+        } finally {
+          await kv.close();
+        }
       }
     }
 

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
+import { createGatewayAgent } from '../../adapters/gateway-agent/agent.ts';
+import { createHaproxyProcess } from '../../adapters/gateway-agent/haproxy-process.ts';
 import { gatewayKey } from '../../engine/gateways/keys.ts';
+import { createGatewayService } from '../../engine/gateways/service.ts';
+import { silentLogger } from '../../engine/shared/logger.ts';
+import { haproxyBin, haproxyWorkDir } from '../helpers/haproxy.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startHttpBackends, type HttpBackend } from '../helpers/http-backends.ts';
-import { fetchOnce, runLoad } from '../helpers/load.ts';
+import { fetchOnce, runLoad, startLoad } from '../helpers/load.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startAgentSystem, type AgentSystem } from './agent-system.ts';
 import { createMemoryKv } from './memory-kv.ts';
@@ -98,4 +103,39 @@ test('if HAProxy dies the agent starts it again with the last applied gateways',
     s.on('error', () => resolve(false));
   }), { what: 'gateway port open again' });
   assert.equal((await fetchOnce(`http://127.0.0.1:${port}/`)).body, 'v1');
+});
+
+test('a restarted agent adopts the running HAProxy without dropping traffic', async () => {
+  const dir = await haproxyWorkDir();
+  const logger = silentLogger();
+  const haproxy = createHaproxyProcess({ bin: haproxyBin(), dir: dir.path, logger });
+  const render = { dir: dir.path, bindAddress: '127.0.0.1', statsPort: await freePort(), hardStopAfter: '10s' };
+  // Its own store: a second agent on the same store would compete for the same ports.
+  const ownKv = createMemoryKv();
+  const service = createGatewayService({ kv: ownKv, logger });
+  const make = () => createGatewayAgent({ kv: ownKv, logger, agentId: 'adopt', haproxy, render, heartbeatMs: 300, stopHaproxy: false });
+  let agent = make();
+  try {
+    await agent.start();
+    const port = await freePort();
+    const g = await service.put('adopted', { port, routes: { v1: { targets: [target('v1')] } } });
+    await waitFor(() => agent.status().gateways.adopted?.appliedRevision === g.revision, { what: 'first agent applied' });
+    const pid = await haproxy.pid();
+    const load = startLoad({ url: `http://127.0.0.1:${port}/`, concurrency: 2, keepAlive: false });
+    await agent.close();
+    assert.equal(await haproxy.running(), true, 'HAProxy keeps serving without its agent');
+    assert.equal(await haproxy.pid(), pid);
+    agent = make();
+    await agent.start();
+    const g2 = await service.setWeights('adopted', { v1: 100 });
+    const g3 = await service.update('adopted', { routes: { v2: { weight: 50, targets: [target('v2')] }, v1: { weight: 50 } } });
+    await waitFor(() => agent.status().gateways.adopted?.appliedRevision === g3.revision, { what: `second agent applied (${g2.revision})` });
+    await waitFor(() => (load.snapshot().counts.v2 ?? 0) > 10, { what: 'traffic on the route the new agent added' });
+    const r = await load.stop();
+    assert.equal(r.failures, 0, JSON.stringify(r.errors));
+  } finally {
+    await agent.close();
+    await haproxy.stop();
+    await dir.remove();
+  }
 });

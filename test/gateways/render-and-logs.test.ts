@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { createSchedulerTargetResolver } from '../../adapters/gateway-agent/deployment-targets.ts';
 import { createHaproxyProcess } from '../../adapters/gateway-agent/haproxy-process.ts';
+import { toRequestSample } from '../../adapters/gateway-agent/metrics-samples.ts';
 import { parseLogLine } from '../../adapters/gateway-agent/log-line.ts';
 import { renderConfig, renderGateway, renderStructure, type RenderOptions } from '../../adapters/gateway-agent/render.ts';
 import { validateGateway } from '../../engine/gateways/validate.ts';
@@ -72,4 +74,26 @@ test('parseLogLine reads weighted, conditional and tcp lines and ignores anythin
   assert.equal(parseLogLine('Proxy g.shop started.'), undefined);
   assert.equal(parseLogLine('{"ft":"stats","ts":1}'), undefined);
   assert.equal(parseLogLine('{broken'), undefined);
+});
+
+test('log records map onto metrics samples', () => {
+  const r = parseLogLine('{"ts":5,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"w.shop","s":"v1","is":"127.0.0.1:9001","m":"GET","u":"/","st":502,"Tq":0,"Tw":0,"Tc":0,"Tr":7,"Tt":9,"B":10,"U":1,"term":"----","rc":0}')!;
+  assert.deepEqual(toRequestSample(r), { time: 5, gateway: 'shop', route: 'v1', server: '127.0.0.1:9001', status: 502, durationMs: 9, bytes: 10 });
+});
+
+test('deployment targets resolve to ready endpoints of the named port', async () => {
+  const endpoints = [
+    { host: '10.0.0.1', port: 8080, ready: true, name: 'http' },
+    { host: '10.0.0.2', port: 8080, ready: false, name: 'http' },
+    { host: '10.0.0.1', port: 9090, ready: true, name: 'metrics' },
+  ];
+  const resolve = createSchedulerTargetResolver({
+    get: async (name: string) => {
+      if (name !== 'shop') throw Object.assign(new Error('no such deployment'), { code: 'SCHEDULER.NOT_FOUND' });
+      return { name, desiredInstances: 2, readyInstances: 1, labels: {}, status: 'ready', endpoints };
+    },
+  });
+  assert.deepEqual(await resolve('shop', 'http'), [{ host: '10.0.0.1', port: 8080 }]);
+  assert.deepEqual(await resolve('shop', 9090), [{ host: '10.0.0.1', port: 9090 }]);
+  assert.deepEqual(await resolve('gone', 'http'), []);
 });
