@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { System } from '../engine/system.ts';
 import { createDeploymentRoutes } from './routes/deployments.ts';
 import { createEventRoutes } from './routes/events.ts';
+import { createGatewayRoutes } from './routes/gateways.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createMetricsRoutes } from './routes/metrics.ts';
 import { createTemplateRoutes } from './routes/templates.ts';
@@ -16,6 +17,7 @@ export function createRouters(system: System): { routers: OpenAPIHono[]; rootRou
     createWorkflowRoutes({ workflows: s.workflows }),
     createRunRoutes({ workflows: s.workflows, runs: s.runs, launcher: s.launcher, canceller: s.canceller, connect: s.connect }),
     createEventRoutes({ events: system.events.store, bus: system.events.bus, heartbeatMs: system.events.config.sseHeartbeatMs }),
+    createGatewayRoutes({ gateways: system.gateways }),
     createMetricsRoutes({ metrics: system.metrics }),
     createDeploymentRoutes({ scheduler: system.scheduler.driver }),
     createTemplateRoutes({ templates: loadTemplates() }),

@@ -28,6 +28,7 @@ export const CoreEnvSchema = z.object({
   VEER_JOB_LOCK_MS: int(30_000, 500, 3600_000),
   VEER_REDIS_AUTOSTART: bool.default(true),
   VEER_DATA_DIR: z.string().default('.veer'),
+  VEER_START_GATEWAY_AGENT: z.enum(['auto', 'true', 'false']).default('auto'),
 });
 
 export interface CoreConfig {
@@ -50,6 +51,8 @@ export interface CoreConfig {
   };
   redisAutostart: boolean;
   dataDir: string;
+  /** `npm start` runs a gateway agent: always, never, or when `haproxy` is installed. */
+  startGatewayAgent: 'auto' | 'true' | 'false';
 }
 
 /** Parses one area's env section, turning zod issues into an error naming the variables. */
@@ -86,5 +89,6 @@ export function loadCoreConfig(env: Record<string, string | undefined>): CoreCon
     },
     redisAutostart: e.VEER_REDIS_AUTOSTART,
     dataDir: e.VEER_DATA_DIR,
+    startGatewayAgent: e.VEER_START_GATEWAY_AGENT,
   };
 }

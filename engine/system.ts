@@ -1,11 +1,14 @@
 import type { Redis } from 'ioredis';
 import { createEventStore, type EventStore } from '../adapters/events/index.ts';
+import { createKvStore, loadKvConfigFor, type KvStore } from '../adapters/kv/index.ts';
 import { loadEventsConfig, type EventsConfig } from '../adapters/events/config.ts';
 import { createMetricsStore, type GatewayMetricsStore } from '../adapters/metrics/index.ts';
 import { loadMetricsConfig } from '../adapters/metrics/config.ts';
 import { createSchedulerDriver, loadSchedulerConfig, type SchedulerConfig, type SchedulerDriver } from '../adapters/scheduler/index.ts';
 import type { CoreConfig } from './config.ts';
 import { createDeploymentsCapability } from './deployments/capability.ts';
+import { createGatewaysCapability } from './gateways/capability.ts';
+import { createGatewayService, type GatewayService } from './gateways/service.ts';
 import type { EmitEvent } from './domain/emit.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
 import { createEventsCapability } from './events/events-capability.ts';
@@ -27,6 +30,8 @@ export interface System {
   events: { config: EventsConfig; store: EventStore; bus: EventBus };
   metrics: GatewayMetricsStore;
   scheduler: { config: SchedulerConfig; driver: SchedulerDriver };
+  kv: KvStore;
+  gateways: GatewayService;
   /** The one path for Veer's own events (run lifecycle, gateway and deployment changes). Never throws. */
   emit: EmitEvent;
   /** What scripts get besides `state`, `log` and `sleep`. */
@@ -48,6 +53,9 @@ export async function createSystem(config: CoreConfig, env: Record<string, strin
   const schedulerConfig = loadSchedulerConfig(env);
   const scheduler = createSchedulerDriver(schedulerConfig, { redis, redisPrefix: prefix, logger: logger.child({ component: 'scheduler' }) });
 
+  const kv = createKvStore(loadKvConfigFor(env, config), { logger: logger.child({ component: 'kv' }) });
+  const gateways = createGatewayService({ kv, logger: logger.child({ component: 'gateways' }), emit: bus.emitter });
+
   const onClose: Array<() => Promise<void>> = [];
   const system: System = {
     config,
@@ -57,16 +65,20 @@ export async function createSystem(config: CoreConfig, env: Record<string, strin
     events: { config: eventsConfig, store: eventStore, bus },
     metrics,
     scheduler: { config: schedulerConfig, driver: scheduler },
+    kv,
+    gateways,
     emit: bus.emitter,
     capabilities: {
       events: createEventsCapability(bus),
       metrics: createMetricsCapability(metrics),
       deployments: createDeploymentsCapability({ scheduler, emit: bus.emitter }),
+      gateways: createGatewaysCapability(gateways),
     },
     onClose,
     async close() {
       for (const fn of onClose.reverse()) await fn().catch((err) => logger.warn({ err }, 'error during shutdown'));
       await scheduler.close().catch(() => undefined);
+      await kv.close().catch(() => undefined);
       await bus.close().catch(() => undefined);
       await stores.close();
     },

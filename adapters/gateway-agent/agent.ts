@@ -31,6 +31,8 @@ export interface GatewayAgent {
   start(): Promise<void>;
   /** Resolves once every change seen so far is applied (or failed). */
   idle(): Promise<void>;
+  /** Re-resolves deployment targets now (their endpoints changed); a changed server list reloads. */
+  refresh(): void;
   status(): AgentStatus;
   close(): Promise<void>;
 }
@@ -324,6 +326,9 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   };
 
   return {
+    refresh() {
+      if (!closed) schedule();
+    },
     async start() {
       hapState.running = await haproxy.running();
       if (hapState.running) {

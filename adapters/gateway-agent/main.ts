@@ -1,24 +1,17 @@
-import { createEtcdKvStore } from '../kv/etcd.ts';
-import { loadKvConfig, type KvConfig } from '../kv/config.ts';
-import type { KvStore } from '../kv/port.ts';
-import { createRedisKvStore } from '../kv/redis.ts';
-import { createZookeeperKvStore } from '../kv/zookeeper.ts';
+import { Redis } from 'ioredis';
+import { loadEventsConfig } from '../events/config.ts';
+import { createKvStore, loadKvConfigFor } from '../kv/index.ts';
+import { createMetricsSink, createMetricsStore } from '../metrics/index.ts';
+import { loadMetricsConfig } from '../metrics/config.ts';
+import { createSchedulerDriver, loadSchedulerConfig, watchAllEndpoints } from '../scheduler/index.ts';
 import { loadCoreConfig } from '../../engine/config.ts';
-import { VeerError } from '../../engine/shared/errors.ts';
 import { createLogger, type Logger } from '../../engine/shared/logger.ts';
 import { createGatewayAgent, type GatewayAgent, type ResolveTargets } from './agent.ts';
 import { loadGatewayAgentConfig } from './config.ts';
+import { createSchedulerTargetResolver } from './deployment-targets.ts';
 import { createHaproxyProcess } from './haproxy-process.ts';
 import type { GatewayLogRecord } from './log-line.ts';
 import { createLogReceiver, type LogReceiver } from './log-receiver.ts';
-
-/** Until adapters/kv/index.ts maps every VEER_KV value, the agent opens the stores it knows. */
-async function openKvStore(c: KvConfig, logger: Logger): Promise<KvStore> {
-  if (c.kind === 'redis') return createRedisKvStore({ url: c.url, prefix: c.prefix, timeoutMs: c.timeoutMs, logger });
-  if (c.kind === 'etcd') return createEtcdKvStore({ url: c.url, prefix: c.prefix, timeoutMs: c.timeoutMs, auth: c.auth, logger });
-  if (c.kind === 'zookeeper') return createZookeeperKvStore({ url: c.url, prefix: c.prefix, timeoutMs: c.timeoutMs, logger });
-  throw new VeerError('CONFIG', `VEER_KV=${c.kind} is not wired into the gateway agent yet; use redis, etcd or zookeeper`);
-}
 
 export interface RunGatewayAgentOptions {
   env: Record<string, string | undefined>;
@@ -34,7 +27,7 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<{ agen
   const core = loadCoreConfig(o.env);
   const logger = o.logger ?? createLogger({ level: core.logLevel, pretty: core.logPretty });
   const config = loadGatewayAgentConfig(o.env);
-  const kv = await openKvStore(loadKvConfig(o.env, core.redisUrl), logger);
+  const kv = createKvStore(loadKvConfigFor(o.env, core), { logger });
   let receiver: LogReceiver | undefined;
   receiver = createLogReceiver({ port: config.logPort, logger, onLogRecords: o.onLogRecords ?? (() => {}) });
   const logPort = await receiver.start();
@@ -60,10 +53,38 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<{ agen
   };
 }
 
+/**
+ * The agent as its own process (`npm run gateway-agent`) or inside `npm start`: traffic log
+ * lines feed the gateway metrics store, and `{ deployment, port }` targets follow the
+ * scheduler's ready endpoints (polled every 500 ms, well inside the local drain time).
+ */
+export async function startGatewayAgentProcess(env: Record<string, string | undefined>, logger: Logger): Promise<{ agent: GatewayAgent; stop: () => Promise<void> }> {
+  const core = loadCoreConfig(env);
+  const redis = new Redis(core.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'gateway agent: redis connection error'));
+  const metrics = createMetricsStore(loadMetricsConfig(env), { redis, prefix: core.redisPrefix, elasticsearch: loadEventsConfig(env).elasticsearch });
+  const sink = createMetricsSink<GatewayLogRecord>(metrics, { logger });
+  const scheduler = createSchedulerDriver(loadSchedulerConfig(env), { redis, redisPrefix: core.redisPrefix, logger });
+  const { agent, stop } = await runGatewayAgent({ env, logger, onLogRecords: sink, resolveTargets: createSchedulerTargetResolver(scheduler) });
+  const abort = new AbortController();
+  const watching = watchAllEndpoints(scheduler, () => agent.refresh(), { intervalMs: 500, signal: abort.signal, onError: (err) => logger.debug({ err }, 'endpoint poll failed') });
+  return {
+    agent,
+    stop: async () => {
+      abort.abort();
+      await watching;
+      await stop();
+      await sink.close();
+      await scheduler.close();
+      redis.disconnect();
+    },
+  };
+}
+
 if (import.meta.main) {
   const logger = createLogger({ level: process.env.VEER_LOG_LEVEL ?? 'info' });
   try {
-    const { stop } = await runGatewayAgent({ env: process.env, logger });
+    const { stop } = await startGatewayAgentProcess(process.env, logger);
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;

@@ -55,3 +55,16 @@ export function loadKvConfig(env: Record<string, string | undefined>, redisUrl =
     ...(e.VEER_KV_USERNAME ? { auth: { username: e.VEER_KV_USERNAME, password: e.VEER_KV_PASSWORD ?? '' } } : {}),
   };
 }
+
+/**
+ * The KV config an installation uses: without VEER_KV_PREFIX, the Redis key prefix of the
+ * installation (VEER_REDIS_PREFIX), so two installations sharing a Redis never share gateways.
+ * The API, the engine and the gateway agent must all call this one.
+ */
+export function loadKvConfigFor(env: Record<string, string | undefined>, core: { redisUrl: string; redisPrefix: string }): KvConfig {
+  return loadKvConfig({ VEER_KV_PREFIX: core.redisPrefix, ...stripEmpty(env) }, core.redisUrl);
+}
+
+function stripEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+}

@@ -7,7 +7,7 @@ import { createRedisKvStore } from './redis.ts';
 import { createZookeeperKvStore } from './zookeeper.ts';
 
 export type { KvConfig } from './config.ts';
-export { loadKvConfig } from './config.ts';
+export { loadKvConfig, loadKvConfigFor } from './config.ts';
 export type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchEvent, KvWatchOptions } from './port.ts';
 export { createRedisKvStore } from './redis.ts';
 

@@ -22,11 +22,12 @@ async function answers(url: string): Promise<boolean> {
  * points at this machine, start a local redis-server (data and AOF under `<dataDir>/redis`);
  * when none is installed, say exactly how to get one.
  */
-export async function ensureRedis(url: string, dataDir: string, logger: Logger): Promise<{ stop: () => Promise<void> } | undefined> {
+export async function ensureRedis(url: string, dataDir: string, logger: Logger, autostart = true): Promise<{ stop: () => Promise<void> } | undefined> {
   if (await answers(url)) {
     logger.info({ url }, 'using the Redis at VEER_REDIS_URL');
     return undefined;
   }
+  if (!autostart) throw new Error(`No Redis answers at ${url} and VEER_REDIS_AUTOSTART=false: start Redis there, or point VEER_REDIS_URL at a running one.`);
   const u = new URL(url);
   const local = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(u.hostname);
   const installed = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -1,7 +1,10 @@
 /**
  * `npm start`: the whole system on one machine with embedded defaults — Redis (started
- * if needed), the API, one engine replica and, when HAProxy is installed, a gateway agent.
+ * if needed), the API, one engine replica (with the local scheduler's supervisor) and,
+ * when HAProxy is installed, a gateway agent.
  */
+import { spawnSync } from 'node:child_process';
+import { startGatewayAgentProcess } from '../../adapters/gateway-agent/main.ts';
 import { startApi } from '../../api/main.ts';
 import { loadCoreConfig } from '../../engine/config.ts';
 import { startEngineFor } from '../../engine/main.ts';
@@ -14,7 +17,7 @@ const config = loadCoreConfig(process.env);
 const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
 let redisProc: Awaited<ReturnType<typeof ensureRedis>>;
 try {
-  redisProc = await ensureRedis(config.redisUrl, config.dataDir, logger);
+  redisProc = await ensureRedis(config.redisUrl, config.dataDir, logger, config.redisAutostart);
 } catch (err) {
   logger.fatal((err as Error).message);
   process.exit(1);
@@ -23,6 +26,16 @@ const system = await createSystem(config, process.env, logger);
 await warnOnEvictionPolicy(system.stores.redis, logger);
 await startEngineFor(system, logger);
 const api = await startApi(system, logger);
+
+const env = process.env;
+const haproxyBin = env.VEER_HAPROXY_BIN || 'haproxy';
+const haveHaproxy = spawnSync(haproxyBin, ['-v'], { stdio: 'ignore' }).status === 0;
+let agent: Awaited<ReturnType<typeof startGatewayAgentProcess>> | undefined;
+if (config.startGatewayAgent === 'true' || (config.startGatewayAgent === 'auto' && haveHaproxy)) {
+  agent = await startGatewayAgentProcess(env, logger.child({ component: 'gateway-agent' }));
+} else if (config.startGatewayAgent === 'auto') {
+  logger.warn(`HAProxy (${haproxyBin}) is not installed: gateways are stored but no traffic is routed. Install it (Debian/Ubuntu: sudo apt-get install -y haproxy; macOS: brew install haproxy) and restart.`);
+}
 logger.info(`Veer is up. Try: curl -s http://127.0.0.1:${api.port}/readyz`);
 
 let stopping = false;
@@ -31,6 +44,7 @@ async function stop(): Promise<void> {
   stopping = true;
   logger.info('shutting down');
   await api.close();
+  await agent?.stop();
   await system.close();
   await redisProc?.stop();
   process.exit(0);

@@ -32,9 +32,10 @@ async function rawBullmq(url: string): Promise<number> {
   for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
   let done = 0;
   const finished = new Promise<void>((resolve) => {
-    const worker = new Worker('raw', async () => {}, { connection: new Redis(url, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY });
+    const workerConnection = new Redis(url, { maxRetriesPerRequest: null });
+    const worker = new Worker("raw", async () => {}, { connection: workerConnection, prefix, concurrency: CONCURRENCY });
     worker.on('completed', () => {
-      if (++done === N) void worker.close().then(() => resolve());
+      if (++done === N) void worker.close().then(() => { workerConnection.disconnect(); resolve(); });
     });
   });
   await finished;
