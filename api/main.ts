@@ -17,13 +17,17 @@ if (import.meta.main) {
   const config = loadCoreConfig(process.env);
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
   const system = await createSystem(config, process.env, logger);
-  await warnOnEvictionPolicy(system.stores.redis, logger);
-  const api = await startApi(system, logger);
+  let api: { close: () => Promise<void> } | undefined;
+  let stopping = false;
   const stop = async () => {
-    await api.close();
+    if (stopping) return;
+    stopping = true;
+    await api?.close();
     await system.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  await warnOnEvictionPolicy(system.stores.redis, logger);
+  api = await startApi(system, logger);
 }

@@ -75,15 +75,20 @@ if (import.meta.main) {
   const config = loadCoreConfig(process.env);
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
   const system = await createSystem(config, process.env, logger);
-  await warnOnEvictionPolicy(system.stores.redis, logger);
-  await startEngineFor(system, logger);
+  // Handlers first: a SIGTERM that arrives while components start must still drain runs.
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await started.catch(() => undefined);
     await system.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const started = (async () => {
+    await warnOnEvictionPolicy(system.stores.redis, logger);
+    await startEngineFor(system, logger);
+  })();
+  await started;
 }
