@@ -179,15 +179,18 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
 
   /** Runtime API only; false means "fall back to a reload". */
   async function applyWeights(candidates: Map<string, Applied>): Promise<boolean> {
-    const changes: Array<{ backend: string; server: string; weight: number }> = [];
+    const changes: Array<{ backend: string; server: string; weight: number; delta: number }> = [];
     for (const [name, c] of candidates) {
       const before = weightsOf(applied.get(name)!.gateway);
       for (const [route, w] of Object.entries(weightsOf(c.gateway))) {
-        if (before[route] !== w) changes.push({ backend: weightBackendName(name), server: route, weight: w });
+        if (before[route] !== w) changes.push({ backend: weightBackendName(name), server: route, weight: w, delta: w - (before[route] ?? 0) });
       }
     }
+    // Raise before lowering: HAProxy applies the commands one by one, and lowering first
+    // (100/0 → 0/100) would leave a moment with every weight at 0, answered with 503s.
+    changes.sort((a, b) => b.delta - a.delta);
     try {
-      await api.setWeights(changes);
+      await api.setWeights(changes.map(({ delta: _delta, ...c }) => c));
     } catch (err) {
       log.warn({ err }, 'runtime weight change failed; reloading instead');
       return false;
