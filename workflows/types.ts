@@ -3,41 +3,15 @@
  * TypeScript. Scripts use `import type` only: types are erased at upload, and nothing can
  * be imported at run time.
  */
+import type { GatewayMetrics } from '../adapters/metrics/port.ts';
+import type { Deployment } from '../adapters/scheduler/port.ts';
+import type { GatewayRecord as Gateway } from '../engine/gateways/model.ts';
 import type { ScriptContext } from '../engine/sandbox/script-api.ts';
 
-export interface Route {
-  weight: number;
-  condition?: string;
-  conditionStrength: number;
-  targets: Array<{ host: string; port: number }> | { deployment: string; port: string | number };
-}
-export interface Gateway {
-  name: string;
-  port: number;
-  routes: Record<string, Route>;
-  revision: string;
-}
-export interface GatewayMetrics {
-  requests: number;
-  /** Requests per second over the window. */
-  rate: number;
-  errors: number;
-  /** 0..1; null when there were no requests. */
-  errorRate: number | null;
-  latency: { avg: number | null; p50: number | null; p95: number | null; p99: number | null };
-  samples: number;
-  /** Too few samples to judge: neither pass nor fail. */
-  noData: boolean;
-}
-export interface Deployment {
-  name: string;
-  desiredInstances: number;
-  readyInstances: number;
-  cpu?: number;
-  memory?: number;
-  status: string;
-  endpoints: Array<{ host: string; port: number; ready: boolean }>;
-}
+export type { GatewayMetrics } from '../adapters/metrics/port.ts';
+export type { Deployment } from '../adapters/scheduler/port.ts';
+/** A gateway as scripts get it: the stored document plus its KV `revision`. */
+export type { GatewayRecord as Gateway } from '../engine/gateways/model.ts';
 
 export interface Capabilities {
   state: { get<T = unknown>(key: string): Promise<T | undefined>; set(key: string, value: unknown): Promise<void>; delete(key: string): Promise<boolean> };
