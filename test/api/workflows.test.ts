@@ -89,7 +89,9 @@ describe('workflow API', () => {
     const res = await t.call('GET', '/api/v1/openapi.json');
     assert.equal(res.status, 200);
     assert.equal(res.body.openapi, '3.1.0');
-    for (const p of ['/api/v1/workflows/{name}', '/api/v1/workflows/{name}/runs', '/api/v1/runs/{id}', '/api/v1/runs/{id}/logs', '/api/v1/runs/{id}/cancel']) {
+    for (const p of ['/api/v1/workflows/{name}', '/api/v1/workflows/{name}/runs', '/api/v1/runs/{id}', '/api/v1/runs/{id}/logs', '/api/v1/runs/{id}/cancel',
+      '/api/v1/gateways/{name}', '/api/v1/gateways/{name}/weights', '/api/v1/gateways/{name}/status', '/api/v1/gateways/{name}/metrics',
+      '/api/v1/deployments', '/api/v1/deployments/{name}/scale', '/api/v1/events', '/api/v1/events/stream', '/api/v1/templates']) {
       assert.ok(res.body.paths[p], `missing ${p}`);
     }
   });
