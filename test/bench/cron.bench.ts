@@ -105,7 +105,7 @@ async function restartsDuring(first: number, restart: () => Promise<void>): Prom
   return done;
 }
 
-async function bullmqSchedulers(server: TestRedis): Promise<{ a: Analysis; restarts: number; schedulersLeft: number; nextJobLeft: boolean }> {
+async function bullmqSchedulers(server: TestRedis): Promise<{ a: Analysis; first: number; restarts: number; schedulersLeft: number; nextJobLeft: boolean }> {
   const prefix = `bq${randomUUID().slice(0, 6)}`;
   const name = 'cron-bench';
   const conns: Redis[] = [];
@@ -146,7 +146,7 @@ async function bullmqSchedulers(server: TestRedis): Promise<{ a: Analysis; resta
     const nextJobLeft = next?.next !== undefined && next.next > Date.now() - 2000;
     await queues[0].removeJobScheduler(SCHEDULER_ID);
     if (redelivered) console.log(`   (BullMQ redelivered ${redelivered} job id(s))`);
-    return { a: analyse(obs, first, last), restarts, schedulersLeft, nextJobLeft };
+    return { a: analyse(obs, first, last), first, restarts, schedulersLeft, nextJobLeft };
   } finally {
     await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
     await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
@@ -154,7 +154,7 @@ async function bullmqSchedulers(server: TestRedis): Promise<{ a: Analysis; resta
   }
 }
 
-async function veerSchedulers(server: TestRedis): Promise<{ a: Analysis; restarts: number }> {
+async function veerSchedulers(server: TestRedis): Promise<{ a: Analysis; first: number; restarts: number }> {
   const env = {
     VEER_REDIS_PREFIX: `cron${randomUUID().slice(0, 6)}`,
     VEER_SANDBOX_PROCESSES: '1', // three engines on two cores
@@ -200,7 +200,7 @@ async function veerSchedulers(server: TestRedis): Promise<{ a: Analysis; restart
       const trig = r.trigger as { type: string; tick: string; catchUp?: boolean };
       return { tick: Date.parse(trig.tick), at: r.startedAt ? Date.parse(r.startedAt) : undefined, catchUp: trig.catchUp === true };
     });
-    return { a: analyse(obs, first, last), restarts };
+    return { a: analyse(obs, first, last), first, restarts };
   } finally {
     for (const c of current) await c.stop().catch(() => undefined);
     for (const s of systems) await s.stop().catch(() => undefined);
@@ -239,8 +239,14 @@ async function main() {
     row('concurrent re-upserts/restarts', `${bq.restarts}`, `${veer.restarts}`);
     row('still scheduled at the end', `${bq.schedulersLeft} scheduler(s), next job ${bq.nextJobLeft ? 'present' : 'MISSING'}`, 'n/a (no stored schedule)');
     if (veer.a.notStarted) row('runs never started', '-', `${veer.a.notStarted}`);
-    if (bq.a.missing.length) console.log(`   BullMQ missing ticks: ${bq.a.missing.map((t) => new Date(t).toISOString().slice(17, 23)).join(', ')}`);
-    if (veer.a.missing.length) console.log(`   Veer missing ticks: ${veer.a.missing.map((t) => new Date(t).toISOString().slice(17, 23)).join(', ')}`);
+    const rel = (ts: number[], first: number) => ts.map((t) => `+${(t - first) / 1000} s`).join(', ');
+    console.log(`   re-upserts/restarts at ${RESTARTS.filter(([s]) => s < TICKS).map(([s, ms]) => `+${s}.${String(ms).padStart(3, '0')} s`).join(', ')} (window = ticks +0 … +${TICKS - 1} s)`);
+    if (bq.a.missing.length) console.log(`   BullMQ missing ticks: ${rel(bq.a.missing, bq.first)}`);
+    if (veer.a.missing.length) console.log(`   Veer missing ticks: ${rel(veer.a.missing, veer.first)}`);
+    const probe = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    const hz = ((await probe.config('GET', 'hz')) as string[])[1];
+    probe.disconnect();
+    console.log(`   note: BullMQ workers wait for a delayed job in BZPOPMIN with a timeout, which Redis resolves at its hz (${hz} here): most of BullMQ's tick latency is that`);
     console.log(`   (sections took ${((t1 - t0) / 1000).toFixed(1)} s and ${((t2 - t1) / 1000).toFixed(1)} s)`);
 
     const bad = (a: Analysis) => a.duplicates + a.offPattern + a.missing.length;
