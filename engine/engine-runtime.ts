@@ -48,7 +48,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const log = logger.child({ component: 'engine', engineId: id });
   const executor = createRunExecutor({
     redis: stores.redis, keys: stores.keys, workflows: stores.workflows, runs: stores.runs, stats: stores.stats,
-    sandbox: o.sandbox, emit: o.emit, logger: log, resultMaxBytes: config.engine.resultMaxBytes,
+    sandbox: o.sandbox, emit: o.emit, logger: log, resultMaxBytes: config.engine.resultMaxBytes, queue: stores.queue,
     capabilities: { state: createStateCapability(stores.state), ...o.capabilities },
   });
 

@@ -33,6 +33,8 @@ export interface Run {
   durationMs?: number;
   result?: unknown;
   error?: RunError;
+  /** Set once the run was retried because its sandbox process crashed (it may have been a bystander). */
+  crashRetried?: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

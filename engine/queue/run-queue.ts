@@ -13,6 +13,8 @@ export interface RunJobData {
 export interface EnqueueOptions {
   attempts: number;
   backoffMs: number;
+  /** A second job for the same run needs its own id (BullMQ keeps one job per id). Default: the run id. */
+  jobId?: string;
 }
 
 export interface RunQueue {
@@ -30,7 +32,7 @@ export function createRunQueue(options: { connection: Redis; prefix: string }): 
   return {
     async enqueue(runId, opts) {
       await queue.add('run', { runId }, {
-        jobId: runId,
+        jobId: opts.jobId ?? runId,
         attempts: opts.attempts,
         backoff: { type: 'exponential', delay: opts.backoffMs },
         // The run record keeps history; BullMQ's copies would only grow Redis.

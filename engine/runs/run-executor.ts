@@ -9,6 +9,7 @@ import type { Keys } from '../store/keys.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { WorkflowStore } from '../store/workflow-store.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { RunQueue } from '../queue/run-queue.ts';
 import type { RunStats } from './run-stats.ts';
 
 export interface RunExecutor {
@@ -31,6 +32,7 @@ export interface RunExecutorOptions {
   emit: EmitEvent;
   logger: Logger;
   resultMaxBytes: number;
+  queue: RunQueue;
 }
 
 class RetryableRunError extends Error {}
@@ -117,6 +119,15 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       }
       const error: RunError = outcome.error;
       log.info({ attempt, status: outcome.status, code: error.code, error: error.message }, 'run ended without success');
+      if (error.code === 'SANDBOX.CRASHED' && !run.crashRetried) {
+        // Several runs share a sandbox process, so this one may only have been next to the
+        // script that crashed it: one more try in a fresh process, whatever `retries` says.
+        // A script that crashes its process itself will crash again and then fail.
+        scope.log('warn', `attempt ${attempt}: ${error.message}; retrying once in a fresh process, since another run sharing it may have caused the crash`, { code: error.code });
+        await o.runs.transition(run.id, ['running'], { status: 'queued', error, crashRetried: true });
+        await o.queue.enqueue(run.id, { attempts: Math.max(1, job.maxAttempts - job.attemptsMade), backoffMs: wf.retries.backoffMs, jobId: `${run.id}-crash` });
+        return;
+      }
       if (outcome.status === 'cancelled') {
         await finish(run, wf, { status: 'cancelled', error }, startedMs);
         throw new NoRetryError(error.message);

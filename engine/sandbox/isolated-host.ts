@@ -100,7 +100,7 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
         const hint = /memory|allocation|invalid (array|string|size)/i.test(exit.stderr) ? ' after running out of memory' : '';
         settle(run, {
           status: 'failed',
-          error: { code: 'SANDBOX.CRASHED', message: `the sandbox process running this script ${how}${hint}; the script may have made a huge allocation (e.g. new Array(1e9).fill(0)). Other runs were not affected` },
+          error: { code: 'SANDBOX.CRASHED', message: `the sandbox process running this script ${how}${hint}; a script in that process may have made a huge allocation (e.g. new Array(1e9).fill(0)). The process was replaced` },
         });
       }
     }
