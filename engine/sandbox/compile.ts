@@ -97,9 +97,16 @@ let compiler: { isolate: ivm.Isolate; uses: number } | undefined;
 // keeps the API process's memory flat (creating one costs about 1.5 ms).
 const COMPILER_MAX_USES = 500;
 
+function disposeCompiler(): void {
+  if (compiler && !compiler.isolate.isDisposed) compiler.isolate.dispose();
+}
+
 function compilerIsolate(): ivm.Isolate {
   if (!compiler || compiler.isolate.isDisposed || compiler.uses >= COMPILER_MAX_USES) {
-    if (compiler && !compiler.isolate.isDisposed) compiler.isolate.dispose();
+    // An isolate still alive when Node tears the process down can trip isolated-vm's
+    // "environment != nullptr" assertion and abort an otherwise clean exit.
+    if (!compiler) process.once('exit', disposeCompiler);
+    disposeCompiler();
     compiler = { isolate: new ivm.Isolate({ memoryLimit: 128 }), uses: 0 };
   }
   compiler.uses++;

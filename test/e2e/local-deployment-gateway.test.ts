@@ -44,7 +44,9 @@ test('scaling a local deployment down behind a gateway drops no request', async 
     }, { ...WAIT, what: 'three ready instances' });
     assert.equal(ready.endpoints.length, 3);
 
-    agent = await startE2eAgent(t);
+    // The default heartbeat (5 s, which also re-resolves deployment targets) is longer than the
+    // drain: only the agent's endpoint polling (every 500 ms) can take drained instances out in time.
+    agent = await startE2eAgent(t, { VEER_GATEWAY_AGENT_HEARTBEAT_MS: '5000' });
     const port = await freePort();
     const gw = await t.call('PUT', '/api/v1/gateways/shop', { port, routes: { main: { targets: { deployment: 'shop-v1', port: 'http' } } } });
     assert.ok(gw.status === 200 || gw.status === 201, JSON.stringify(gw.body));
