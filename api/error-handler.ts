@@ -23,6 +23,11 @@ export function statusForError(err: VeerError): number {
   return 500;
 }
 
+/** ioredis gives up on a command after its retries, or the socket is refused/closed. */
+function isRedisOutage(err: Error): boolean {
+  return err.name === 'MaxRetriesPerRequestError' || /ECONNREFUSED|Connection is closed|ETIMEDOUT/.test(err.message);
+}
+
 export function createErrorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
     const requestId = c.get('requestId' as never) as string | undefined;
@@ -33,6 +38,10 @@ export function createErrorHandler(logger: Logger) {
       const status = statusForError(err);
       if (status >= 500) logger.error({ err, requestId }, 'request failed');
       return c.json({ code: err.code, message: err.message, details: err.details, requestId }, status as 400);
+    }
+    if (isRedisOutage(err)) {
+      logger.warn({ err: err.message, requestId }, 'request failed: Redis unreachable');
+      return c.json({ code: 'REDIS.UNAVAILABLE', message: `Redis is unreachable (${err.message}); check that it runs at VEER_REDIS_URL`, requestId }, 503);
     }
     logger.error({ err, requestId }, 'unexpected error');
     return c.json({ code: 'INTERNAL', message: 'internal error; see the server log for request ' + requestId, requestId }, 500);

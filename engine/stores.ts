@@ -27,15 +27,22 @@ export interface Stores {
   close(): Promise<void>;
 }
 
+/** Connections for blocking reads, subscribers and BullMQ workers (which require maxRetriesPerRequest: null). */
 export function redisConnector(url: string): () => Redis {
-  // BullMQ workers require maxRetriesPerRequest: null; other commands then wait for a
-  // reconnect instead of failing fast, which readiness reports.
   return () => new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+/**
+ * The command connection: while Redis is down a command fails after a few reconnect
+ * attempts (well under a second) instead of waiting forever, so the API answers 503.
+ */
+function commandConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 3, enableReadyCheck: true });
 }
 
 export function createStores(config: CoreConfig, logger: Logger): Stores {
   const connect = redisConnector(config.redisUrl);
-  const redis = connect();
+  const redis = commandConnection(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const subscriber = () => {
     const c = connect();
@@ -47,7 +54,7 @@ export function createStores(config: CoreConfig, logger: Logger): Stores {
   const runs = createRunStore({ redis, keys, history: config.engine.runHistory, logMax: config.engine.runLogMax });
   const state = createStateStore({ redis, keys });
   const stats = createRunStats({ redis, keys });
-  const queue = createRunQueue({ connection: redis, prefix: keys.queuePrefix });
+  const queue = createRunQueue({ connection: redis, prefix: keys.queuePrefix, onError: (err) => logger.warn({ err: err.message }, 'run queue: redis error') });
   const canceller = createRunCanceller({ redis, keys, runs, queue });
   const launcher = createRunLauncher({ redis, keys, workflows, runs, queue, canceller, logger });
   return {

@@ -20,7 +20,10 @@ export interface HaproxyProcess {
   validate(config: string): Promise<{ ok: boolean; output: string }>;
   /** Writes the config and starts HAProxy, or reloads it when running. Throws with HAProxy's output on failure (the old process keeps serving). */
   apply(config: string): Promise<void>;
-  /** Writes the config file without reloading (weights already applied at runtime), so a later reload or restart starts from it. */
+  /**
+   * Writes the config file without reloading (weights and servers already changed at runtime),
+   * so a later reload or restart starts from it, and refreshes the server-state file to match.
+   */
   persist(config: string): Promise<void>;
   pid(): Promise<number | undefined>;
   running(): Promise<boolean>;
@@ -66,6 +69,33 @@ function run(bin: string, args: string[]): Promise<{ code: number | null; output
 const meaningful = (output: string) =>
   output.split('\n').filter((l) => /\[(ALERT|WARNING)\]/.test(l) && !/server state file|could not resolve address|disabling server/i.test(l)).join('\n');
 
+/** `<backend> <server>` for every server the config declares. */
+function declaredServers(config: string): Set<string> {
+  const out = new Set<string>();
+  let section: string | undefined;
+  for (const line of config.split('\n')) {
+    const head = /^(backend|listen|frontend|global|defaults)\b\s*(\S*)/.exec(line);
+    if (head) section = head[1] === 'backend' || head[1] === 'listen' ? head[2] : undefined;
+    const srv = section && /^\s+server\s+(\S+)\s/.exec(line);
+    if (srv) out.add(`${section} ${srv[1]}`);
+  }
+  return out;
+}
+
+/**
+ * `show servers state` restricted to the servers `config` declares. HAProxy matches state
+ * lines by backend and server name, so a line left over for a server removed at runtime (or
+ * caught in maintenance while being removed) must not reach a later server of the same name.
+ */
+export function stateForConfig(state: string, config: string): string {
+  const declared = declaredServers(config);
+  return state.split('\n').filter((line, i) => {
+    if (i === 0 || line === '' || line.startsWith('#')) return true;
+    const f = line.split(' ');
+    return declared.has(`${f[1]} ${f[3]}`);
+  }).join('\n');
+}
+
 export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyProcess {
   const { bin, dir } = options;
   const log = options.logger.child({ component: 'haproxy' });
@@ -85,10 +115,16 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
       return undefined;
     }
   };
-  const writeConfig = async (config: string) => {
-    const tmp = `${configPath(dir)}.${randomUUID().slice(0, 8)}.tmp`;
-    await writeFile(tmp, config);
-    await rename(tmp, configPath(dir));
+  const writeAtomic = async (path: string, text: string) => {
+    const tmp = `${path}.${randomUUID().slice(0, 8)}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  };
+  const writeConfig = (config: string) => writeAtomic(configPath(dir), config);
+  /** Saves the running servers' state for the servers of `config` (the one about to be loaded). */
+  const saveState = async (config: string) => {
+    const state = await api.send(['show servers state']);
+    if (state.startsWith('1')) await writeAtomic(stateFilePath(dir), stateForConfig(state, config));
   };
 
   return {
@@ -109,6 +145,12 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
     async persist(config) {
       await ensureDir();
       await writeConfig(config);
+      // A restart (not a reload: HAProxy died) loads this file: keep it as current as the config.
+      try {
+        await saveState(config);
+      } catch (err) {
+        log.warn({ err }, 'could not save server state after a runtime change');
+      }
     },
     async apply(config) {
       await ensureDir();
@@ -124,8 +166,7 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
       const args = ['-D', '-f', configPath(dir)];
       if (reload) {
         try {
-          const state = await api.send(['show servers state']);
-          if (state.startsWith('1')) await writeFile(stateFilePath(dir), state);
+          await saveState(config);
         } catch (err) {
           log.warn({ err }, 'could not save server state before reload; runtime-only state may be lost');
         }

@@ -143,22 +143,48 @@ export function renderGateway(r: RenderableGateway, o: RenderOptions): string {
       out.push('    option forwardfor', '    http-response set-header x-veer-server %[srv_name]');
       if (g.sticky === 'instance') out.push(`    cookie ${cookieName(g.name, 'instance')} insert indirect nocache httponly`);
     }
-    const seen = new Set<string>();
-    for (const t of r.servers[name] ?? []) {
-      const s = serverName(t);
-      if (seen.has(s)) continue;
-      seen.add(s);
-      out.push(`    server ${s} ${t.host}:${t.port} check inter 2s init-addr libc,none${g.sticky === 'instance' ? ` cookie ${s}` : ''}`);
-    }
+    for (const s of routeServers(r, name)) out.push(`    server ${s.name} ${s.host}:${s.port} ${s.options.join(' ')}`);
     out.push('');
   }
   return out.join('\n');
 }
 
+/** One server of a route backend as the config declares it. */
+export interface RouteServer {
+  /** `host:port`: stable and deterministic, so the runtime API and the config agree on it. */
+  name: string;
+  host: string;
+  port: number;
+  /** Keywords after the address, one per entry with its value (`inter 2s`). */
+  options: string[];
+}
+
+/** The servers of a route's backend in config order; duplicate targets collapse into one server. */
+export function routeServers(r: RenderableGateway, route: string): RouteServer[] {
+  const out: RouteServer[] = [];
+  const seen = new Set<string>();
+  for (const t of r.servers[route] ?? []) {
+    const name = serverName(t);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push({ name, host: t.host, port: t.port, options: ['check', 'inter 2s', 'init-addr libc,none', ...(r.gateway.sticky === 'instance' ? [`cookie ${name}`] : [])] });
+  }
+  return out;
+}
+
+const zeroWeights = (g: Gateway): Gateway => ({ ...g, routes: Object.fromEntries(Object.entries(g.routes).map(([n, route]) => [n, { ...route, weight: 0 }])) });
+
 /** The same gateway with every weight zeroed: equal structure means weights can change at runtime. */
 export function renderStructure(r: RenderableGateway, o: RenderOptions): string {
-  const routes = Object.fromEntries(Object.entries(r.gateway.routes).map(([n, route]) => [n, { ...route, weight: 0 }]));
-  return renderGateway({ ...r, gateway: { ...r.gateway, routes } }, o);
+  return renderGateway({ ...r, gateway: zeroWeights(r.gateway) }, o);
+}
+
+/**
+ * The structure without the route backends' servers: equal skeletons mean the gateways differ
+ * at most in weights and in which servers the route backends hold (both changeable at runtime).
+ */
+export function renderSkeleton(r: RenderableGateway, o: RenderOptions): string {
+  return renderGateway({ gateway: zeroWeights(r.gateway), servers: {} }, o);
 }
 
 export function renderConfig(gateways: RenderableGateway[], o: RenderOptions): string {

@@ -3,8 +3,8 @@ import { VeerError } from '../../engine/shared/errors.ts';
 
 /**
  * HAProxy runtime API over the admin unix socket: one connection per batch of commands
- * (joined with ';'), answered and closed by HAProxy. Used for weight changes, which take
- * effect immediately without a reload.
+ * (joined with ';'), answered and closed by HAProxy. Used for weight changes and for adding and
+ * removing route servers (dynamic servers), which take effect immediately without a reload.
  */
 export interface RuntimeApi {
   /** Sends the commands in one round trip; returns HAProxy's raw answer. */
@@ -12,6 +12,12 @@ export interface RuntimeApi {
   /** `set server <backend>/<server> weight N` for each entry; throws naming any command HAProxy refused. */
   setWeights(changes: Array<{ backend: string; server: string; weight: number }>): Promise<void>;
   getWeight(backend: string, server: string): Promise<number>;
+  /** `add server` (HAProxy starts it in maintenance), `enable health` when checked, then `enable server`. */
+  addServer(backend: string, server: string, address: string, options: string[]): Promise<void>;
+  /** `disable server`: maintenance, so no new request goes there; requests in flight finish. */
+  disableServer(backend: string, server: string): Promise<void>;
+  /** `del server` of a server in maintenance: 'busy' while it still has connections (try again later). */
+  deleteServer(backend: string, server: string): Promise<'deleted' | 'busy'>;
 }
 
 export function createRuntimeApi(socketPath: string): RuntimeApi {
@@ -43,6 +49,27 @@ export function createRuntimeApi(socketPath: string): RuntimeApi {
       const answer = (await send(changes.map((c) => `set server ${c.backend}/${c.server} weight ${c.weight}`))).trim();
       // Success is silent; anything else is an error message (e.g. "No such server.").
       if (answer) throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused a weight change: ${answer}`);
+    },
+    async addServer(backend, server, address, options) {
+      const id = `${backend}/${server}`;
+      const added = (await send([`add server ${id} ${address} ${options.join(' ')}`.trimEnd()])).trim();
+      if (!/^New server registered/.test(added)) throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused add server ${id}: ${added}`);
+      const enable = options.some((o) => o === 'check') ? [`enable health ${id}`, `enable server ${id}`] : [`enable server ${id}`];
+      for (const command of enable) {
+        const answer = (await send([command])).trim();
+        if (answer) throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused ${command}: ${answer}`);
+      }
+    },
+    async disableServer(backend, server) {
+      const answer = (await send([`disable server ${backend}/${server}`])).trim();
+      if (answer) throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused disable server ${backend}/${server}: ${answer}`);
+    },
+    async deleteServer(backend, server) {
+      const answer = (await send([`del server ${backend}/${server}`])).trim();
+      if (/^Server deleted/.test(answer)) return 'deleted';
+      // "Server still has connections attached to it, cannot remove it."
+      if (/still has connections/i.test(answer)) return 'busy';
+      throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused del server ${backend}/${server}: ${answer}`);
     },
     async getWeight(backend, server) {
       const answer = (await send([`get weight ${backend}/${server}`])).trim();

@@ -27,8 +27,10 @@ export interface RunQueue {
 
 export const QUEUE_NAME = 'runs';
 
-export function createRunQueue(options: { connection: Redis; prefix: string }): RunQueue {
+export function createRunQueue(options: { connection: Redis; prefix: string; onError?: (err: Error) => void }): RunQueue {
   const queue = new Queue<RunJobData>(QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
+  // Without a listener BullMQ prints every reconnect failure to stderr.
+  queue.on('error', (err) => options.onError?.(err));
   return {
     async enqueue(runId, opts) {
       await queue.add('run', { runId }, {

@@ -11,11 +11,11 @@ export interface TestRedis {
 }
 
 /**
- * Starts a private redis-server on a free loopback port with a temp data dir, so a test
- * never touches (or depends on) the shared Redis on 6379.
+ * Starts a private redis-server on a free loopback port (or `port`, to bring one back after
+ * an outage) with a temp data dir, so a test never touches (or depends on) the shared Redis on 6379.
  */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
+  const port = options.port ?? (await freePort());
   const dir = await tempDir('redis');
   const proc = startProcess('redis-server', [
     '--bind', '127.0.0.1', '--port', String(port), '--dir', dir.path,
