@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { createRouter } from './validation.ts';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   tokens: string[];
   /** Mounted under /api/v1, in order. Each is `createRouter()` with its routes. */
   routers: OpenAPIHono[];
+  /** Largest accepted request body (default 2 MiB). */
+  maxBodyBytes?: number;
   /** Mounted at the root (/healthz, /readyz, /metrics). */
   rootRouters?: OpenAPIHono[];
 }
@@ -38,6 +41,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     if (c.req.path === '/api/v1/openapi.json') return next();
     return bearerAuth(deps.tokens)(c, next);
   });
+  // Scripts are capped at 512 KiB by the schema; this stops larger bodies before they are parsed.
+  const maxBodyBytes = deps.maxBodyBytes ?? 2 * 1024 * 1024;
+  app.use('/api/v1/*', bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => c.json({ code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than ${maxBodyBytes} bytes` }, 413),
+  }));
   for (const r of deps.routers) app.route('/api/v1', r);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -79,6 +79,15 @@ describe('workflow API', () => {
     assert.equal(ts.body.details.issues[0].line, 3);
   });
 
+  it('refuses oversized bodies with 413 before parsing them', async () => {
+    const res = await t.call('PUT', '/api/v1/workflows/huge', { script: `export default async function () { return '${'x'.repeat(3 * 1024 * 1024)}' }` });
+    assert.equal(res.status, 413);
+    assert.equal(res.body.code, 'PAYLOAD_TOO_LARGE');
+    const big = await t.call('PUT', '/api/v1/workflows/huge', { script: `export default async function () { return '${'x'.repeat(600 * 1024)}' }` });
+    assert.equal(big.status, 400);
+    assert.equal(big.body.details.issues[0].path, 'script');
+  });
+
   it('rejects invalid names', async () => {
     const res = await t.call('PUT', '/api/v1/workflows/Bad_Name', { script });
     assert.equal(res.status, 400);
