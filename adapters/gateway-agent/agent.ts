@@ -8,8 +8,9 @@ import { validateGateway } from '../../engine/gateways/validate.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 import { createGatewayWatcher, type StoredGateway } from './gateway-watcher.ts';
 import type { HaproxyProcess } from './haproxy-process.ts';
-import { adminSocketPath, configPath, renderBase, renderConfig, renderGateway, renderStructure, routeSocketPath, weightBackendName, type RenderOptions, type RenderableGateway } from './render.ts';
+import { adminSocketPath, configPath, renderBase, renderConfig, renderGateway, renderSkeleton, routeSocketPath, weightBackendName, type RenderOptions, type RenderableGateway } from './render.ts';
 import { createRuntimeApi } from './runtime-api.ts';
+import { planServerChanges, type ServerToAdd, type ServerToRemove } from './server-changes.ts';
 import { createStatusReporter } from './status-reporter.ts';
 
 export type ResolveTargets = (deployment: string, port: string | number) => Promise<StaticTarget[]>;
@@ -23,6 +24,11 @@ export interface GatewayAgentOptions {
   /** Resolves `{ deployment, port }` targets; without it such routes have no servers (reported). */
   resolveTargets?: ResolveTargets;
   heartbeatMs?: number;
+  /**
+   * How long a route server removed at runtime may take to finish its connections before the
+   * agent gives up and reloads instead (default 10 s).
+   */
+  drainTimeoutMs?: number;
   /** Stop HAProxy on close: 'auto' (default) stops it only if this agent started it. */
   stopHaproxy?: boolean | 'auto';
 }
@@ -31,7 +37,7 @@ export interface GatewayAgent {
   start(): Promise<void>;
   /** Resolves once every change seen so far is applied (or failed). */
   idle(): Promise<void>;
-  /** Re-resolves deployment targets now (their endpoints changed); a changed server list reloads. */
+  /** Re-resolves deployment targets now (their endpoints changed); servers come and go at runtime where HAProxy allows it. */
   refresh(): void;
   status(): AgentStatus;
   close(): Promise<void>;
@@ -40,7 +46,8 @@ export interface GatewayAgent {
 interface Applied extends RenderableGateway {
   revision: string;
   text: string;
-  structure: string;
+  /** Everything but weights and route servers: equal skeletons can be applied at runtime. */
+  skeleton: string;
   routesWithoutTargets: string[];
 }
 
@@ -57,7 +64,8 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 
 /**
  * The gateway agent: keeps one HAProxy in step with the gateways in the KV store.
- * Weight-only changes go through the runtime API (no reload); anything else is validated
+ * Weight changes and route servers coming and going (deployment instances) go through the
+ * runtime API (no reload) where HAProxy allows it; anything else is validated
  * (per gateway, then as a whole) and applied by a hitless reload. A gateway that cannot be
  * applied keeps its last good version and is reported; the others still go ahead.
  */
@@ -73,7 +81,8 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   let applied = new Map<string, Applied>();
   const gatewayStatus = new Map<string, AgentGatewayStatus>();
   const kvState: AgentStatus['kv'] = { kind: kv.kind, connected: false };
-  const hapState: AgentStatus['haproxy'] = { running: false, reloads: 0 };
+  const hapState: AgentStatus['haproxy'] = { running: false, reloads: 0, serverChanges: 0 };
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   let startedHaproxy = false;
   let forceReload = false;
   /** Ports an adopted HAProxy (left running by a previous agent) listens on: ours to take over, not busy. */
@@ -140,7 +149,7 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     const gateway = validateGateway(name, spec);
     const { servers, missing } = await resolveServers(gateway);
     const r = { gateway, servers };
-    return { ...r, revision: stored.revision, text: renderGateway(r, ro), structure: renderStructure(r, ro), routesWithoutTargets: missing };
+    return { ...r, revision: stored.revision, text: renderGateway(r, ro), skeleton: renderSkeleton(r, ro), routesWithoutTargets: missing };
   };
 
   async function reconcile() {
@@ -170,37 +179,89 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     }
 
     const structural = forceReload || !(await haproxy.running()) || candidates.size !== applied.size ||
-      [...candidates].some(([n, c]) => applied.get(n)?.structure !== c.structure);
+      [...candidates].some(([n, c]) => applied.get(n)?.skeleton !== c.skeleton);
     let done = false;
-    if (!structural) done = await applyWeights(candidates);
+    if (!structural) done = await applyRuntime(candidates);
     if (!done) await applyReload(candidates, failures);
     record(failures);
   }
 
-  /** Runtime API only; false means "fall back to a reload". */
-  async function applyWeights(candidates: Map<string, Applied>): Promise<boolean> {
+  /**
+   * Weights and route servers through the runtime API only; false means "fall back to a
+   * reload" (HAProxy cannot do it at runtime, or a command failed: the reload then brings
+   * every server and weight to the candidate config, whatever was already changed).
+   */
+  async function applyRuntime(candidates: Map<string, Applied>): Promise<boolean> {
     const changes: Array<{ backend: string; server: string; weight: number; delta: number }> = [];
+    const add: ServerToAdd[] = [];
+    const remove: ServerToRemove[] = [];
     for (const [name, c] of candidates) {
-      const before = weightsOf(applied.get(name)!.gateway);
+      const prev = applied.get(name)!;
+      const before = weightsOf(prev.gateway);
       for (const [route, w] of Object.entries(weightsOf(c.gateway))) {
         if (before[route] !== w) changes.push({ backend: weightBackendName(name), server: route, weight: w, delta: w - (before[route] ?? 0) });
       }
+      const servers = planServerChanges(prev, c);
+      if (typeof servers === 'string') {
+        log.info({ gateway: name, reason: servers }, 'server change needs a reload');
+        return false;
+      }
+      add.push(...servers.add);
+      remove.push(...servers.remove);
     }
     // Raise before lowering: HAProxy applies the commands one by one, and lowering first
     // (100/0 → 0/100) would leave a moment with every weight at 0, answered with 503s.
     changes.sort((a, b) => b.delta - a.delta);
     try {
+      // New servers first, so a route never runs short while others leave.
+      for (const s of add) await api.addServer(s.backend, s.name, s.address, s.options);
       await api.setWeights(changes.map(({ delta: _delta, ...c }) => c));
+      for (const s of remove) await api.disableServer(s.backend, s.name);
+      const busy = await deleteWhenIdle(remove);
+      if (busy.length && !closed) {
+        log.warn({ servers: busy.map((s) => `${s.backend}/${s.name}`), drainTimeoutMs }, 'removed servers still have connections; reloading instead');
+        return false;
+      }
     } catch (err) {
-      log.warn({ err }, 'runtime weight change failed; reloading instead');
+      log.warn({ err }, 'runtime change failed; reloading instead');
       return false;
     }
+    const textChanged = [...candidates].some(([n, c]) => applied.get(n)?.text !== c.text);
     applied = candidates;
-    if (changes.length) {
-      await haproxy.persist(renderConfig([...candidates.values()], ro));
-      log.info({ changes: changes.length }, 'weights applied at runtime');
-    }
+    hapState.serverChanges = (hapState.serverChanges ?? 0) + add.length + remove.length;
+    if (textChanged) await haproxy.persist(renderConfig([...candidates.values()], ro));
+    if (changes.length) log.info({ changes: changes.length }, 'weights applied at runtime');
+    if (add.length || remove.length) log.info({ added: add.map((s) => `${s.backend}/${s.name}`), removed: remove.map((s) => `${s.backend}/${s.name}`) }, 'servers changed at runtime');
     return true;
+  }
+
+  /**
+   * `del server` for each (already disabled) server as soon as HAProxy lets it: HAProxy refuses
+   * while the server has connections. Going into maintenance closed its idle connections, but
+   * requests in flight then hand theirs back to the idle pool: once none is in use, those are
+   * dropped too. Returns the servers still busy at the deadline.
+   */
+  async function deleteWhenIdle(servers: ServerToRemove[]): Promise<ServerToRemove[]> {
+    const deadline = Date.now() + drainTimeoutMs;
+    let pending = servers;
+    let pause = 10;
+    while (pending.length) {
+      const busy: ServerToRemove[] = [];
+      for (const s of pending) {
+        if ((await api.deleteServer(s.backend, s.name)) === 'deleted') continue;
+        const conns = await api.serverConnections(s.backend, s.name);
+        if (conns?.used === 0 && conns.idle > 0) {
+          await api.dropIdleConnections(s.backend, s.name, s.host, s.port);
+          if ((await api.deleteServer(s.backend, s.name)) === 'deleted') continue;
+        }
+        busy.push(s);
+      }
+      pending = busy;
+      if (!pending.length || closed || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(deadline - Date.now(), 1))));
+      pause = Math.min(pause * 2, 200);
+    }
+    return pending;
   }
 
   /** Route sockets of routes that are gone (HAProxy leaves the files behind). */
@@ -322,7 +383,7 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       forceReload = true;
       schedule();
     } else if (options.resolveTargets && [...applied.values()].some((a) => Object.values(a.gateway.routes).some((r) => isDeploymentTarget(r.targets)))) {
-      // Deployments scale and move: re-resolve; only a changed server list causes a reload.
+      // Deployments scale and move: re-resolve; servers come and go at runtime where possible.
       schedule();
     }
     await report();

@@ -16,6 +16,7 @@ import { VeerError } from '../../engine/shared/errors.ts';
  *   VEER_GATEWAY_AGENT_LOG_PORT       UDP port for HAProxy logs (0: any free one) default: 0
  *   VEER_GATEWAY_AGENT_HEARTBEAT_MS   status write interval              default: 5000
  *   VEER_GATEWAY_AGENT_HARD_STOP_AFTER  longest drain of old HAProxy processes after a reload, default: 30s
+ *   VEER_GATEWAY_AGENT_DRAIN_TIMEOUT_MS  longest wait for a route server removed at runtime to finish its connections (then: reload), default: 10000
  *   VEER_GATEWAY_AGENT_STOP_HAPROXY   stop HAProxy on exit: auto (if the agent started it) | true | false
  */
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -29,6 +30,7 @@ export const GatewayAgentEnvSchema = z.object({
   VEER_GATEWAY_AGENT_LOG_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   VEER_GATEWAY_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   VEER_GATEWAY_AGENT_HARD_STOP_AFTER: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration like 30s').default('30s'),
+  VEER_GATEWAY_AGENT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   VEER_GATEWAY_AGENT_STOP_HAPROXY: z.union([z.literal('auto'), bool]).default('auto'),
 });
 
@@ -41,6 +43,7 @@ export interface GatewayAgentConfig {
   logPort: number;
   heartbeatMs: number;
   hardStopAfter: string;
+  drainTimeoutMs: number;
   stopHaproxy: boolean | 'auto';
 }
 
@@ -58,6 +61,7 @@ export function loadGatewayAgentConfig(env: Record<string, string | undefined>, 
     logPort: e.VEER_GATEWAY_AGENT_LOG_PORT,
     heartbeatMs: e.VEER_GATEWAY_AGENT_HEARTBEAT_MS,
     hardStopAfter: e.VEER_GATEWAY_AGENT_HARD_STOP_AFTER,
+    drainTimeoutMs: e.VEER_GATEWAY_AGENT_DRAIN_TIMEOUT_MS,
     stopHaproxy: e.VEER_GATEWAY_AGENT_STOP_HAPROXY,
   };
 }

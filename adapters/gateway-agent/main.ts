@@ -39,6 +39,7 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<{ agen
     render: { dir: config.dir, bindAddress: config.bindAddress, statsPort: config.statsPort, logPort, hardStopAfter: config.hardStopAfter },
     resolveTargets: o.resolveTargets,
     heartbeatMs: config.heartbeatMs,
+    drainTimeoutMs: config.drainTimeoutMs,
     stopHaproxy: config.stopHaproxy,
   });
   await agent.start();

@@ -18,6 +18,14 @@ export interface RuntimeApi {
   disableServer(backend: string, server: string): Promise<void>;
   /** `del server` of a server in maintenance: 'busy' while it still has connections (try again later). */
   deleteServer(backend: string, server: string): Promise<'deleted' | 'busy'>;
+  /** Connections to one server (`show servers conn`): in use, and idle in the reuse pool; undefined if not listed. */
+  serverConnections(backend: string, server: string): Promise<{ used: number; idle: number } | undefined>;
+  /**
+   * Closes a server's idle (reusable) connections by moving it to another port with
+   * `set server … addr … port …` (HAProxy drops idle connections to an old address). Only for
+   * a server in maintenance with no connection in use: it is about to be deleted.
+   */
+  dropIdleConnections(backend: string, server: string, host: string, port: number): Promise<void>;
 }
 
 export function createRuntimeApi(socketPath: string): RuntimeApi {
@@ -70,6 +78,23 @@ export function createRuntimeApi(socketPath: string): RuntimeApi {
       // "Server still has connections attached to it, cannot remove it."
       if (/still has connections/i.test(answer)) return 'busy';
       throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused del server ${backend}/${server}: ${answer}`);
+    },
+    async serverConnections(backend, server) {
+      const answer = await send([`show servers conn ${backend}`]);
+      // # bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur …
+      const header = answer.split('\n').find((l) => l.startsWith('#'))?.slice(1).trim().split(/\s+/) ?? [];
+      const line = answer.split('\n').find((l) => l.startsWith(`${backend}/${server} `));
+      if (!line) return undefined;
+      const f = line.trim().split(/\s+/);
+      const col = (name: string) => Number(f[header.indexOf(name)]);
+      const used = col('used_cur');
+      const idle = col('idle_cur');
+      if (!Number.isFinite(used) || !Number.isFinite(idle)) throw new VeerError('GATEWAY.RUNTIME_API', `unexpected show servers conn answer: ${answer.trim()}`);
+      return { used, idle };
+    },
+    async dropIdleConnections(backend, server, host, port) {
+      const answer = (await send([`set server ${backend}/${server} addr ${host} port ${port === 1 ? 2 : 1}`])).trim();
+      if (!/changed/.test(answer)) throw new VeerError('GATEWAY.RUNTIME_API', `HAProxy refused to move ${backend}/${server}: ${answer}`);
     },
     async getWeight(backend, server) {
       const answer = (await send([`get weight ${backend}/${server}`])).trim();

@@ -16,6 +16,9 @@ const DYNAMIC_BALANCE = new Set(['roundrobin', 'leastconn', 'first', 'random']);
  */
 const DYNAMIC_KEYWORDS = new Set(['check', 'inter', 'fastinter', 'downinter', 'rise', 'fall', 'weight', 'maxconn', 'maxqueue', 'minconn', 'slowstart', 'send-proxy', 'send-proxy-v2', 'observe', 'on-error', 'on-marked-down', 'on-marked-up', 'error-limit', 'backup']);
 
+/** What a config server gets by default and a dynamic one does not (its purge delay defaults to 0: no reuse). */
+const DYNAMIC_POOL_DEFAULTS = ['pool-max-conn -1', 'pool-purge-delay 5s'];
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export interface ServerToAdd {
@@ -23,13 +26,15 @@ export interface ServerToAdd {
   name: string;
   /** `host:port` */
   address: string;
-  /** The renderer's keywords for this server, minus `init-addr` (implied for dynamic servers). */
+  /** The renderer's keywords for this server, minus `init-addr` (implied), plus config-server pool defaults. */
   options: string[];
 }
 
 export interface ServerToRemove {
   backend: string;
   name: string;
+  host: string;
+  port: number;
 }
 
 export interface ServerChanges {
@@ -50,7 +55,7 @@ export function planServerChanges(before: RenderableGateway, after: RenderableGa
     const next = routeServers(after, route);
     const added = next.filter((s) => !old.has(s.name));
     const kept = new Set(next.map((s) => s.name));
-    const removed = [...old.keys()].filter((n) => !kept.has(n));
+    const removed = [...old.values()].filter((s) => !kept.has(s.name));
     if (!added.length && !removed.length) continue;
     const balance = spec.balance ?? (g.mode === 'http' ? 'roundrobin' : 'leastconn');
     if (!DYNAMIC_BALANCE.has(balance)) return `${backend}: balance ${balance} does not allow servers to be added or removed at runtime`;
@@ -59,7 +64,7 @@ export function planServerChanges(before: RenderableGateway, after: RenderableGa
       if (typeof why === 'string') return `${backend}/${s.name}: ${why}`;
       changes.add.push({ backend, name: s.name, address: `${s.host}:${s.port}`, options: why });
     }
-    for (const name of removed) changes.remove.push({ backend, name });
+    for (const s of removed) changes.remove.push({ backend, name: s.name, host: s.host, port: s.port });
   }
   return changes;
 }
@@ -69,5 +74,6 @@ function runtimeOptions(s: RouteServer): string[] | string {
   const options = s.options.filter((o) => !o.startsWith('init-addr '));
   const unsupported = options.map((o) => o.split(' ')[0]).filter((k) => !DYNAMIC_KEYWORDS.has(k));
   if (unsupported.length) return `HAProxy does not accept '${unsupported.join("', '")}' on dynamic servers`;
-  return options;
+  // 2.6 dynamic servers keep no idle connections unless told to: pool like a config server.
+  return [...options, ...DYNAMIC_POOL_DEFAULTS];
 }

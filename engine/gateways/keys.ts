@@ -31,7 +31,15 @@ export interface AgentStatus {
   heartbeatIntervalMs: number;
   startedAt: string;
   kv: { kind: string; connected: boolean; lastError?: string; lastErrorAt?: string };
-  haproxy: { pid?: number; running: boolean; reloads: number; lastReloadAt?: string; lastError?: string };
+  haproxy: {
+    pid?: number;
+    running: boolean;
+    reloads: number;
+    /** Route servers added or removed through the runtime API (without a reload) since the agent started. */
+    serverChanges?: number;
+    lastReloadAt?: string;
+    lastError?: string;
+  };
   gateways: Record<string, AgentGatewayStatus>;
 }
 

@@ -58,6 +58,7 @@ test('scaling a local deployment down behind a gateway drops no request', async 
     const running = load;
     await waitFor(() => Object.keys(running.snapshot().counts).length === 3, { ...WAIT, what: 'traffic on all three instances' });
     assert.equal(load.snapshot().failures, 0, JSON.stringify(load.snapshot().errors));
+    const { reloads, serverChanges = 0 } = agent.status().haproxy;
 
     const scaled = await t.call('PUT', '/api/v1/deployments/shop-v1/scale', { instances: 1 });
     assert.ok(scaled.status === 202 || scaled.status === 200, JSON.stringify(scaled.body));
@@ -90,6 +91,9 @@ test('scaling a local deployment down behind a gateway drops no request', async 
     const grown = Object.keys(now).filter((i) => now[i] !== was[i]);
     assert.deepEqual(grown, [remaining], `after scale-down only instance ${remaining} is served (before ${JSON.stringify(was)}, after ${JSON.stringify(now)})`);
     assert.equal(Object.keys(now).length, 3, 'all three instances were served before the scale-down');
+    // The two instances left HAProxy as dynamic servers: no reload.
+    assert.equal(agent.status().haproxy.reloads, reloads, 'the scale-down reloaded HAProxy');
+    assert.ok((agent.status().haproxy.serverChanges ?? 0) >= serverChanges + 2, `servers removed at runtime (${JSON.stringify(agent.status().haproxy)})`);
   } finally {
     await cleanup([load && (() => load!.stop()), agent?.stop, t?.stop]);
   }

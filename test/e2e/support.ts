@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startGatewayAgentProcess } from '../../adapters/gateway-agent/main.ts';
+import type { AgentStatus } from '../../engine/gateways/keys.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { haproxyWorkDir } from '../helpers/haproxy.ts';
@@ -12,6 +13,8 @@ import { waitFor } from '../helpers/wait-for.ts';
 export interface E2eAgent {
   dir: string;
   statsPort: number;
+  /** The agent's own status (HAProxy reloads, runtime server changes…). */
+  status(): AgentStatus;
   stop(): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ export async function startE2eAgent(t: TestSystem, env: Record<string, string> =
   return {
     dir: dir.path,
     statsPort,
+    status: () => agent.agent.status(),
     stop: async () => {
       try {
         await agent.stop();

@@ -161,11 +161,12 @@ test('50 weight changes during continuous traffic: zero failed requests, no relo
   assert.ok(withinSigma(final.counts.v2 ?? 0, 1000, 0.2), `v2 got ${final.counts.v2} of 1000 at 20%`);
 });
 
-test('structural changes (add a route, retarget, remove) reload HAProxy with zero failed requests', async () => {
+test('structural changes (add a route, sticky, remove) reload HAProxy, retargets go through the runtime API, zero failed requests', async () => {
   const port = await freePort();
   await sys.service.put('grow', { port, routes: { v1: { weight: 100, targets: [target('v1')] } } });
   await sys.live('grow');
   const reloads = sys.haproxy.reloads;
+  const serverChanges = sys.agent.status().haproxy.serverChanges ?? 0;
   const url = `http://127.0.0.1:${port}/`;
   const keepAlive = startLoad({ url, concurrency: 4, keepAlive: true });
   const closing = startLoad({ url, concurrency: 2, keepAlive: false });
@@ -174,6 +175,7 @@ test('structural changes (add a route, retarget, remove) reload HAProxy with zer
   await sys.live('grow');
   await waitFor(() => (keepAlive.snapshot().counts.v3 ?? 0) > 20, { what: 'traffic on the new route' });
   const changes: GatewayPatch[] = [
+    // Only route servers change: dynamic servers, no reload (v2 in and v3 out, then v3 back).
     { routes: { v3: { targets: [target('v2')] } } },
     { routes: { v3: { targets: [target('v3'), target('v2')] } } },
     { sticky: 'route' },
@@ -188,7 +190,8 @@ test('structural changes (add a route, retarget, remove) reload HAProxy with zer
   }
   const [a, b] = [await keepAlive.stop(), await closing.stop()];
   assert.equal(a.failures + b.failures, 0, JSON.stringify({ ...a.errors, ...b.errors }));
-  assert.ok(sys.haproxy.reloads >= reloads + 1 + changes.length, 'structural changes need reloads');
+  assert.ok(sys.haproxy.reloads >= reloads + 1 + 3, 'structural changes need reloads');
+  assert.equal(sys.agent.status().haproxy.serverChanges, serverChanges + 3, 'the retargets went through the runtime API');
   const after = await runLoad({ url, requests: 400, concurrency: 4 });
   assert.deepEqual(after.counts, { v1: 200, v3: 200 });
 });

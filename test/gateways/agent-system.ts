@@ -26,7 +26,7 @@ export interface AgentSystem {
   stop(): Promise<void>;
 }
 
-export async function startAgentSystem(o: { agentKv: KvStore; serviceKv: KvStore; heartbeatMs?: number; agentId?: string; keepRecords?: boolean; resolveTargets?: ResolveTargets }): Promise<AgentSystem> {
+export async function startAgentSystem(o: { agentKv: KvStore; serviceKv: KvStore; heartbeatMs?: number; agentId?: string; keepRecords?: boolean; resolveTargets?: ResolveTargets; drainTimeoutMs?: number }): Promise<AgentSystem> {
   const logger = silentLogger();
   const dir = await haproxyWorkDir();
   const records: GatewayLogRecord[] = [];
@@ -44,6 +44,7 @@ export async function startAgentSystem(o: { agentKv: KvStore; serviceKv: KvStore
     render: { dir: dir.path, bindAddress: '127.0.0.1', statsPort, logPort, hardStopAfter: '10s' },
     heartbeatMs: o.heartbeatMs ?? 500,
     resolveTargets: o.resolveTargets,
+    drainTimeoutMs: o.drainTimeoutMs,
   });
   try {
     await agent.start();

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createSchedulerTargetResolver } from '../../adapters/gateway-agent/deployment-targets.ts';
-import { createHaproxyProcess } from '../../adapters/gateway-agent/haproxy-process.ts';
+import { createHaproxyProcess, stateForConfig } from '../../adapters/gateway-agent/haproxy-process.ts';
 import { toRequestSample } from '../../adapters/gateway-agent/metrics-samples.ts';
 import { parseLogLine } from '../../adapters/gateway-agent/log-line.ts';
-import { renderConfig, renderGateway, renderStructure, type RenderOptions } from '../../adapters/gateway-agent/render.ts';
+import { renderConfig, renderGateway, renderSkeleton, renderStructure, type RenderOptions } from '../../adapters/gateway-agent/render.ts';
+import { planServerChanges } from '../../adapters/gateway-agent/server-changes.ts';
 import { validateGateway } from '../../engine/gateways/validate.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { haproxyBin, haproxyWorkDir } from '../helpers/haproxy.ts';
@@ -51,6 +52,40 @@ test('the structure ignores weights, so weight-only changes are recognised', () 
   assert.notEqual(renderGateway(r(a), o), renderGateway(r(b), o));
   assert.equal(renderStructure(r(a), o), renderStructure(r(b), o));
   assert.notEqual(renderStructure(r(b), o), renderStructure(r(c), o));
+});
+
+test('route servers coming and going are planned as runtime changes where HAProxy 2.6 allows them', () => {
+  const spec = (over: Record<string, unknown> = {}, route: Record<string, unknown> = {}) =>
+    validateGateway('shop', { port: 8080, ...over, routes: { v1: { weight: 100, targets: { deployment: 'shop', port: 'http' }, ...route } } });
+  const r = (g: ReturnType<typeof spec>, ...ports: number[]) => ({ gateway: g, servers: { v1: ports.flatMap(t) } });
+  const g = spec();
+  assert.equal(renderSkeleton(r(g, 9001), o), renderSkeleton(r(g, 9001, 9002), o), 'servers are not part of the skeleton');
+  assert.notEqual(renderSkeleton(r(g, 9001), o), renderSkeleton(r(spec({ sticky: 'route' }), 9001), o));
+  assert.deepEqual(planServerChanges(r(g, 9001, 9002), r(g, 9002, 9003, 9003)), {
+    add: [{ backend: 'r.shop.v1', name: '127.0.0.1:9003', address: '127.0.0.1:9003', options: ['check', 'inter 2s', 'pool-max-conn -1', 'pool-purge-delay 5s'] }],
+    remove: [{ backend: 'r.shop.v1', name: '127.0.0.1:9001', host: '127.0.0.1', port: 9001 }],
+  });
+  assert.deepEqual(planServerChanges(r(g, 9001, 9002), r(g, 9002, 9001)), { add: [], remove: [] }, 'order alone changes nothing');
+  const tcp = spec({ mode: 'tcp' });
+  assert.equal(typeof planServerChanges(r(tcp, 9001), r(tcp, 9002)), 'object', 'tcp routes balance leastconn: dynamic');
+  assert.match(planServerChanges(r(spec({ sticky: 'instance' }), 9001), r(spec({ sticky: 'instance' }), 9001, 9002)) as string, /'cookie'/);
+  assert.match(planServerChanges(r(spec({}, { balance: 'static-rr' }), 9001), r(spec({}, { balance: 'static-rr' }), 9002)) as string, /balance static-rr/);
+  const named = { gateway: g, servers: { v1: [{ host: 'shop.internal', port: 9001 }] } };
+  assert.match(planServerChanges(r(g), named) as string, /not an IP address/);
+  assert.equal(typeof planServerChanges(named, r(g)), 'object', 'a named server can still be removed');
+});
+
+test('the server-state file keeps only the servers the config declares', () => {
+  const config = renderConfig([{ gateway: validateGateway('shop', { port: 8080, routes: { v1: { targets: t(9001) } } }), servers: { v1: t(9001) } }], o);
+  const state = [
+    '1',
+    '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state …',
+    '4 w.shop 1 v1 - 2 0 100 100 3 1 0 0 0 0 0 0 - 0 - 0 0 - - 0',
+    '6 r.shop.v1 1 127.0.0.1:9001 127.0.0.1 2 0 1 1 3 6 3 4 6 0 0 0 - 9001 - 0 0 - - 0',
+    '6 r.shop.v1 2 127.0.0.1:9002 127.0.0.1 0 1 1 1 0 1 0 0 2 0 0 0 - 9002 - 0 0 - - 0',
+    '',
+  ].join('\n');
+  assert.deepEqual(stateForConfig(state, config).split('\n').map((l) => l.split(' ')[3] ?? l), ['1', 'srv_id', 'v1', '127.0.0.1:9001', ''], 'the server removed at runtime (in maintenance) is dropped');
 });
 
 test('parseLogLine reads weighted, conditional and tcp lines and ignores anything else', () => {
