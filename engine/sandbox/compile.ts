@@ -9,12 +9,20 @@ import { SCRIPT_FILENAME } from './protocol.ts';
  *
  * Types are stripped, not transformed: they become whitespace, so every line and column of
  * the output matches the source and runtime stack positions need no source map. The syntax
- * check uses V8 itself (through a small, long-lived isolate that never evaluates anything),
+ * check uses V8 itself (through a small isolate that never evaluates anything),
  * so what passes here parses identically in the sandbox.
  */
 export function compileScript(source: string): string {
   const code = strip(source);
   const isolate = compilerIsolate();
+  try {
+    return check(isolate, code, source);
+  } finally {
+    if (!isolate.isDisposed) isolate.dispose();
+  }
+}
+
+function check(isolate: ivm.Isolate, code: string, source: string): string {
   const module = compileModule(isolate, code, source);
   try {
     const imports = module.dependencySpecifiers;
@@ -92,25 +100,13 @@ function stripErrorPosition(stack: string, source: string): { line: number; colu
   return { line, column: original.length + 1 };
 }
 
-let compiler: { isolate: ivm.Isolate; uses: number } | undefined;
-// Compiled modules stay referenced by the isolate's module map; a fresh isolate now and then
-// keeps the API process's memory flat (creating one costs about 1.5 ms).
-const COMPILER_MAX_USES = 500;
-
-function disposeCompiler(): void {
-  if (compiler && !compiler.isolate.isDisposed) compiler.isolate.dispose();
-}
-
+/**
+ * A fresh isolate per upload (about 1.5 ms), disposed before returning: no isolate outlives
+ * the call, so none is left for Node's process teardown (a live one tripped isolated-vm's
+ * "environment != nullptr" assertion at exit) and the module map never grows.
+ */
 function compilerIsolate(): ivm.Isolate {
-  if (!compiler || compiler.isolate.isDisposed || compiler.uses >= COMPILER_MAX_USES) {
-    // An isolate still alive when Node tears the process down can trip isolated-vm's
-    // "environment != nullptr" assertion and abort an otherwise clean exit.
-    if (!compiler) process.once('exit', disposeCompiler);
-    disposeCompiler();
-    compiler = { isolate: new ivm.Isolate({ memoryLimit: 128 }), uses: 0 };
-  }
-  compiler.uses++;
-  return compiler.isolate;
+  return new ivm.Isolate({ memoryLimit: 128 });
 }
 
 function compileModule(isolate: ivm.Isolate, code: string, source: string): ivm.Module {
