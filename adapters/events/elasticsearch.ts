@@ -64,7 +64,9 @@ interface EsCheckpoint {
   s: Record<string, number>;
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10).replace(/-/g, '.');
+/** `<prefix>-<kind>-YYYY.MM.DD` (UTC): the daily indices events and request samples go to. */
+export const dailyIndex = (prefix: string, kind: string, ms: number): string =>
+  `${prefix}-${kind}-${new Date(ms).toISOString().slice(0, 10).replace(/-/g, '.')}`;
 
 /**
  * Events in Elasticsearch: daily indices under an index template (tags/type/id keyword,
@@ -130,7 +132,7 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
       const id = `${String(ms).padStart(13, '0')}-${(counter++ % 2 ** 30).toString(36).padStart(6, '0')}-${node}`;
       const doc: EsEventDoc = { id, tags: event.tags, type: event.type, value: event.value, timestamp: event.timestamp, ingestedAt: ms };
       try {
-        await client.index({ index: `${prefix}-events-${day(ms)}`, id, document: doc, ...(options.refreshOnAppend ? { refresh: 'wait_for' as const } : {}) });
+        await client.index({ index: dailyIndex(prefix, 'events', ms), id, document: doc, ...(options.refreshOnAppend ? { refresh: 'wait_for' as const } : {}) });
       } catch (err) {
         throw translateEsError('events', 'append (index)', err);
       }

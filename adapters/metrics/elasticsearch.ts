@@ -1,5 +1,5 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { createElasticsearchClient, translateEsError, type ElasticsearchConnection } from '../events/elasticsearch.ts';
+import { createElasticsearchClient, dailyIndex, translateEsError, type ElasticsearchConnection } from '../events/elasticsearch.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
 import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from './port.ts';
 import { summarize } from './summary.ts';
@@ -15,7 +15,6 @@ export interface ElasticsearchMetricsStoreOptions extends ElasticsearchConnectio
   now?: () => number;
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10).replace(/-/g, '.');
 
 /**
  * Request samples as documents (replaces Vamp's Logstash/Filebeat step): `_bulk` into
@@ -64,7 +63,7 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
       if (valid.length === 0) return { accepted: 0, rejected };
       await ensureTemplate();
       const operations = valid.flatMap((s: GatewayRequestSample) => [
-        { index: { _index: `${prefix}-requests-${day(s.time)}` } },
+        { index: { _index: dailyIndex(prefix, 'requests', s.time) } },
         { '@timestamp': s.time, gateway: s.gateway, route: s.route || '', server: s.server || '', status: s.status, durationMs: s.durationMs, bytes: s.bytes },
       ]);
       try {

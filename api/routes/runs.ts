@@ -7,6 +7,7 @@ import type { RunCanceller } from '../../engine/runs/run-canceller.ts';
 import type { RunLauncher } from '../../engine/runs/launcher.ts';
 import type { RunStore } from '../../engine/store/run-store.ts';
 import type { WorkflowStore } from '../../engine/store/workflow-store.ts';
+import { ConflictError } from '../../engine/shared/errors.ts';
 import { createRouter } from '../validation.ts';
 
 const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
@@ -70,7 +71,7 @@ export function createRunRoutes(deps: RunRouteDeps) {
     const { wait, timeoutMs } = c.req.valid('query');
     const body = (c.req.header('content-type') ?? '').includes('json') ? c.req.valid('json') : {};
     const res = await deps.launcher.start(name, { input: body?.input, trigger: { type: 'manual' } });
-    if (!res.started) throw new Error(`manual run was not started: ${res.reason}`);
+    if (!res.started) throw new ConflictError(`the run was not started (${res.reason}); retry, or check the workflow`, { reason: res.reason, runId: res.runId });
     if (wait !== 'true') return c.json(res.run, 201);
     const wf = await deps.workflows.require(name);
     const budget = timeoutMs ?? Math.min(maxWaitMs, wf.limits.timeoutMs * wf.retries.attempts + wf.retries.backoffMs * 2 ** wf.retries.attempts + 5000);

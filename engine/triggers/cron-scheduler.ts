@@ -158,15 +158,9 @@ export function createCronScheduler(options: {
   };
 }
 
-/** The latest tick in (after, until], or undefined; bounded so a per-second cron after a long outage stays cheap. */
+/** The latest tick in (after, until], or undefined; one backwards step, however long the outage. */
 function latestBetween(cron: Cron, after: Date, until: Date): Date | undefined {
-  let latest: Date | undefined;
-  let cursor = after;
-  for (let i = 0; i < 100_000; i++) {
-    const next = cron.nextRun(cursor);
-    if (!next || next.getTime() > until.getTime()) break;
-    latest = next;
-    cursor = next;
-  }
-  return latest;
+  // previousRuns is strictly before its reference, hence the extra millisecond.
+  const [latest] = cron.previousRuns(1, new Date(until.getTime() + 1));
+  return latest && latest.getTime() > after.getTime() ? latest : undefined;
 }

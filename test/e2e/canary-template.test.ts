@@ -4,7 +4,8 @@ import { freePort } from '../helpers/free-port.ts';
 import { runLoad, startLoad, type RunningLoad } from '../helpers/load.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { cleanup, startE2eAgent, startStatusBackend, waitLive, type E2eAgent, type StatusBackend } from './support.ts';
+import { startHttpBackend, type HttpBackend } from '../helpers/http-backends.ts';
+import { cleanup, startE2eAgent, waitLive, type E2eAgent } from './support.ts';
 
 const WAIT = { timeoutMs: 30_000, intervalMs: 50 };
 const MIN_SAMPLES = 5;
@@ -21,7 +22,7 @@ interface Result { action: string; weight?: number; failures?: number; samples?:
 describe('canary-release template on a real gateway', () => {
   let t: TestSystem;
   let agent: E2eAgent | undefined;
-  const backends: StatusBackend[] = [];
+  const backends: HttpBackend[] = [];
   const loads: RunningLoad[] = [];
   const ok = (r: { status: number; body: unknown }) => assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
 
@@ -35,8 +36,8 @@ describe('canary-release template on a real gateway', () => {
 
   /** Gateway `name` with a stable and a canary route to fresh backends; returns its port. */
   async function gateway(name: string, canaryStatus: number, weights: { stable: number; canary: number }) {
-    const stable = await startStatusBackend('stable', () => 200);
-    const canary = await startStatusBackend('canary', () => canaryStatus);
+    const stable = await startHttpBackend('stable', () => 200);
+    const canary = await startHttpBackend('canary', () => canaryStatus);
     backends.push(stable, canary);
     const port = await freePort();
     ok(await t.call('PUT', `/api/v1/gateways/${name}`, {

@@ -4,7 +4,8 @@ import { freePort } from '../helpers/free-port.ts';
 import { runLoad } from '../helpers/load.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { cleanup, startE2eAgent, startStatusBackend, waitLive, type E2eAgent, type StatusBackend } from './support.ts';
+import { startHttpBackend, type HttpBackend } from '../helpers/http-backends.ts';
+import { cleanup, startE2eAgent, waitLive, type E2eAgent } from './support.ts';
 
 /**
  * HAProxy request log → agent (UDP) → metrics sink → Redis metrics store → ctx.metrics in a
@@ -13,13 +14,13 @@ import { cleanup, startE2eAgent, startStatusBackend, waitLive, type E2eAgent, ty
 test('gateway metrics from real HAProxy traffic reach ctx.metrics.gateway and the metrics API', async () => {
   let t: TestSystem | undefined;
   let agent: E2eAgent | undefined;
-  const backends: StatusBackend[] = [];
+  const backends: HttpBackend[] = [];
   try {
     t = await startTestSystem({ engine: true });
     // good: always 200; bad: every other request is a 500 (the 1st, 3rd, …).
-    const good = await startStatusBackend('good', () => 200);
+    const good = await startHttpBackend('good', () => 200);
     backends.push(good);
-    const bad = await startStatusBackend('bad', (n) => (n % 2 === 0 ? 500 : 200));
+    const bad = await startHttpBackend('bad', (n) => (n % 2 === 0 ? 500 : 200));
     backends.push(bad);
     agent = await startE2eAgent(t);
 

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGatewayAgentProcess } from '../../adapters/gateway-agent/main.ts';
 import type { AgentStatus } from '../../engine/gateways/keys.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
@@ -62,35 +60,6 @@ export async function waitLive(t: TestSystem, gateway: string, timeoutMs = 20_00
     const r = await t.call('GET', `/api/v1/gateways/${gateway}/status`);
     return r.status === 200 && r.body.live === true;
   }, { timeoutMs, intervalMs: 50, what: `gateway ${gateway} live on the agent` });
-}
-
-export interface StatusBackend {
-  port: number;
-  readonly hits: number;
-  close(): Promise<void>;
-}
-
-/** A loopback HTTP server answering `status(n)` (n = 0, 1, …) with its name as the body. */
-export async function startStatusBackend(name: string, status: (n: number) => number): Promise<StatusBackend> {
-  let hits = 0;
-  const server: Server = createServer((req, res) => {
-    const code = status(hits++);
-    req.resume();
-    res.writeHead(code, { 'content-type': 'text/plain', 'x-backend': name });
-    res.end(name);
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    get hits() {
-      return hits;
-    },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 /** Runs cleanup steps in order, all of them, and rethrows the first failure. */

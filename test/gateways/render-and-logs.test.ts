@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createSchedulerTargetResolver } from '../../adapters/gateway-agent/deployment-targets.ts';
 import { createHaproxyProcess, stateForConfig } from '../../adapters/gateway-agent/haproxy-process.ts';
-import { toRequestSample } from '../../adapters/gateway-agent/metrics-samples.ts';
+import { fromGatewayLogRecord } from '../../adapters/metrics/sink.ts';
 import { parseLogLine } from '../../adapters/gateway-agent/log-line.ts';
 import { renderConfig, renderGateway, renderSkeleton, renderStructure, type RenderOptions } from '../../adapters/gateway-agent/render.ts';
 import { planServerChanges } from '../../adapters/gateway-agent/server-changes.ts';
@@ -113,7 +113,7 @@ test('parseLogLine reads weighted, conditional and tcp lines and ignores anythin
 
 test('log records map onto metrics samples', () => {
   const r = parseLogLine('{"ts":5,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"w.shop","s":"v1","is":"127.0.0.1:9001","m":"GET","u":"/","st":502,"Tq":0,"Tw":0,"Tc":0,"Tr":7,"Tt":9,"B":10,"U":1,"term":"----","rc":0}')!;
-  assert.deepEqual(toRequestSample(r), { time: 5, gateway: 'shop', route: 'v1', server: '127.0.0.1:9001', status: 502, durationMs: 9, bytes: 10 });
+  assert.deepEqual(fromGatewayLogRecord(r), { time: 5, gateway: 'shop', route: 'v1', server: '127.0.0.1:9001', status: 502, durationMs: 9, bytes: 10 });
 });
 
 test('deployment targets resolve to ready endpoints of the named port', async () => {
