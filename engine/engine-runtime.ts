@@ -6,7 +6,7 @@ import { createRunWorker, type RunWorker } from './queue/run-queue.ts';
 import { createRunExecutor, type RunExecutor } from './runs/run-executor.ts';
 import { createStateCapability } from './runs/state-capability.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
-import type { SandboxHost } from './sandbox/host.ts';
+import type { SandboxHost } from './ports/sandbox-host.ts';
 import { createCronScheduler, type CronScheduler, type Clock } from './triggers/cron-scheduler.ts';
 import type { Logger } from './shared/logger.ts';
 import type { Stores } from './stores.ts';

@@ -3,15 +3,15 @@
  * TypeScript. Scripts use `import type` only: types are erased at upload, and nothing can
  * be imported at run time.
  */
-import type { GatewayMetrics } from '../adapters/metrics/port.ts';
-import type { Deployment } from '../adapters/scheduler/port.ts';
-import type { GatewayRecord as Gateway } from '../engine/gateways/model.ts';
+import type { GatewayMetrics } from '../engine/ports/metrics-store.ts';
+import type { Deployment } from '../engine/ports/scheduler.ts';
+import type { GatewayRecord as Gateway } from '../engine/domain/gateways/model.ts';
 import type { ScriptContext } from '../engine/sandbox/script-api.ts';
 
-export type { GatewayMetrics } from '../adapters/metrics/port.ts';
-export type { Deployment } from '../adapters/scheduler/port.ts';
+export type { GatewayMetrics } from '../engine/ports/metrics-store.ts';
+export type { Deployment } from '../engine/ports/scheduler.ts';
 /** A gateway as scripts get it: the stored document plus its KV `revision`. */
-export type { GatewayRecord as Gateway } from '../engine/gateways/model.ts';
+export type { GatewayRecord as Gateway } from '../engine/domain/gateways/model.ts';
 
 export interface Capabilities {
   state: { get<T = unknown>(key: string): Promise<T | undefined>; set(key: string, value: unknown): Promise<void>; delete(key: string): Promise<boolean> };

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client, errors } from '@elastic/elasticsearch';
-import type { NewEvent, VeerEvent } from '../../engine/events/event.ts';
+import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 import { delay } from '../../engine/shared/wait.ts';
-import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type DocumentSearch, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from './port.ts';
+import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type DocumentSearch, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from '../../engine/ports/event-store.ts';
 
 export interface ElasticsearchConnection {
   /** Injected client (tests); otherwise one is created from `url`. */

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { EventsConfig } from './config.ts';
 import { createElasticsearchDocumentSearch, createElasticsearchEventStore } from './elasticsearch.ts';
-import type { DocumentSearch, EventStore } from './port.ts';
+import type { DocumentSearch, EventStore } from '../../engine/ports/event-store.ts';
 import { createRedisStreamEventStore } from './redis-streams.ts';
 
-export type { DocumentSearch, EventStore } from './port.ts';
+export type { DocumentSearch, EventStore } from '../../engine/ports/event-store.ts';
 export { createRemoteEventSource } from './remote-sse.ts';
 
 /** Maps VEER_EVENTS_STORE to its implementation. */

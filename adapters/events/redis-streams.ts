@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { NewEvent, VeerEvent } from '../../engine/events/event.ts';
-import { MAX_FUTURE_SKEW_MS } from '../../engine/events/event.ts';
+import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
+import { MAX_FUTURE_SKEW_MS } from '../../engine/domain/event.ts';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
-import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from './port.ts';
+import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from '../../engine/ports/event-store.ts';
 
 export interface RedisStreamEventStoreOptions {
   /** A shared client; the store creates a blocking duplicate per tail. */

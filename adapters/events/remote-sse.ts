@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventSource } from 'eventsource';
 import type { Redis } from 'ioredis';
-import type { VeerEvent } from '../../engine/events/event.ts';
+import type { VeerEvent } from '../../engine/domain/event.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 
 export interface RemoteEventSourceOptions {

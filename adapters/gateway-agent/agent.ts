@@ -1,10 +1,10 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
-import type { KvStore } from '../kv/port.ts';
-import type { AgentGatewayStatus, AgentStatus } from '../../engine/gateways/keys.ts';
-import { isDeploymentTarget, weightsOf, type Gateway, type StaticTarget } from '../../engine/gateways/model.ts';
-import { validateGateway } from '../../engine/gateways/validate.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
+import type { AgentGatewayStatus, AgentStatus } from '../../engine/domain/gateways/keys.ts';
+import { isDeploymentTarget, weightsOf, type Gateway, type StaticTarget } from '../../engine/domain/gateways/model.ts';
+import { validateGateway } from '../../engine/domain/gateways/validate.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 import { createGatewayWatcher, type StoredGateway } from './gateway-watcher.ts';
 import type { HaproxyProcess } from './haproxy-process.ts';

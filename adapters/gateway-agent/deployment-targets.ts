@@ -1,4 +1,4 @@
-import type { SchedulerDriver } from '../scheduler/port.ts';
+import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import type { ResolveTargets } from './agent.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { KvStore, KvWatch } from '../kv/port.ts';
-import { GATEWAYS_PREFIX } from '../../engine/gateways/keys.ts';
+import type { KvStore, KvWatch } from '../../engine/ports/kv-store.ts';
+import { GATEWAYS_PREFIX } from '../../engine/domain/gateways/keys.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 
 export interface StoredGateway {

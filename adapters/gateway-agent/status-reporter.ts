@@ -1,5 +1,5 @@
-import type { KvStore } from '../kv/port.ts';
-import { agentKey, type AgentStatus } from '../../engine/gateways/keys.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
+import { agentKey, type AgentStatus } from '../../engine/domain/gateways/keys.ts';
 
 export interface StatusReporterOptions {
   kv: KvStore;

@@ -1,6 +1,6 @@
 import { kvCompacted } from './errors.ts';
 import { underPrefix } from './keys.ts';
-import type { KvEntry, KvWatch, KvWatchEvent } from './port.ts';
+import type { KvEntry, KvWatch, KvWatchEvent } from '../../engine/ports/kv-store.ts';
 import { createKvWatch } from './watch-stream.ts';
 
 /**

@@ -2,13 +2,13 @@ import type { Logger } from '../../engine/shared/logger.ts';
 import type { KvConfig } from './config.ts';
 import { createConsulKvStore } from './consul.ts';
 import { createEtcdKvStore } from './etcd.ts';
-import type { KvStore } from './port.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
 import { createRedisKvStore } from './redis.ts';
 import { createZookeeperKvStore } from './zookeeper.ts';
 
 export type { KvConfig } from './config.ts';
 export { loadKvConfig, loadKvConfigFor } from './config.ts';
-export type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchEvent, KvWatchOptions } from './port.ts';
+export type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchEvent, KvWatchOptions } from '../../engine/ports/kv-store.ts';
 export { createRedisKvStore } from './redis.ts';
 
 /**

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../../engine/shared/logger.ts';
 import { kvCompacted, kvConflict, kvInvalid, kvUnavailable, timeoutError, withTimeout, type KvErrorContext } from './errors.ts';
 import { byKey, checkKey, checkPrefix, checkRevision, checkTtl, normalizeRoot, underPrefix } from './keys.ts';
-import type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchEvent, KvWatchOptions } from './port.ts';
+import type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchEvent, KvWatchOptions } from '../../engine/ports/kv-store.ts';
 import { scripts, type LuaScript } from './redis-scripts.ts';
 import { createKvWatch, raceAbort } from './watch-stream.ts';
 

@@ -1,4 +1,4 @@
-import type { KvWatch, KvWatchEvent } from './port.ts';
+import type { KvWatch, KvWatchEvent } from '../../engine/ports/kv-store.ts';
 
 /**
  * The one KvWatch implementation behind every adapter. An adapter supplies a pull source:

@@ -3,7 +3,7 @@ import type { Logger } from '../../engine/shared/logger.ts';
 import { createDiffWatch, createSnapshotRegistry } from './diff-watch.ts';
 import { kvConflict, kvInvalid, kvUnavailable, timeoutError, withTimeout, type KvErrorContext } from './errors.ts';
 import { byKey, checkKey, checkPrefix, checkRevision, checkTtl, normalizeRoot } from './keys.ts';
-import type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchOptions } from './port.ts';
+import type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchOptions } from '../../engine/ports/kv-store.ts';
 import { raceAbort } from './watch-stream.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { createElasticsearchClient, dailyIndex, translateEsError, type ElasticsearchConnection } from '../events/elasticsearch.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
-import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from './port.ts';
+import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from '../../engine/ports/metrics-store.ts';
 import { summarize } from './summary.ts';
 
 export interface ElasticsearchMetricsStoreOptions extends ElasticsearchConnection {

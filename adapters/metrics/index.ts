@@ -2,10 +2,10 @@ import type { Redis } from 'ioredis';
 import type { ElasticsearchConfig } from '../events/config.ts';
 import type { MetricsConfig } from './config.ts';
 import { createElasticsearchMetricsStore } from './elasticsearch.ts';
-import type { GatewayMetricsStore } from './port.ts';
+import type { GatewayMetricsStore } from '../../engine/ports/metrics-store.ts';
 import { createRedisMetricsStore } from './redis.ts';
 
-export type { GatewayMetricsStore } from './port.ts';
+export type { GatewayMetricsStore } from '../../engine/ports/metrics-store.ts';
 export { createMetricsSink } from './sink.ts';
 
 /** Maps VEER_METRICS_STORE to its implementation. */

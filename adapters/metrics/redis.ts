@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 import { bucketOf, percentile } from './histogram.ts';
-import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from './port.ts';
+import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from '../../engine/ports/metrics-store.ts';
 import { summarize } from './summary.ts';
 
 export interface RedisMetricsStoreOptions {

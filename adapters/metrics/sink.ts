@@ -1,6 +1,6 @@
 import type { Logger } from '../../engine/shared/logger.ts';
 import type { GatewayLogRecord } from '../gateway-agent/log-line.ts';
-import type { GatewayMetricsStore, GatewayRequestSample } from './port.ts';
+import type { GatewayMetricsStore, GatewayRequestSample } from '../../engine/ports/metrics-store.ts';
 
 /**
  * The agent's parsed HAProxy line → a sample. Status is 0 for TCP and -1 when the client

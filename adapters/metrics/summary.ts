@@ -1,4 +1,4 @@
-import { DEFAULT_MIN_SAMPLES, type GatewayMetrics, type MetricsQuery } from './port.ts';
+import { DEFAULT_MIN_SAMPLES, type GatewayMetrics, type MetricsQuery } from '../../engine/ports/metrics-store.ts';
 
 /** Both stores end here, so they round and report `noData` the same way. */
 export function summarize(

@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../engine/shared/logger.ts';
 import type { SchedulerConfig } from './config.ts';
-import type { SchedulerDriver } from './port.ts';
+import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import { createKubernetesDriver } from './kubernetes.ts';
 import { createLocalDriver } from './local/driver.ts';
 import { createLocalSupervisor, type LocalSupervisor } from './local/supervisor.ts';
 import { createMarathonDriver } from './marathon.ts';
 import { createRancherDriver } from './rancher.ts';
 
-export type { SchedulerDriver, Deployment, DeploymentEndpoint, ScaleRequest } from './port.ts';
+export type { SchedulerDriver, Deployment, DeploymentEndpoint, ScaleRequest } from '../../engine/ports/scheduler.ts';
 export { loadSchedulerConfig, type SchedulerConfig } from './config.ts';
 export { createTargetResolver, resolveEndpoints, watchAllEndpoints, watchEndpoints } from './endpoints.ts';
 

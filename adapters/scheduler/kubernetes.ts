@@ -1,9 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../../engine/shared/logger.ts';
-import type { Deployment, DeploymentEndpoint, DeploymentStatus, SchedulerDriver } from './port.ts';
-import { conflict, forbidden, invalid, notFound, unavailable } from './errors.ts';
-import { normaliseScale } from './scale-request.ts';
-import { cpuCores, formatCpu, formatMemory, memoryBytes } from './quantity.ts';
+import type { Deployment, DeploymentEndpoint, DeploymentStatus, SchedulerDriver } from '../../engine/ports/scheduler.ts';
+import { conflict, forbidden, invalid, notFound, unavailable } from '../../engine/domain/deployments/errors.ts';
+import { normaliseScale } from '../../engine/domain/deployments/scale-request.ts';
+import { cpuCores, formatCpu, formatMemory, memoryBytes } from '../../engine/domain/deployments/quantity.ts';
 import { pollUntilReady } from './wait-ready.ts';
 
 /**

@@ -1,6 +1,6 @@
-import type { Deployment, DeploymentEndpoint, DeploymentStatus, SchedulerDriver } from './port.ts';
-import { conflict, forbidden, invalid, notFound, unavailable } from './errors.ts';
-import { normaliseScale } from './scale-request.ts';
+import type { Deployment, DeploymentEndpoint, DeploymentStatus, SchedulerDriver } from '../../engine/ports/scheduler.ts';
+import { conflict, forbidden, invalid, notFound, unavailable } from '../../engine/domain/deployments/errors.ts';
+import { normaliseScale } from '../../engine/domain/deployments/scale-request.ts';
 import { pollUntilReady } from './wait-ready.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { SchedulerDriver } from './port.ts';
+import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import { createKubernetesDriver } from './kubernetes.ts';
 
 /**

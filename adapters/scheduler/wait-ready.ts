@@ -1,5 +1,5 @@
-import type { Deployment } from './port.ts';
-import { timeout } from './errors.ts';
+import type { Deployment } from '../../engine/ports/scheduler.ts';
+import { timeout } from '../../engine/domain/deployments/errors.ts';
 import { delay } from '../../engine/shared/wait.ts';
 
 export interface PollReadyOptions {

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DeploymentDefinitionSchema } from '../../adapters/scheduler/definition.ts';
-import { invalid, notFound } from '../../adapters/scheduler/errors.ts';
-import type { SchedulerDriver } from '../../adapters/scheduler/port.ts';
-import { ScaleRequestSchema } from '../../adapters/scheduler/scale-request.ts';
+import { DeploymentDefinitionSchema } from '../../engine/domain/deployments/definition.ts';
+import { invalid, notFound } from '../../engine/domain/deployments/errors.ts';
+import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
+import { ScaleRequestSchema } from '../../engine/domain/deployments/scale-request.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
 import { createRouter } from '../validation.ts';
 

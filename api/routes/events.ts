@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import type { EventStore } from '../../adapters/events/port.ts';
+import type { EventStore } from '../../engine/ports/event-store.ts';
 import type { EventBus } from '../../engine/events/bus.ts';
-import { matchesFilter, type EventFilter, type VeerEvent } from '../../engine/events/event.ts';
+import { matchesFilter, type EventFilter, type VeerEvent } from '../../engine/domain/event.ts';
 import { ValidationError } from '../../engine/shared/errors.ts';
 import { createRouter } from '../validation.ts';
 

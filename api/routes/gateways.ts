@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { GatewayNameSchema, GatewaySpecSchema } from '../../engine/gateways/model.ts';
+import { GatewayNameSchema, GatewaySpecSchema } from '../../engine/domain/gateways/model.ts';
 import type { GatewayService } from '../../engine/gateways/service.ts';
 import { ValidationError } from '../../engine/shared/errors.ts';
 import { createRouter } from '../validation.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { GatewayMetricsStore } from '../../adapters/metrics/port.ts';
+import type { GatewayMetricsStore } from '../../engine/ports/metrics-store.ts';
 import { parseDuration } from '../../engine/events/duration.ts';
 import { createRouter } from '../validation.ts';
 

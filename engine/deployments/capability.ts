@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Deployment, SchedulerDriver } from '../../adapters/scheduler/port.ts';
-import { ScaleRequestSchema } from '../../adapters/scheduler/scale-request.ts';
-import { memoryBytes } from '../../adapters/scheduler/quantity.ts';
+import type { Deployment, SchedulerDriver } from '../ports/scheduler.ts';
+import { ScaleRequestSchema } from '../domain/deployments/scale-request.ts';
+import { memoryBytes } from '../domain/deployments/quantity.ts';
 import { NameSchema } from '../domain/workflow.ts';
 import type { Capability, RunScope } from '../sandbox/capabilities.ts';
 import { PermissionError, ValidationError, VeerError } from '../shared/errors.ts';

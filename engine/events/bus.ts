@@ -1,8 +1,8 @@
-import type { EventStore } from '../../adapters/events/port.ts';
+import type { EventStore } from '../ports/event-store.ts';
 import type { EmitEvent } from '../domain/emit.ts';
 import type { Logger } from '../shared/logger.ts';
 import { delay } from '../shared/wait.ts';
-import { normalizeEvent, type VeerEvent } from './event.ts';
+import { normalizeEvent, type VeerEvent } from '../domain/event.ts';
 
 /**
  * The one path every event takes: API posts, Veer's own lifecycle events, script

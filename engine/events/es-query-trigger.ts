@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { DocumentSearch } from '../../adapters/events/port.ts';
+import type { DocumentSearch } from '../ports/event-store.ts';
 import { isElasticsearchTrigger, type ElasticsearchTrigger, type Workflow } from '../domain/workflow.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
 import type { Logger } from '../shared/logger.ts';

@@ -1,4 +1,4 @@
-import type { GatewayMetricsStore } from '../../adapters/metrics/port.ts';
+import type { GatewayMetricsStore } from '../ports/metrics-store.ts';
 import type { Capability } from '../sandbox/capabilities.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { parseDuration } from './duration.ts';

@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { EventStore } from '../../adapters/events/port.ts';
+import type { EventStore } from '../ports/event-store.ts';
 import { isEventTrigger, type Workflow } from '../domain/workflow.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
 import { VeerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { delay } from '../shared/wait.ts';
-import { matchesFilter, type VeerEvent } from './event.ts';
+import { matchesFilter, type VeerEvent } from '../domain/event.ts';
 import { createLeaderLock } from './leader-lock.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { Capability, RunScope } from '../sandbox/capabilities.ts';
 import { PermissionError, ValidationError } from '../shared/errors.ts';
 import type { GatewayPatch, GatewayService } from './service.ts';
-import { describeWeightChange } from './weights.ts';
-import { weightsOf } from './model.ts';
+import { describeWeightChange } from '../domain/gateways/weights.ts';
+import { weightsOf } from '../domain/gateways/model.ts';
 
 /** `shop-*` style globs: `*` is any run of characters, `?` one character; nothing else is special. */
 export function globMatches(pattern: string, name: string): boolean {

@@ -1,4 +1,4 @@
-import type { Condition, Field } from './condition.ts';
+import type { Condition, Field } from '../domain/gateways/condition.ts';
 import { ValidationError } from '../shared/errors.ts';
 
 /**

@@ -1,9 +1,9 @@
-import type { KvEntry, KvStore } from '../../adapters/kv/port.ts';
+import type { KvEntry, KvStore } from '../ports/kv-store.ts';
 import { ConflictError, NotFoundError, ValidationError, VeerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { AGENTS_PREFIX, GATEWAYS_PREFIX, MISSED_HEARTBEATS, gatewayKey, type AgentStatus } from './keys.ts';
-import { weightsOf, type Gateway, type GatewayRecord } from './model.ts';
-import { specOf, validateGateway } from './validate.ts';
+import { AGENTS_PREFIX, GATEWAYS_PREFIX, MISSED_HEARTBEATS, gatewayKey, type AgentStatus } from '../domain/gateways/keys.ts';
+import { weightsOf, type Gateway, type GatewayRecord } from '../domain/gateways/model.ts';
+import { specOf, validateGateway } from '../domain/gateways/validate.ts';
 
 export interface GatewayEvent {
   tags: string[];

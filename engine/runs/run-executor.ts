@@ -4,7 +4,7 @@ import type { LogLevel, Run, RunError } from '../domain/run.ts';
 import type { Workflow } from '../domain/workflow.ts';
 import { NoRetryError, type RunJob } from '../queue/run-queue.ts';
 import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
-import type { SandboxHost } from '../sandbox/host.ts';
+import type { SandboxHost } from '../ports/sandbox-host.ts';
 import type { Keys } from '../store/keys.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { WorkflowStore } from '../store/workflow-store.ts';

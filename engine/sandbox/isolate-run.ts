@@ -1,7 +1,7 @@
 import ivm from 'isolated-vm';
 import type { LogLevel } from '../domain/run.ts';
 import { bridgeSource, type BridgeSetup } from './bridge.ts';
-import type { SandboxContextData, SandboxLimits } from './host.ts';
+import type { SandboxContextData, SandboxLimits } from '../ports/sandbox-host.ts';
 import { LOG_LEVELS, SCRIPT_FILENAME, type ChildOutcome, type RunSettings } from './protocol.ts';
 import { compileRunError, scriptRunError, type RawScriptError } from './script-error.ts';
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger.ts';
 import type { LogLevel, RunError } from '../domain/run.ts';
 import type { Capabilities } from './capabilities.ts';
-import type { SandboxHost, SandboxOutcome, SandboxRequest } from './host.ts';
+import type { SandboxHost, SandboxOutcome, SandboxRequest } from '../ports/sandbox-host.ts';
 import { RESERVED_CTX_NAMES, type ChildMessage, type ChildOutcome, type RunSettings } from './protocol.ts';
 import { forkSandboxChild, type ChildExit, type SandboxChild } from './sandbox-child.ts';
 

@@ -1,5 +1,5 @@
 import type { LogLevel } from '../domain/run.ts';
-import type { SandboxContextData, SandboxLimits } from './host.ts';
+import type { SandboxContextData, SandboxLimits } from '../ports/sandbox-host.ts';
 
 /**
  * Messages between the engine (parent) and a sandbox child process. Everything is plain

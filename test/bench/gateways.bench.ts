@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createEtcdKvStore } from '../../adapters/kv/etcd.ts';
-import type { KvStore } from '../../adapters/kv/port.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
 import { createRedisKvStore } from '../../adapters/kv/redis.ts';
 import { weightBackendName } from '../../adapters/gateway-agent/render.ts';
 import { startAgentSystem, type AgentSystem } from '../gateways/agent-system.ts';

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { createConsulKvStore } from '../../adapters/kv/consul.ts';
 import { createEtcdKvStore } from '../../adapters/kv/etcd.ts';
-import type { KvStore } from '../../adapters/kv/port.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
 import { createRedisKvStore } from '../../adapters/kv/redis.ts';
 import { createZookeeperKvStore } from '../../adapters/kv/zookeeper.ts';
 import { startConsulDouble } from '../doubles/consul.ts';

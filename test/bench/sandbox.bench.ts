@@ -10,7 +10,7 @@
 import ivm from 'isolated-vm';
 import { compileScript } from '../../engine/sandbox/compile.ts';
 import { createIsolatedSandbox } from '../../engine/sandbox/isolated-host.ts';
-import type { SandboxOutcome } from '../../engine/sandbox/host.ts';
+import type { SandboxOutcome } from '../../engine/ports/sandbox-host.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { LIMITS, makeContext, makeScope } from '../sandbox/fixtures.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EventStore, TailBatch } from '../../adapters/events/port.ts';
-import { normalizeEvent, type VeerEvent } from '../../engine/events/event.ts';
+import type { EventStore, TailBatch } from '../../engine/ports/event-store.ts';
+import { normalizeEvent, type VeerEvent } from '../../engine/domain/event.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { KvStore, KvWatch, KvWatchEvent } from '../../adapters/kv/port.ts';
+import type { KvStore, KvWatch, KvWatchEvent } from '../../engine/ports/kv-store.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RELATIVE_PRECISION } from '../../adapters/metrics/histogram.ts';
-import type { GatewayMetricsStore, GatewayRequestSample } from '../../adapters/metrics/port.ts';
+import type { GatewayMetricsStore, GatewayRequestSample } from '../../engine/ports/metrics-store.ts';
 
 /**
  * The GatewayMetricsStore contract. Time is injected: every store in a test sees the

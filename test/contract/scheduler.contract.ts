@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Deployment, SchedulerDriver } from '../../adapters/scheduler/port.ts';
+import type { Deployment, SchedulerDriver } from '../../engine/ports/scheduler.ts';
 
 /**
  * The SchedulerDriver contract, run against every driver: local (real processes), the

@@ -1,6 +1,6 @@
-import type { Deployment, SchedulerDriver } from '../../adapters/scheduler/port.ts';
-import { invalid, notFound } from '../../adapters/scheduler/errors.ts';
-import { normaliseScale } from '../../adapters/scheduler/scale-request.ts';
+import type { Deployment, SchedulerDriver } from '../../engine/ports/scheduler.ts';
+import { invalid, notFound } from '../../engine/domain/deployments/errors.ts';
+import { normaliseScale } from '../../engine/domain/deployments/scale-request.ts';
 
 /** An in-memory SchedulerDriver for capability and route tests (rollouts are instant). */
 export function createMemoryScheduler(seed: Array<Partial<Deployment> & { name: string }>, options: { define?: boolean } = {}): SchedulerDriver & { calls: string[]; setEndpoints(name: string, endpoints: Deployment['endpoints']): void } {

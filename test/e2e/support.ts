@@ -1,5 +1,5 @@
 import { startGatewayAgentProcess } from '../../adapters/gateway-agent/main.ts';
-import type { AgentStatus } from '../../engine/gateways/keys.ts';
+import type { AgentStatus } from '../../engine/domain/gateways/keys.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { haproxyWorkDir } from '../helpers/haproxy.ts';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createRedisStreamEventStore } from '../../adapters/events/redis-streams.ts';
 import { createEventBus, type EventBus } from '../../engine/events/bus.ts';
-import type { VeerEvent } from '../../engine/events/event.ts';
+import type { VeerEvent } from '../../engine/domain/event.ts';
 import { createEventsCapability } from '../../engine/events/events-capability.ts';
 import { createEventTriggerDispatcher } from '../../engine/events/trigger-dispatcher.ts';
 import type { RunScope } from '../../engine/sandbox/capabilities.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createRedisKvStore } from '../../adapters/kv/redis.ts';
 import type { GatewayPatch } from '../../engine/gateways/service.ts';
-import type { KvStore } from '../../adapters/kv/port.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startHttpBackends, type HttpBackend } from '../helpers/http-backends.ts';
 import { fetchOnce, runLoad, startLoad } from '../helpers/load.ts';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../../adapters/gateway-agent/haproxy-process.ts';
 import { createRedisKvStore } from '../../adapters/kv/redis.ts';
-import { agentKey } from '../../engine/gateways/keys.ts';
+import { agentKey } from '../../engine/domain/gateways/keys.ts';
 import { createGatewayService } from '../../engine/gateways/service.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { freePort } from '../helpers/free-port.ts';

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createGatewayAgent } from '../../adapters/gateway-agent/agent.ts';
 import { createHaproxyProcess } from '../../adapters/gateway-agent/haproxy-process.ts';
-import { gatewayKey } from '../../engine/gateways/keys.ts';
+import { gatewayKey } from '../../engine/domain/gateways/keys.ts';
 import { createGatewayService } from '../../engine/gateways/service.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { haproxyBin, haproxyWorkDir } from '../helpers/haproxy.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createEtcdKvStore } from '../../adapters/kv/etcd.ts';
-import type { KvStore } from '../../adapters/kv/port.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
 import { createZookeeperKvStore } from '../../adapters/kv/zookeeper.ts';
 import { startEtcd } from '../helpers/etcd-server.ts';
 import { freePort } from '../helpers/free-port.ts';

@@ -1,4 +1,4 @@
-import type { KvStore } from '../../adapters/kv/port.ts';
+import type { KvStore } from '../../engine/ports/kv-store.ts';
 import { createGatewayAgent, type GatewayAgent, type ResolveTargets } from '../../adapters/gateway-agent/agent.ts';
 import { createHaproxyProcess, type HaproxyProcess } from '../../adapters/gateway-agent/haproxy-process.ts';
 import type { GatewayLogRecord } from '../../adapters/gateway-agent/log-line.ts';

@@ -1,4 +1,4 @@
-import type { KvEntry, KvStore, KvWatch, KvWatchEvent } from '../../adapters/kv/port.ts';
+import type { KvEntry, KvStore, KvWatch, KvWatchEvent } from '../../engine/ports/kv-store.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
 
 /**

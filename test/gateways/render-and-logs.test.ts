@@ -6,7 +6,7 @@ import { fromGatewayLogRecord } from '../../adapters/metrics/sink.ts';
 import { parseLogLine } from '../../adapters/gateway-agent/log-line.ts';
 import { renderConfig, renderGateway, renderSkeleton, renderStructure, type RenderOptions } from '../../adapters/gateway-agent/render.ts';
 import { planServerChanges } from '../../adapters/gateway-agent/server-changes.ts';
-import { validateGateway } from '../../engine/gateways/validate.ts';
+import { validateGateway } from '../../engine/domain/gateways/validate.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { haproxyBin, haproxyWorkDir } from '../helpers/haproxy.ts';
 

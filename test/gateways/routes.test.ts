@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createApp } from '../../api/app.ts';
 import { createGatewayRoutes } from '../../api/routes/gateways.ts';
-import { agentKey, type AgentStatus } from '../../engine/gateways/keys.ts';
+import { agentKey, type AgentStatus } from '../../engine/domain/gateways/keys.ts';
 import { createGatewayService, type GatewayEvent } from '../../engine/gateways/service.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { createMemoryKv } from './memory-kv.ts';

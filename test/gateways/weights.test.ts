@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValidationError } from '../../engine/shared/errors.ts';
-import { validateGateway } from '../../engine/gateways/validate.ts';
-import { describeWeightChange, normaliseWeights } from '../../engine/gateways/weights.ts';
+import { validateGateway } from '../../engine/domain/gateways/validate.ts';
+import { describeWeightChange, normaliseWeights } from '../../engine/domain/gateways/weights.ts';
 
 test('explicit weights summing to 100 or all 0 are kept', () => {
   assert.deepEqual(normaliseWeights([['a', 90], ['b', 10]]), { a: 90, b: 10 });

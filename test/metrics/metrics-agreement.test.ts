@@ -4,7 +4,7 @@ import { after, before, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { createElasticsearchMetricsStore } from '../../adapters/metrics/elasticsearch.ts';
-import type { GatewayMetricsStore } from '../../adapters/metrics/port.ts';
+import type { GatewayMetricsStore } from '../../engine/ports/metrics-store.ts';
 import { createRedisMetricsStore } from '../../adapters/metrics/redis.ts';
 import { near, NOW, traffic } from '../contract/metrics-store.contract.ts';
 import { startElasticsearchDouble, type ElasticsearchDouble } from '../doubles/elasticsearch.ts';

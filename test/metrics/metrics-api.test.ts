@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type { GatewayMetrics, GatewayMetricsStore, GatewayRequestSample } from '../../adapters/metrics/port.ts';
+import type { GatewayMetrics, GatewayMetricsStore, GatewayRequestSample } from '../../engine/ports/metrics-store.ts';
 import { createRedisMetricsStore } from '../../adapters/metrics/redis.ts';
 import { createMetricsSink } from '../../adapters/metrics/sink.ts';
 import { parseLogLine } from '../../adapters/gateway-agent/log-line.ts';

@@ -3,7 +3,7 @@ import { types } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { compileScript } from '../../engine/sandbox/compile.ts';
 import { createIsolatedSandbox } from '../../engine/sandbox/isolated-host.ts';
-import type { SandboxHost, SandboxOutcome } from '../../engine/sandbox/host.ts';
+import type { SandboxHost, SandboxOutcome } from '../../engine/ports/sandbox-host.ts';
 import type { Capabilities } from '../../engine/sandbox/capabilities.ts';
 import { ValidationError } from '../../engine/shared/errors.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';

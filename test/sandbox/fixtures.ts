@@ -1,6 +1,6 @@
 import type { LogLevel } from '../../engine/domain/run.ts';
 import type { Capabilities, RunScope } from '../../engine/sandbox/capabilities.ts';
-import type { SandboxContextData, SandboxHost, SandboxLimits, SandboxOutcome } from '../../engine/sandbox/host.ts';
+import type { SandboxContextData, SandboxHost, SandboxLimits, SandboxOutcome } from '../../engine/ports/sandbox-host.ts';
 import { compileScript } from '../../engine/sandbox/compile.ts';
 
 export interface LogCall {

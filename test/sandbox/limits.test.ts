@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createIsolatedSandbox } from '../../engine/sandbox/isolated-host.ts';
-import type { SandboxHost, SandboxOutcome } from '../../engine/sandbox/host.ts';
+import type { SandboxHost, SandboxOutcome } from '../../engine/ports/sandbox-host.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { resultOf, runScript, type LogCall } from './fixtures.ts';

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { createLocalDriver } from '../../adapters/scheduler/local/driver.ts';
 import { createLocalSupervisor, type LocalSupervisor } from '../../adapters/scheduler/local/supervisor.ts';
 import { resolveEndpoints } from '../../adapters/scheduler/endpoints.ts';
-import type { SchedulerDriver } from '../../adapters/scheduler/port.ts';
+import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';

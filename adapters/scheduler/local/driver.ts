@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { Deployment, DeploymentDefinition, SchedulerDriver } from '../port.ts';
-import { DeploymentDefinitionSchema } from '../definition.ts';
-import { invalid, notFound, timeout as timeoutError, unavailable } from '../errors.ts';
-import { normaliseScale } from '../scale-request.ts';
+import type { Deployment, DeploymentDefinition, SchedulerDriver } from '../../../engine/ports/scheduler.ts';
+import { DeploymentDefinitionSchema } from '../../../engine/domain/deployments/definition.ts';
+import { invalid, notFound, timeout as timeoutError, unavailable } from '../../../engine/domain/deployments/errors.ts';
+import { normaliseScale } from '../../../engine/domain/deployments/scale-request.ts';
 import { pollUntilReady } from '../wait-ready.ts';
 import { localKeys, toDeployment, type DesiredRecord, type ObservedRecord } from './state.ts';
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { Logger } from '../../../engine/shared/logger.ts';
-import type { DeploymentDefinitionSpec } from '../definition.ts';
+import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 import type { InstanceState, ObservedInstance } from './state.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Deployment, DeploymentStatus } from '../port.ts';
-import type { DeploymentDefinitionSpec } from '../definition.ts';
+import type { Deployment, DeploymentStatus } from '../../../engine/ports/scheduler.ts';
+import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 
 /**
  * The Redis-held state shared by the local driver (any process) and the one supervisor.

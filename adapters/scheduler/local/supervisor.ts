@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../engine/shared/logger.ts';
-import type { DeploymentDefinitionSpec } from '../definition.ts';
+import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 import { startInstance, type Instance, type InstanceTimings } from './instance.ts';
 import { localKeys, templateOf, type DesiredRecord, type ObservedRecord } from './state.ts';
 

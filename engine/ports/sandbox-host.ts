@@ -1,5 +1,5 @@
 import type { RunError, RunTrigger } from '../domain/run.ts';
-import type { Capabilities, RunScope } from './capabilities.ts';
+import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
 
 /** What the script sees as `ctx` besides the capabilities: plain copied data. */
 export interface SandboxContextData {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NameSchema } from '../domain/workflow.ts';
+import { NameSchema } from '../workflow.ts';
 
 /**
  * A gateway: one port with named, weighted routes to backends. The model is Vamp's

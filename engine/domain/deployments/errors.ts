@@ -1,4 +1,4 @@
-import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
+import { UnavailableError, VeerError } from '../../shared/errors.ts';
 
 /**
  * The scheduler error family. Every message names the driver, the deployment and what to

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { ValidationError } from '../shared/errors.ts';
+import { ValidationError } from '../../shared/errors.ts';
 import { parseCondition } from './condition.ts';
-import { compileCondition } from './haproxy-acl.ts';
+import { compileCondition } from '../../gateways/haproxy-acl.ts';
 import { GatewayNameSchema, GatewaySpecSchema, RouteNameSchema, type Gateway, type Route } from './model.ts';
 import { normaliseWeights } from './weights.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ScaleRequest } from './port.ts';
+import type { ScaleRequest } from '../../ports/scheduler.ts';
 import { invalid } from './errors.ts';
 import { parseMemory } from './quantity.ts';
 

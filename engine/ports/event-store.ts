@@ -1,4 +1,4 @@
-import type { NewEvent, VeerEvent } from '../../engine/events/event.ts';
+import type { NewEvent, VeerEvent } from '../domain/event.ts';
 
 /**
  * EventStore: where every event lands (Redis Streams by default, or Elasticsearch).

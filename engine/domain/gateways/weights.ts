@@ -1,4 +1,4 @@
-import { ValidationError } from '../shared/errors.ts';
+import { ValidationError } from '../../shared/errors.ts';
 
 /**
  * Route weights are whole percentages that sum to 100, or are all 0 (only conditions route

@@ -1,4 +1,4 @@
-import { ValidationError } from '../shared/errors.ts';
+import { ValidationError } from '../../shared/errors.ts';
 
 /**
  * The route condition language: small, readable, and safe to compile into HAProxy ACLs.
