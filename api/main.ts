@@ -1,6 +1,7 @@
 import { loadCoreConfig } from '../engine/config.ts';
 import { warnOnEvictionPolicy } from '../engine/redis-checks.ts';
-import { createLogger, type Logger } from '../engine/shared/logger.ts';
+import { createLogger } from '../boot/logger.ts';
+import type { Logger } from '../engine/shared/logger.ts';
 import { createSystem, type System } from '../engine/system.ts';
 import { createApp } from './app.ts';
 import { createRouters } from './routers.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VeerError } from './shared/errors.ts';
+import { parseEnv } from './shared/env.ts';
 
 /**
  * Configuration is read from the environment once, at start-up, by the entry points only.
@@ -53,17 +53,6 @@ export interface CoreConfig {
   dataDir: string;
   /** `npm start` runs a gateway agent: always, never, or when `haproxy` is installed. */
   startGatewayAgent: 'auto' | 'true' | 'false';
-}
-
-/** Parses one area's env section, turning zod issues into an error naming the variables. */
-export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: Record<string, string | undefined>): z.output<S> {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new VeerError('CONFIG', `invalid configuration: ${lines.join('; ')}`, { details: { issues: lines } });
-  }
-  return parsed.data;
 }
 
 export function loadCoreConfig(env: Record<string, string | undefined>): CoreConfig {

@@ -7,7 +7,8 @@ import { createLeaderLock } from './events/leader-lock.ts';
 import { createEventTriggerDispatcher } from './events/trigger-dispatcher.ts';
 import { warnOnEvictionPolicy } from './redis-checks.ts';
 import { createIsolatedSandbox } from './sandbox/isolated-host.ts';
-import { createLogger, type Logger } from './shared/logger.ts';
+import { createLogger } from '../boot/logger.ts';
+import type { Logger } from './shared/logger.ts';
 import { createSystem, type System } from './system.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../../engine/config.ts';
+import { parseEnv } from '../../engine/shared/env.ts';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parseEnv } from '../../engine/config.ts';
+import { parseEnv } from '../../engine/shared/env.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../../engine/config.ts';
+import { parseEnv } from '../../engine/shared/env.ts';
 
 /**
  * KV store configuration (read by the entry points only):

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../../engine/config.ts';
+import { parseEnv } from '../../engine/shared/env.ts';
 
 export const MetricsEnvSchema = z.object({
   VEER_METRICS_STORE: z.enum(['redis', 'elasticsearch']).default('redis'),

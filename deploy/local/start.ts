@@ -9,7 +9,7 @@ import { startApi } from '../../api/main.ts';
 import { loadCoreConfig } from '../../engine/config.ts';
 import { startEngineFor } from '../../engine/main.ts';
 import { warnOnEvictionPolicy } from '../../engine/redis-checks.ts';
-import { createLogger } from '../../engine/shared/logger.ts';
+import { createLogger } from '../../boot/logger.ts';
 import { createSystem } from '../../engine/system.ts';
 import { ensureRedis } from './ensure-redis.ts';
 

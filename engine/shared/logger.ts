@@ -1,17 +1,28 @@
-import { pino, type Logger } from 'pino';
-
-export type { Logger };
-
-/** Service logger. Components take a child: `logger.child({ component: 'engine', runId })`. */
-export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
-  return pino({
-    level: options.level ?? 'info',
-    base: { pid: process.pid },
-    ...(options.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-  });
+/**
+ * The service logger every component receives: a small interface of our own, so no layer
+ * depends on the logging library (the composition root creates a pino logger, which
+ * satisfies it). Components take a child: `logger.child({ component: 'engine', runId })`.
+ * What a *script* logs is run data (the run's log), not service logging.
+ */
+export interface LogFn {
+  (fields: object, message?: string): void;
+  (message: string): void;
 }
+
+export interface Logger {
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const noop: LogFn = () => undefined;
 
 /** A logger that drops everything; for tests and benchmarks. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  const logger: Logger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, child: () => logger };
+  return logger;
 }

@@ -1,0 +1,61 @@
+/**
+ * How processes cooperate without talking to each other: leases (one holder at a time,
+ * lost by a holder that stops renewing), a leader loop built on them, change signals
+ * (fire-and-forget broadcasts between processes) and the registry of engine heartbeats
+ * that readiness reads.
+ *
+ * Errors: `<STORE>.UNAVAILABLE` (retryable) when the backing store cannot be reached.
+ */
+export interface Lease {
+  readonly token: string;
+  /** Takes the lease if free (or already ours). */
+  acquire(): Promise<boolean>;
+  /** Extends our lease; false when it is no longer ours. */
+  renew(): Promise<boolean>;
+  /** Gives the lease up if we hold it. */
+  release(): Promise<void>;
+}
+
+export interface LeaderOptions {
+  /** How long a dead holder blocks a standby. Renewed every ttl/3. */
+  ttlMs: number;
+  /** Called while this process holds the lease; `signal` aborts when it is lost or on stop. */
+  work: (signal: AbortSignal, lease: Lease) => Promise<void>;
+  /** Pause after `work` throws before trying again. Default 1000 ms. */
+  retryMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface Leadership {
+  readonly leader: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EngineStatus {
+  id: string;
+  pid: number;
+  /** Worker running and its blocking connection ready. */
+  healthy: boolean;
+  active: number;
+  at: string;
+}
+
+export interface Coordination {
+  lease(name: string, ttlMs: number): Lease;
+  /** Competes for lease `name` and runs `options.work` whenever it is held, until stopped. */
+  runAsLeader(name: string, options: LeaderOptions): Leadership;
+  /** Broadcasts `message` to every process listening on `channel`. */
+  signal(channel: string, message: string): Promise<void>;
+  /** Resolves once listening; returns an unsubscribe. */
+  listen(channel: string, listener: (message: string) => void): Promise<() => void>;
+  engines: {
+    /** Records a heartbeat that expires after `ttlMs`. */
+    beat(status: EngineStatus, ttlMs: number): Promise<void>;
+    remove(id: string): Promise<void>;
+    /** Engines with a fresh heartbeat. */
+    list(): Promise<EngineStatus[]>;
+  };
+  /** Whether the backing store answers within `timeoutMs`; throws `<STORE>.UNAVAILABLE` with why. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,39 @@
+import type { LogEntry, Run, RunStatus } from '../domain/run.ts';
+
+/**
+ * Run records and their logs. A run keeps the newest `history` runs per workflow (older
+ * runs and their logs are deleted when a new one is created); a log is an append-only
+ * sequence numbered from 1, capped per run (one final entry says the cap was hit).
+ *
+ * Errors: `NOT_FOUND` from `require`; `<STORE>.UNAVAILABLE` (retryable) when the backing
+ * store cannot be reached.
+ */
+export interface RunStore {
+  create(run: Run): Promise<void>;
+  get(id: string): Promise<Run | undefined>;
+  /** Throws NotFoundError. */
+  require(id: string): Promise<Run>;
+  /** Newest first. Defaults: limit 50, offset 0. */
+  list(workflow: string, options?: { limit?: number; offset?: number }): Promise<Run[]>;
+  /** Applies `patch` only if the run's status is one of `from`; returns whether it did. */
+  transition(id: string, from: readonly RunStatus[], patch: Partial<Run>): Promise<boolean>;
+  appendLog(id: string, entry: Omit<LogEntry, 'seq'>): Promise<void>;
+  /** Entries with seq > `afterSeq` (default 0), at most `limit` (default 10 000). */
+  readLog(id: string, options?: { afterSeq?: number; limit?: number }): Promise<LogEntry[]>;
+  /**
+   * The log from `fromSeq` on, live: each batch of new entries as it is appended. Ends
+   * once the run is final and every entry has been yielded, or when `signal` aborts
+   * (quietly). Each follower holds its own blocking reader, released when it ends.
+   */
+  followLog(id: string, fromSeq: number, options: { signal: AbortSignal }): AsyncIterable<LogEntry[]>;
+
+  /**
+   * Makes starting idempotent: the first claim of (`workflow`, `key`) within `ttlMs`
+   * records `runId` and wins; later claims lose and learn the winner's run id.
+   */
+  claimDedupe(workflow: string, key: string, runId: string, ttlMs: number): Promise<{ claimed: true } | { claimed: false; runId?: string }>;
+  /** The set of a workflow's queued or running run ids (for `overlap`). */
+  addActive(workflow: string, runId: string): Promise<void>;
+  removeActive(workflow: string, runId: string): Promise<void>;
+  activeIds(workflow: string): Promise<string[]>;
+}
