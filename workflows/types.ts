@@ -1,39 +1,249 @@
 /**
- * What a workflow script sees as `ctx`, for the scripts we ship and for users who write
- * TypeScript. Scripts use `import type` only: types are erased at upload, and nothing can
- * be imported at run time.
+ * The script contract: what a workflow script sees as `ctx`, for the scripts we ship and for
+ * users who write TypeScript (`import type { Ctx } from './workflows/types.ts'`). Type-only
+ * imports are erased at upload; nothing can be imported at run time.
+ *
+ * This file imports nothing, so it can be published as it is. The engine's capability
+ * implementations are typed against these interfaces (engine/sandbox/capabilities.ts), so a
+ * method or result that drifts from what is written here is a type error in the engine.
+ *
+ * Everything crosses the sandbox boundary as JSON: results are copies, `undefined` fields are
+ * dropped, and there are no Dates or class instances (times are ISO-8601 strings).
  */
-import type { GatewayMetrics } from '../engine/ports/metrics-store.ts';
-import type { Deployment } from '../engine/ports/scheduler.ts';
-import type { GatewayRecord as Gateway } from '../engine/domain/gateways/model.ts';
-import type { ScriptContext } from '../engine/sandbox/script-api.ts';
 
-export type { GatewayMetrics } from '../engine/ports/metrics-store.ts';
-export type { Deployment } from '../engine/ports/scheduler.ts';
-/** A gateway as scripts get it: the stored document plus its KV `revision`. */
-export type { GatewayRecord as Gateway } from '../engine/domain/gateways/model.ts';
+// ---- ctx data ------------------------------------------------------------------------------
 
-export interface Capabilities {
-  state: { get<T = unknown>(key: string): Promise<T | undefined>; set(key: string, value: unknown): Promise<void>; delete(key: string): Promise<boolean> };
-  gateways: {
-    list(): Promise<Gateway[]>;
-    get(name: string): Promise<Gateway>;
-    /** Absolute percentages; only for gateways in `permissions.gateways`. */
-    setWeights(name: string, weights: Record<string, number>): Promise<Gateway>;
-    update(name: string, patch: Partial<Omit<Gateway, 'name' | 'revision'>>): Promise<Gateway>;
-  };
-  deployments: {
-    list(): Promise<Deployment[]>;
-    get(name: string): Promise<Deployment>;
-    /** Within `permissions.deployments` bounds, or the run gets a PermissionError. */
-    scale(name: string, request: { instances?: number; cpu?: number; memory?: string | number }): Promise<Deployment>;
-    waitReady(name: string, options?: { timeoutMs?: number }): Promise<Deployment>;
-  };
-  events: {
-    emit(event: { tags: string[]; type: string; value?: unknown }): Promise<{ id: string }>;
-    query(filter: { tags?: string[]; type?: string; since?: string; limit?: number }): Promise<{ events: unknown[] }>;
-  };
-  metrics: { gateway(name: string, options?: { route?: string; window?: string; minSamples?: number }): Promise<GatewayMetrics> };
+export type EnvValue = string | number | boolean | null;
+
+/** Why the run started. */
+export type RunTrigger =
+  | { type: 'manual' }
+  /** `tick`: the ISO-8601 time the schedule fired for; `catchUp` when it ran late, after a restart. */
+  | { type: 'cron'; tick: string; catchUp?: boolean }
+  | { type: 'event'; eventId: string }
+  | { type: 'elasticsearch'; index: string; count: number };
+
+/** The run's log (what the user sees), also reached through `console.*`. Entries are capped per run; long messages are cut. */
+export interface ScriptLog {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export type Ctx<Input = unknown> = ScriptContext<Input, Capabilities>;
+// ---- ctx.state -----------------------------------------------------------------------------
+
+/** JSON values kept per workflow across runs (keys ≤ 256 bytes, values ≤ 64 KiB as JSON, ≤ 1000 keys). */
+export interface StateCapability {
+  /** The stored value, or undefined when the key is absent. `T` is not checked: it is what was stored. */
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Resolves to null once the value is stored. */
+  set(key: string, value: unknown): Promise<null>;
+  /** Resolves to whether the key existed. */
+  delete(key: string): Promise<boolean>;
+}
+
+// ---- ctx.gateways --------------------------------------------------------------------------
+
+export type GatewayBalance = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random' | 'uri';
+
+export interface StaticTarget {
+  host: string;
+  port: number;
+}
+
+/** A route to a deployment's ready endpoints (resolved by the engine), by port name or number. */
+export interface DeploymentTarget {
+  deployment: string;
+  port: string | number;
+}
+
+export interface GatewayRoute {
+  /** Whole percent of the traffic not taken by conditions. */
+  weight: number;
+  condition?: string;
+  /** Percent of the requests matching `condition` sent to this route. */
+  conditionStrength: number;
+  balance?: GatewayBalance;
+  targets: StaticTarget[] | DeploymentTarget;
+}
+
+/** A gateway as scripts get it: the stored document plus its KV `revision`. */
+export interface Gateway {
+  name: string;
+  port: number;
+  mode: 'http' | 'tcp';
+  sticky: 'none' | 'route' | 'instance';
+  virtualHosts: string[];
+  /** Route name → route; order matters for conditions. */
+  routes: Record<string, GatewayRoute>;
+  updatedAt: string;
+  revision: string;
+}
+
+/** Fields to change; `null` removes a field (back to its default), a route set to `null` is removed. */
+export interface GatewayPatch {
+  port?: number;
+  mode?: Gateway['mode'] | null;
+  sticky?: Gateway['sticky'] | null;
+  virtualHosts?: string[] | null;
+  routes?: Record<string, { [K in keyof GatewayRoute]?: GatewayRoute[K] | null } | null>;
+}
+
+/** Reads are open; changes need the gateway in `permissions.gateways` (PermissionError otherwise) and are written to the run log. */
+export interface GatewaysCapability {
+  /** Sorted by name. */
+  list(): Promise<Gateway[]>;
+  get(name: string): Promise<Gateway>;
+  /** Absolute whole percentages by route name (routes not named keep theirs); all weights must then add up to 100 (or all be 0). */
+  setWeights(name: string, weights: Record<string, number>): Promise<Gateway>;
+  update(name: string, patch: GatewayPatch): Promise<Gateway>;
+}
+
+// ---- ctx.deployments -----------------------------------------------------------------------
+
+export type DeploymentStatus = 'ready' | 'progressing' | 'degraded' | 'unknown';
+
+export interface DeploymentEndpoint {
+  host: string;
+  port: number;
+  /** Only ready endpoints receive traffic. */
+  ready: boolean;
+  name?: string;
+}
+
+export interface Deployment {
+  name: string;
+  desiredInstances: number;
+  readyInstances: number;
+  /** Cores per instance, when the scheduler sets it. */
+  cpu?: number;
+  /** Bytes per instance, when set. */
+  memory?: number;
+  image?: string;
+  command?: string;
+  labels: Record<string, string>;
+  /** 'ready': desired == ready and the rollout is complete; 'degraded': stuck or crash-looping. */
+  status: DeploymentStatus;
+  endpoints: DeploymentEndpoint[];
+}
+
+export interface ScaleRequest {
+  instances?: number;
+  cpu?: number;
+  /** Bytes, or a quantity such as '256Mi' or '1G'. */
+  memory?: number | string;
+}
+
+export interface WaitReadyOptions {
+  /** Default and upper bound: what is left of the run's deadline. */
+  timeoutMs?: number;
+}
+
+/** Reads are open; `scale` needs a `permissions.deployments` entry and stays within its bounds (refused, never clamped). */
+export interface DeploymentsCapability {
+  list(): Promise<Deployment[]>;
+  get(name: string): Promise<Deployment>;
+  /** Resolves once the scheduler accepted the change (not when it is ready); emits `deployment.scaled`. */
+  scale(name: string, request: ScaleRequest): Promise<Deployment>;
+  /** Resolves once the rollout is complete and every instance is ready. */
+  waitReady(name: string, options?: WaitReadyOptions): Promise<Deployment>;
+}
+
+// ---- ctx.events ----------------------------------------------------------------------------
+
+/** A stored event. Tags are expanded: `gateways:shop` also adds `gateways`. */
+export interface VeerEvent {
+  id: string;
+  tags: string[];
+  type: string;
+  value: unknown;
+  /** ISO-8601. */
+  timestamp: string;
+}
+
+export interface EmitEventInput {
+  /** One tag or a list: `name` or `group:name`. */
+  tags: string | string[];
+  /** One word; default 'event'. */
+  type?: string;
+  /** Any JSON value, at most 64 KiB. */
+  value?: unknown;
+}
+
+export interface EventQuery {
+  /** Events carrying all of these tags. */
+  tags?: string | string[];
+  type?: string;
+  /** ISO-8601 or epoch ms. */
+  since?: string | number;
+  until?: string | number;
+  /** Default 20, at most 100. */
+  limit?: number;
+}
+
+export interface EventsCapability {
+  /** Publishes through the event bus (triggers and streams see it), tagged `workflows:<this workflow>`. */
+  emit(event: EmitEventInput): Promise<VeerEvent>;
+  /** Stored events, newest first. */
+  query(filter?: EventQuery): Promise<VeerEvent[]>;
+}
+
+// ---- ctx.metrics ---------------------------------------------------------------------------
+
+export interface GatewayMetricsOptions {
+  /** One route; absent: the whole gateway. */
+  route?: string;
+  /** The window ending now: '30s', '5m', '1h', or ms. Default '1m'. */
+  window?: string | number;
+  /** Fewer requests than this is `noData`. Default 10. */
+  minSamples?: number;
+}
+
+export interface GatewayMetrics {
+  gateway: string;
+  route?: string;
+  windowMs: number;
+  requests: number;
+  /** Requests per second over the window. */
+  rate: number;
+  /** Responses with a 5xx status. */
+  errors: number;
+  /** errors / requests, 0..1; null without requests. */
+  errorRate: number | null;
+  /** Milliseconds; null without requests. Percentiles are approximate. */
+  latency: { avg: number | null; p50: number | null; p95: number | null; p99: number | null };
+  samples: number;
+  /** Too few samples to judge: a check must neither pass nor fail on these numbers. */
+  noData: boolean;
+}
+
+/** Reading metrics needs no permission. */
+export interface MetricsCapability {
+  gateway(name: string, options?: GatewayMetricsOptions): Promise<GatewayMetrics>;
+}
+
+// ---- ctx -----------------------------------------------------------------------------------
+
+/** Every capability the engine puts in `ctx` (each method calls the engine; arguments are copied as JSON). */
+export interface Capabilities {
+  state: StateCapability;
+  gateways: GatewaysCapability;
+  deployments: DeploymentsCapability;
+  events: EventsCapability;
+  metrics: MetricsCapability;
+}
+
+export type Ctx<Input = unknown> = {
+  /** Copies: changing them changes nothing outside the run. */
+  readonly input: Input;
+  readonly env: Record<string, EnvValue>;
+  readonly workflow: { name: string; version: number };
+  readonly run: { id: string; attempt: number; trigger: RunTrigger };
+  readonly log: ScriptLog;
+  /** Waits on a host timer; there is no setTimeout in the sandbox. Bounded by the run's deadline. */
+  sleep(ms: number): Promise<void>;
+} & Readonly<Capabilities>;
+
+/** The shape of a workflow script's default export; its result is the run's result (JSON). */
+export type ScriptMain<Input = unknown, Result = unknown> = (ctx: Ctx<Input>) => Promise<Result> | Result;

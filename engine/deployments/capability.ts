@@ -3,8 +3,10 @@ import type { Deployment, SchedulerDriver } from '../ports/scheduler.ts';
 import { ScaleRequestSchema } from '../domain/deployments/scale-request.ts';
 import { memoryBytes } from '../domain/deployments/quantity.ts';
 import { NameSchema } from '../domain/workflow.ts';
-import type { Capability, RunScope } from '../sandbox/capabilities.ts';
+import type { DeploymentsCapability } from '../../workflows/types.ts';
+import type { HostCapability, RunScope } from '../sandbox/capabilities.ts';
 import { PermissionError, ValidationError, VeerError } from '../shared/errors.ts';
+import { validationErrorFromZod } from '../shared/issues.ts';
 import { grantFor } from './permissions.ts';
 
 /**
@@ -29,10 +31,7 @@ const WaitOptionsSchema = z.object({ timeoutMs: z.number().int().positive().opti
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => ({ path: [what, ...i.path.map(String)].join('.'), message: i.message }));
-    throw new ValidationError(`ctx.deployments: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-  }
+  if (!r.success) throw validationErrorFromZod(r.error, { prefix: what, title: 'ctx.deployments' });
   return r.data;
 }
 
@@ -42,7 +41,7 @@ const snapshot = (d: Deployment): ScaleSnapshot => ({
   ...(d.memory !== undefined ? { memory: d.memory } : {}),
 });
 
-export function createDeploymentsCapability(options: DeploymentsCapabilityOptions): Capability {
+export function createDeploymentsCapability(options: DeploymentsCapabilityOptions): HostCapability<DeploymentsCapability> {
   const { scheduler } = options;
 
   const authorize = (scope: RunScope, name: string, instances: number | undefined) => {

@@ -1,3 +1,4 @@
+import { globMatches, isGlob } from '../domain/glob.ts';
 import type { Permissions } from '../domain/workflow.ts';
 
 export interface DeploymentGrant {
@@ -13,12 +14,13 @@ export interface DeploymentGrant {
  * wins, so `"shop-canary": {...}` can narrow `"shop-*": {...}`.
  */
 export function grantFor(deployments: Permissions['deployments'], name: string): DeploymentGrant | undefined {
-  const exact = deployments[name];
+  // Own keys only: a name like 'constructor' must not find Object.prototype's members.
+  const exact = Object.hasOwn(deployments, name) ? deployments[name] : undefined;
   if (exact) return { pattern: name, minInstances: exact.minInstances, maxInstances: exact.maxInstances };
   let best: DeploymentGrant | undefined;
   let bestLiteral = -1;
   for (const [pattern, b] of Object.entries(deployments)) {
-    if (!/[*?]/.test(pattern) || !globToRegExp(pattern).test(name)) continue;
+    if (!isGlob(pattern) || !globMatches(pattern, name)) continue;
     const literal = pattern.replace(/[*?]/g, '').length;
     if (literal > bestLiteral) {
       best = { pattern, minInstances: b.minInstances, maxInstances: b.maxInstances };
@@ -26,9 +28,4 @@ export function grantFor(deployments: Permissions['deployments'], name: string):
     }
   }
   return best;
-}
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
 }

@@ -1,4 +1,5 @@
-import type { Capability } from '../sandbox/capabilities.ts';
+import type { EventsCapability } from '../../workflows/types.ts';
+import type { HostCapability } from '../sandbox/capabilities.ts';
 import { ValidationError } from '../shared/errors.ts';
 import type { EventBus } from './bus.ts';
 
@@ -9,7 +10,7 @@ const MAX_QUERY = 100;
  * triggers and streams), tagged `workflows:<name>` as its source; `ctx.events.query(filter)`
  * reads stored events (newest first, at most 100).
  */
-export function createEventsCapability(bus: EventBus): Capability {
+export function createEventsCapability(bus: EventBus): HostCapability<EventsCapability> {
   return {
     emit: async (scope, input) => {
       const e = (input ?? {}) as { tags?: unknown; type?: unknown; value?: unknown };

@@ -1,5 +1,6 @@
 import type { GatewayMetricsStore } from '../ports/metrics-store.ts';
-import type { Capability } from '../sandbox/capabilities.ts';
+import type { MetricsCapability } from '../../workflows/types.ts';
+import type { HostCapability } from '../sandbox/capabilities.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { parseDuration } from './duration.ts';
 
@@ -8,7 +9,7 @@ import { parseDuration } from './duration.ts';
  * Reading metrics needs no permission (it changes nothing). A script must check
  * `noData` before comparing numbers: with too little traffic they are null or noise.
  */
-export function createMetricsCapability(metrics: GatewayMetricsStore): Capability {
+export function createMetricsCapability(metrics: GatewayMetricsStore): HostCapability<MetricsCapability> {
   return {
     gateway: async (scope, name, opts) => {
       if (typeof name !== 'string' || !name) throw new ValidationError('ctx.metrics.gateway(name): name must be a gateway name', [{ path: 'name', message: 'required' }]);

@@ -1,14 +1,13 @@
-import type { Capability, RunScope } from '../sandbox/capabilities.ts';
+import type { GatewaysCapability } from '../../workflows/types.ts';
+import type { HostCapability, RunScope } from '../sandbox/capabilities.ts';
 import { PermissionError, ValidationError } from '../shared/errors.ts';
 import type { GatewayPatch, GatewayService } from './service.ts';
 import { describeWeightChange } from '../domain/gateways/weights.ts';
 import { weightsOf } from '../domain/gateways/model.ts';
+import { globMatches } from '../domain/glob.ts';
 
-/** `shop-*` style globs: `*` is any run of characters, `?` one character; nothing else is special. */
-export function globMatches(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-  return re.test(name);
-}
+// Re-exported for its tests and callers that checked gateway permissions by name.
+export { globMatches };
 
 function requireName(value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new ValidationError('gateways: expected a gateway name (string) as the first argument', [{ path: 'name', message: 'expected a string' }]);
@@ -30,7 +29,7 @@ function mayChange(scope: RunScope, name: string): void {
  * workflow's `permissions.gateways`, and each change is written to the run's log with the
  * weights before and after.
  */
-export function createGatewaysCapability(service: GatewayService): Capability {
+export function createGatewaysCapability(service: GatewayService): HostCapability<GatewaysCapability> {
   return {
     list: async () => service.list(),
     get: async (_scope, name) => service.get(requireName(name)),

@@ -1,5 +1,30 @@
-import type { RunError, RunTrigger } from '../domain/run.ts';
-import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
+import type { LogLevel, RunError, RunTrigger } from '../domain/run.ts';
+import type { Permissions } from '../domain/workflow.ts';
+
+/**
+ * What a host function knows about the run that called it. Capabilities (gateways,
+ * deployments, events, metrics, state…) are plain async functions on the engine side;
+ * the sandbox exposes each as `ctx.<capability>.<method>(...args)`. Arguments and return
+ * values are copied (JSON-like) across the sandbox boundary, never shared.
+ */
+export interface RunScope {
+  runId: string;
+  attempt: number;
+  workflow: { name: string; version: number; permissions: Permissions };
+  /** Appends to the run's log (what the user sees), not the service log. */
+  log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+  /** Aborted when the run's deadline passes or it is cancelled; long host calls must honour it. */
+  signal: AbortSignal;
+  /** Epoch ms after which the run is killed. */
+  deadline: number;
+}
+
+/** What the sandbox host runs: any capability, by name (the sandbox itself knows no contract). */
+export type HostFunction = (scope: RunScope, ...args: unknown[]) => Promise<unknown>;
+export type Capability = Record<string, HostFunction>;
+/** `{ gateways: { list, get, setWeights }, … }` — the names become `ctx.gateways.list()`. */
+export type Capabilities = Record<string, Capability>;
+
 
 /** What the script sees as `ctx` besides the capabilities: plain copied data. */
 export interface SandboxContextData {

@@ -1,25 +1,19 @@
-import type { LogLevel } from '../domain/run.ts';
-import type { Permissions } from '../domain/workflow.ts';
+import type { RunScope } from '../ports/sandbox-host.ts';
+import type { Capabilities as ScriptCapabilities } from '../../workflows/types.ts';
+
+// The sandbox's own (contract-free) types live with its port; re-exported for the capability files.
+export type { Capabilities, Capability, HostFunction, RunScope } from '../ports/sandbox-host.ts';
 
 /**
- * What a host function knows about the run that called it. Capabilities (gateways,
- * deployments, events, metrics, state…) are plain async functions on the engine side;
- * the sandbox exposes each as `ctx.<capability>.<method>(...args)`. Arguments and return
- * values are copied (JSON-like) across the sandbox boundary, never shared.
+ * The host side of one method of the script contract (workflows/types.ts): the run's scope
+ * first, then the script's arguments — as many as the contract names, typed `unknown` because
+ * they come from untrusted code and must be validated — resolving to exactly what the contract
+ * promises the script. A result that drifts from the contract is a type error here.
  */
-export interface RunScope {
-  runId: string;
-  attempt: number;
-  workflow: { name: string; version: number; permissions: Permissions };
-  /** Appends to the run's log (what the user sees), not the service log. */
-  log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
-  /** Aborted when the run's deadline passes or it is cancelled; long host calls must honour it. */
-  signal: AbortSignal;
-  /** Epoch ms after which the run is killed. */
-  deadline: number;
-}
+type HostMethod<M> = M extends (...args: infer P) => Promise<infer R> ? (scope: RunScope, ...args: { [I in keyof P]: unknown }) => Promise<R> : never;
 
-export type HostFunction = (scope: RunScope, ...args: unknown[]) => Promise<unknown>;
-export type Capability = Record<string, HostFunction>;
-/** `{ gateways: { list, get, setWeights }, … }` — the names become `ctx.gateways.list()`. */
-export type Capabilities = Record<string, Capability>;
+/** The host side of one contract capability, e.g. `HostCapability<GatewaysCapability>`. */
+export type HostCapability<C> = { [M in keyof C]: HostMethod<C[M]> };
+
+/** Every capability of the script contract, as the engine implements it. */
+export type ContractCapabilities = { [K in keyof ScriptCapabilities]: HostCapability<ScriptCapabilities[K]> };

@@ -1,35 +1,22 @@
-import type { RunTrigger } from '../domain/run.ts';
+import type { Capabilities as ScriptCapabilities } from '../../workflows/types.ts';
 
 /**
- * Types for workflow authors: `import type { ScriptContext } from '…/engine/sandbox/script-api.ts'`
- * (type-only imports are erased at upload; value imports are refused). Describes what the
- * sandbox puts in `ctx`; capabilities are added per workflow, e.g.
- * `ScriptContext<{ weights: number[] }, { state: StateCapability }>`.
+ * The script contract's method names at run time. The contract itself (workflows/types.ts)
+ * is types only, so nothing can enumerate it; this table is its runtime twin, and its type
+ * makes a missing or an extra name a type error, so it cannot drift from the contract. Tests
+ * use it to check that the engine's capabilities and the sandbox expose exactly these.
  */
-export interface ScriptLog {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+type MethodTable = { readonly [K in keyof ScriptCapabilities]: { readonly [M in keyof ScriptCapabilities[K]]-?: true } };
+
+const SCRIPT_CAPABILITY_METHODS: MethodTable = {
+  state: { get: true, set: true, delete: true },
+  gateways: { list: true, get: true, setWeights: true, update: true },
+  deployments: { list: true, get: true, scale: true, waitReady: true },
+  events: { emit: true, query: true },
+  metrics: { gateway: true },
+};
+
+/** `[capability, methods]` pairs of the contract, e.g. `['state', ['get', 'set', 'delete']]`. */
+export function scriptCapabilityMethods(): Array<[string, string[]]> {
+  return Object.entries(SCRIPT_CAPABILITY_METHODS).map(([name, methods]) => [name, Object.keys(methods)]);
 }
-
-export interface StateCapability {
-  get(key: string): Promise<unknown>;
-  set(key: string, value: unknown): Promise<void>;
-  delete(key: string): Promise<void>;
-}
-
-export type ScriptContext<Input = unknown, Capabilities extends object = { state: StateCapability }> = {
-  /** Copies: changing them changes nothing outside the run. */
-  readonly input: Input;
-  readonly env: Record<string, string | number | boolean | null>;
-  readonly workflow: { name: string; version: number };
-  readonly run: { id: string; attempt: number; trigger: RunTrigger };
-  /** The run's log (entries are capped per run; long messages are cut). */
-  readonly log: ScriptLog;
-  /** Waits on a host timer; there is no setTimeout in the sandbox. Bounded by the run's deadline. */
-  sleep(ms: number): Promise<void>;
-} & Readonly<Capabilities>;
-
-/** The shape of a workflow script's default export. */
-export type ScriptMain<Input = unknown, Result = unknown> = (ctx: ScriptContext<Input>) => Promise<Result> | Result;
