@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { bearerAuth } from './auth.ts';
-import { createErrorHandler } from './error-handler.ts';
-import { createRouter } from './validation.ts';
+import { VeerError } from '../engine/shared/errors.ts';
 import type { Logger } from '../engine/shared/logger.ts';
+import { bearerAuth } from './auth.ts';
+import { createErrorHandler, respondWithError } from './error-handler.ts';
+import { createRouter } from './validation.ts';
 
 /**
  * Everything the API needs, passed in by the entry point (api/main.ts) or a test.
@@ -32,7 +33,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     await next();
   });
   app.onError(createErrorHandler(deps.logger));
-  app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => respondWithError(c, new VeerError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), deps.logger));
 
   for (const r of deps.rootRouters ?? []) app.route('/', r);
 
@@ -45,7 +46,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   const maxBodyBytes = deps.maxBodyBytes ?? 2 * 1024 * 1024;
   app.use('/api/v1/*', bodyLimit({
     maxSize: maxBodyBytes,
-    onError: (c) => c.json({ code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than ${maxBodyBytes} bytes` }, 413),
+    onError: (c) => respondWithError(c, new VeerError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBodyBytes} bytes`), deps.logger),
   }));
   for (const r of deps.routers) app.route('/api/v1', r);
 

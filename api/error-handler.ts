@@ -1,49 +1,43 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { catalogueEntry } from '../engine/shared/error-catalogue.ts';
 import { VeerError } from '../engine/shared/errors.ts';
-import type { Logger } from '../engine/shared/logger.ts';
+import { silentLogger, type Logger } from '../engine/shared/logger.ts';
+import { errorBody } from './error-body.ts';
 
-/** The one place error codes become HTTP statuses. */
-const STATUS_BY_CODE: Record<string, number> = {
-  VALIDATION: 400,
-  UNAUTHORIZED: 401,
-  PERMISSION: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-};
-
+/**
+ * The one place errors become HTTP answers: the status and the log level come from the
+ * error catalogue by `code` (never from `instanceof` or message matching: adapters translate
+ * vendor errors, e.g. a Redis outage, into catalogued codes at the edge).
+ */
 export function statusForError(err: VeerError): number {
-  if (STATUS_BY_CODE[err.code]) return STATUS_BY_CODE[err.code];
-  if (err.code.endsWith('.NOT_FOUND')) return 404;
-  if (err.code.endsWith('.CONFLICT')) return 409;
-  if (err.code.endsWith('.FORBIDDEN')) return 403;
-  if (err.code.endsWith('.INVALID')) return 400;
-  if (err.retryable || err.code.endsWith('.UNAVAILABLE')) return 503;
-  return 500;
+  return catalogueEntry(err.code, err.retryable).status;
 }
 
-/** ioredis gives up on a command after its retries, or the socket is refused/closed. */
-function isRedisOutage(err: Error): boolean {
-  return err.name === 'MaxRetriesPerRequestError' || /ECONNREFUSED|Connection is closed|ETIMEDOUT/.test(err.message);
+function requestIdOf(c: Context): string | undefined {
+  return c.get('requestId' as never) as string | undefined;
+}
+
+/** Logs `err` at its catalogued level and answers with its status and the one error body. */
+export function respondWithError(c: Context, err: VeerError, logger: Logger): Response {
+  const requestId = requestIdOf(c);
+  const { status, level } = catalogueEntry(err.code, err.retryable);
+  // The stack only helps for what needs a person; the rest is logged by code and message.
+  if (level === 'error') logger.error({ err, code: err.code, requestId }, 'request failed');
+  else logger[level]({ code: err.code, err: err.message, requestId }, 'request failed');
+  return c.json(errorBody(err, requestId), status as 400);
 }
 
 export function createErrorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
-    const requestId = c.get('requestId' as never) as string | undefined;
     if (err instanceof HTTPException) {
-      return c.json({ code: 'HTTP', message: err.message, requestId }, err.status);
+      // The framework's own refusals (malformed JSON, …) keep their status.
+      return c.json(errorBody({ code: 'HTTP', message: err.message }, requestIdOf(c)), err.status);
     }
-    if (err instanceof VeerError) {
-      const status = statusForError(err);
-      if (status >= 500) logger.error({ err, requestId }, 'request failed');
-      return c.json({ code: err.code, message: err.message, details: err.details, requestId }, status as 400);
-    }
-    if (isRedisOutage(err)) {
-      logger.warn({ err: err.message, requestId }, 'request failed: Redis unreachable');
-      return c.json({ code: 'REDIS.UNAVAILABLE', message: `Redis is unreachable (${err.message}); check that it runs at VEER_REDIS_URL`, requestId }, 503);
-    }
+    if (err instanceof VeerError) return respondWithError(c, err, logger);
+    const requestId = requestIdOf(c);
     logger.error({ err, requestId }, 'unexpected error');
-    return c.json({ code: 'INTERNAL', message: 'internal error; see the server log for request ' + requestId, requestId }, 500);
+    // Logged with its stack just above; the INTERNAL answer is not logged a second time.
+    return respondWithError(c, new VeerError('INTERNAL', `internal error; see the server log for request ${requestId}`), silentLogger());
   };
 }

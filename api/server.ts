@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { CoreConfig } from '../engine/config.ts';
+import { VeerError } from '../engine/shared/errors.ts';
 import type { Logger } from '../engine/shared/logger.ts';
 
 /** Listens on the configured address; refuses to expose an unauthenticated API beyond loopback. */
@@ -8,7 +9,7 @@ export async function listen(app: OpenAPIHono, config: CoreConfig, logger: Logge
   const { host, port, tokens } = config.api;
   const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
   if (tokens.length === 0 && !loopback) {
-    throw new Error(`VEER_API_HOST=${host} without VEER_API_TOKENS would expose an unauthenticated API; set VEER_API_TOKENS or bind to 127.0.0.1`);
+    throw new VeerError('CONFIG', `VEER_API_HOST=${host} without VEER_API_TOKENS would expose an unauthenticated API; set VEER_API_TOKENS or bind to 127.0.0.1`);
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, errors } from '@elastic/elasticsearch';
 import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
+import { areaCode } from '../../engine/shared/error-catalogue.ts';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 import { delay } from '../../engine/shared/wait.ts';
 import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type DocumentSearch, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from '../../engine/ports/event-store.ts';
@@ -24,15 +25,17 @@ export function createElasticsearchClient(c: ElasticsearchConnection): Client {
 }
 
 /** Vendor errors become VeerErrors naming the store and operation. */
-export function translateEsError(what: string, op: string, err: unknown): VeerError {
+export function translateEsError(what: 'events' | 'metrics' | 'document search', op: string, err: unknown): VeerError {
   if (err instanceof VeerError) return err;
+  // Document search (query triggers) reports as the events area: it reads the same cluster.
+  const area = what === 'metrics' ? 'METRICS' : 'EVENTS';
   if (err instanceof errors.ResponseError) {
     const status = err.meta.statusCode ?? 500;
     const reason = (err.body as { error?: { reason?: string } } | undefined)?.error?.reason ?? err.message;
-    if (status === 400) return new VeerError(`${what.toUpperCase()}.INVALID`, `${what} store (elasticsearch): ${op} was rejected: ${reason}`, { cause: err });
-    return new UnavailableError(`${what.toUpperCase()}.UNAVAILABLE`, `${what} store (elasticsearch): ${op} failed with ${status}: ${reason}`, { cause: err });
+    if (status === 400) return new VeerError(areaCode(area, 'INVALID'), `${what} store (elasticsearch): ${op} was rejected: ${reason}`, { cause: err });
+    return new UnavailableError(areaCode(area, 'UNAVAILABLE'), `${what} store (elasticsearch): ${op} failed with ${status}: ${reason}`, { cause: err });
   }
-  return new UnavailableError(`${what.toUpperCase()}.UNAVAILABLE`, `${what} store (elasticsearch): ${op} failed: ${(err as Error).message}; check VEER_ES_URL and that Elasticsearch is reachable`, { cause: err });
+  return new UnavailableError(areaCode(area, 'UNAVAILABLE'), `${what} store (elasticsearch): ${op} failed: ${(err as Error).message}; check VEER_ES_URL and that Elasticsearch is reachable`, { cause: err });
 }
 
 export interface ElasticsearchEventStoreOptions extends ElasticsearchConnection {
@@ -237,7 +240,7 @@ export function createElasticsearchDocumentSearch(options: ElasticsearchConnecti
           hits: res.hits.hits.map((h) => ({ id: h._id ?? '', index: h._index, source: h._source, time: Number(h.sort?.[0]) })),
         };
       } catch (err) {
-        throw translateEsError('elasticsearch_trigger', `search of ${req.index}`, err);
+        throw translateEsError('document search', `search of ${req.index}`, err);
       }
     },
     async close() {

@@ -4,10 +4,10 @@ import { invalid, notFound } from '../../engine/domain/deployments/errors.ts';
 import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import { ScaleRequestSchema } from '../../engine/domain/deployments/scale-request.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
+import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
 
 const NameParam = z.object({ name: NameSchema });
-const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string().optional() });
 const EndpointBody = z.object({ host: z.string(), port: z.number(), ready: z.boolean(), name: z.string().optional() });
 const DeploymentBody = z.object({
   name: z.string(),
@@ -23,12 +23,12 @@ const DeploymentBody = z.object({
 }).openapi('Deployment');
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
-  400: json(ErrorBody, 'Invalid request, or an ability this scheduler lacks (code SCHEDULER.INVALID)'),
-  401: json(ErrorBody, 'Missing or wrong bearer token'),
-  403: json(ErrorBody, 'The scheduler refused Veer (SCHEDULER.FORBIDDEN): check its credentials'),
-  404: json(ErrorBody, 'No such deployment'),
-  409: json(ErrorBody, 'The scheduler reported a concurrent change or a running rollout'),
-  503: json(ErrorBody, 'The scheduler is unreachable, or ?wait=true timed out (SCHEDULER.TIMEOUT)'),
+  400: errorResponse('Invalid request, or an ability this scheduler lacks (code SCHEDULER.INVALID)'),
+  401: errorResponse('Missing or wrong bearer token'),
+  403: errorResponse('The scheduler refused Veer (SCHEDULER.FORBIDDEN): check its credentials'),
+  404: errorResponse('No such deployment'),
+  409: errorResponse('The scheduler reported a concurrent change or a running rollout'),
+  503: errorResponse('The scheduler is unreachable, or ?wait=true timed out (SCHEDULER.TIMEOUT)'),
 };
 
 export interface DeploymentRouteDeps {

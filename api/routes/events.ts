@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
 import type { EventStore } from '../../engine/ports/event-store.ts';
 import type { EventBus } from '../../engine/events/bus.ts';
 import { matchesFilter, type EventFilter, type VeerEvent } from '../../engine/domain/event.ts';
 import { ValidationError } from '../../engine/shared/errors.ts';
+import { errorResponse } from '../error-body.ts';
+import { sseResponse, type SseItem, type SseSourceContext } from '../sse.ts';
 import { createRouter } from '../validation.ts';
 
 const EventBody = z.object({
@@ -16,7 +17,6 @@ const EventInputBody = z.object({
   value: z.unknown().optional().describe('any JSON, at most 64 KiB'),
   timestamp: z.string().optional().describe('ISO-8601, at most 60 s in the future; default now'),
 });
-const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
 const tagParam = z.union([z.string(), z.array(z.string())]).optional().describe('repeatable; every tag must be on the event');
 const timeParam = z.string().optional().describe('ISO-8601 or epoch milliseconds; bound on the event timestamp');
 
@@ -42,6 +42,79 @@ function filterFrom(tags: string[], type: string | undefined): EventFilter {
   return { tags: tags.filter(Boolean), ...(type ? { type } : {}) };
 }
 
+/**
+ * The events a stream sends: with a Last-Event-ID, the stored ones after it (replay), then
+ * live ones from the bus. It subscribes before replaying, so whatever is appended during
+ * the replay is queued, and dropped when the replay already sent it: no gap, no duplicate.
+ */
+async function eventFeed(deps: EventRouteDeps, filter: EventFilter, maxQueue: number, { lastEventId, signal }: SseSourceContext): Promise<AsyncIterable<SseItem>> {
+  const { events, bus } = deps;
+  const queue: VeerEvent[] = [];
+  let overflow = false;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const unsubscribe = await bus.subscribe((e) => {
+    if (!matchesFilter(e, filter)) return;
+    if (queue.length >= maxQueue) overflow = true;
+    else queue.push(e);
+    poke();
+  });
+  // The stream aborts the signal whenever it ends, also when it never started reading the feed.
+  let subscribed = true;
+  const release = () => {
+    if (subscribed) unsubscribe();
+    subscribed = false;
+    poke();
+  };
+  if (signal.aborted) release();
+  else signal.addEventListener('abort', release, { once: true });
+  const message = (e: VeerEvent): SseItem => ({ id: e.id, data: JSON.stringify(e) });
+  async function* feed(): AsyncGenerator<SseItem> {
+    const replayed = new Set<string>();
+    let lastReplayed: string | undefined;
+    try {
+      let cursor = lastEventId;
+      while (cursor && !signal.aborted) {
+        const page = await events.query({ ...filter, cursor, order: 'asc', limit: 500 });
+        for (const e of page.events) {
+          yield message(e);
+          replayed.add(e.id);
+          lastReplayed = e.id;
+        }
+        cursor = page.nextCursor;
+      }
+      while (!signal.aborted) {
+        while (queue.length) {
+          const e = queue.shift()!;
+          if (replayed.has(e.id)) continue;
+          // The feed is in append order: past the replay's last id it cannot repeat it.
+          if (lastReplayed && events.compareIds(e.id, lastReplayed) > 0) {
+            replayed.clear();
+            lastReplayed = undefined;
+          }
+          yield message(e);
+        }
+        if (overflow) {
+          yield { comment: 'too slow; reconnect with Last-Event-ID to resume' };
+          return;
+        }
+        await new Promise<void>((res) => {
+          wake = res;
+          if (queue.length || signal.aborted) poke();
+        });
+      }
+    } finally {
+      signal.removeEventListener('abort', release);
+      release();
+    }
+  }
+  return feed();
+}
+
 export function createEventRoutes(deps: EventRouteDeps) {
   const r = createRouter();
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
@@ -52,7 +125,7 @@ export function createEventRoutes(deps: EventRouteDeps) {
     request: { body: { required: true, content: { 'application/json': { schema: EventInputBody } } } },
     responses: {
       201: { description: 'The stored event', content: { 'application/json': { schema: EventBody } } },
-      400: { description: 'Invalid event', content: { 'application/json': { schema: ErrorBody } } },
+      400: errorResponse('Invalid event; `details.issues` names every field at fault'),
     },
   }), async (c) => {
     let body: unknown;
@@ -98,68 +171,7 @@ export function createEventRoutes(deps: EventRouteDeps) {
     responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } } },
   }), async (c) => {
     const filter = filterFrom(c.req.queries('tag') ?? [], c.req.valid('query').type);
-    const lastEventId = c.req.header('last-event-id') || undefined;
-    const { events, bus } = deps;
-    return streamSSE(c, async (stream) => {
-      const queue: VeerEvent[] = [];
-      let overflow = false;
-      let wake: (() => void) | undefined;
-      const poke = () => {
-        const w = wake;
-        wake = undefined;
-        w?.();
-      };
-      stream.onAbort(poke);
-      // Subscribe before replaying: anything appended during the replay is queued and
-      // dropped below if the replay already sent it.
-      const unsubscribe = await bus.subscribe((e) => {
-        if (!matchesFilter(e, filter)) return;
-        if (queue.length >= maxQueue) overflow = true;
-        else queue.push(e);
-        poke();
-      });
-      const beat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => undefined), heartbeatMs);
-      const replayed = new Set<string>();
-      let lastReplayed: string | undefined;
-      try {
-        await stream.write(`retry: ${deps.retryMs ?? 2000}\n: connected\n\n`);
-        if (lastEventId) {
-          let cursor: string | undefined = lastEventId;
-          while (cursor && !stream.aborted) {
-            const page = await events.query({ ...filter, cursor, order: 'asc', limit: 500 });
-            for (const e of page.events) {
-              await stream.writeSSE({ id: e.id, data: JSON.stringify(e) });
-              replayed.add(e.id);
-              lastReplayed = e.id;
-            }
-            cursor = page.nextCursor;
-          }
-        }
-        while (!stream.aborted && !stream.closed) {
-          while (queue.length) {
-            const e = queue.shift()!;
-            if (replayed.has(e.id)) continue;
-            // The feed is in append order: past the replay's last id it cannot repeat it.
-            if (lastReplayed && events.compareIds(e.id, lastReplayed) > 0) {
-              replayed.clear();
-              lastReplayed = undefined;
-            }
-            await stream.writeSSE({ id: e.id, data: JSON.stringify(e) });
-          }
-          if (overflow) {
-            await stream.write(': too slow; reconnect with Last-Event-ID to resume\n\n');
-            break;
-          }
-          await new Promise<void>((res) => {
-            wake = res;
-            if (queue.length || stream.aborted) poke();
-          });
-        }
-      } finally {
-        clearInterval(beat);
-        unsubscribe();
-      }
-    });
+    return sseResponse(c, (source) => eventFeed(deps, filter, maxQueue, source), { heartbeatMs, retryMs: deps.retryMs ?? 2000 });
   });
 
   return r;

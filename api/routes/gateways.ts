@@ -2,18 +2,18 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { GatewayNameSchema, GatewaySpecSchema } from '../../engine/domain/gateways/model.ts';
 import type { GatewayService } from '../../engine/gateways/service.ts';
 import { ValidationError } from '../../engine/shared/errors.ts';
+import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
 
 const NameParam = z.object({ name: GatewayNameSchema });
 const IfMatch = z.object({ 'if-match': z.string().optional().describe('CAS: the revision you read (plain or as an ETag, "12")') });
-const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string().optional() });
 const GatewayBody = z.object({ name: z.string(), revision: z.string() }).passthrough().describe('The stored gateway: normalised spec plus name, revision, updatedAt');
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
-  400: json(ErrorBody, 'Invalid input; `details.issues` names each field (and the column for conditions)'),
-  401: json(ErrorBody, 'Missing or wrong bearer token'),
-  404: json(ErrorBody, 'No such gateway'),
-  409: json(ErrorBody, 'Stale revision (someone changed the gateway since you read it) or port already in use'),
+  400: errorResponse('Invalid input; `details.issues` names each field (and the column for conditions)'),
+  401: errorResponse('Missing or wrong bearer token'),
+  404: errorResponse('No such gateway'),
+  409: errorResponse('Stale revision (someone changed the gateway since you read it) or port already in use'),
 };
 
 /** What a client PUTs; `name`, `updatedAt` are accepted (so a GET body can be PUT back) and ignored. */

@@ -1,26 +1,22 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Redis } from 'ioredis';
 import { RUN_STATUSES } from '../../engine/domain/run.ts';
-import type { RunQueue } from '../../engine/queue/run-queue.ts';
-import { DURATION_BUCKETS, type RunStats } from '../../engine/runs/run-stats.ts';
-import type { Keys } from '../../engine/store/keys.ts';
+import type { Coordination } from '../../engine/ports/coordination.ts';
+import type { RunQueue } from '../../engine/ports/run-queue.ts';
+import { DURATION_BUCKETS, type RunStats } from '../../engine/ports/run-stats.ts';
 import { createRouter } from '../validation.ts';
 
 export interface HealthDeps {
-  redis: Redis;
-  keys: Keys;
-  queue: RunQueue;
-  stats: RunStats;
+  /** Its `ping` is the store check, its engine registry the engines check. */
+  coordination: Pick<Coordination, 'ping' | 'engines'>;
+  queue: Pick<RunQueue, 'counts'>;
+  stats: Pick<RunStats, 'read'>;
   /** Extra readiness checks from other components (name → ok/why). */
   checks?: Record<string, () => Promise<{ ok: boolean; detail?: string }>>;
 }
 
-interface EngineBeat {
-  id: string;
-  healthy: boolean;
-  at: string;
-}
+/** How long /readyz waits for the store to answer: a probe must answer even when the store hangs. */
+const PING_TIMEOUT_MS = 2000;
 
 /** /healthz, /readyz and /metrics, at the root (outside /api/v1 and its auth). */
 export function createHealthRoutes(deps: HealthDeps) {
@@ -43,16 +39,6 @@ export function createHealthRoutes(deps: HealthDeps) {
     },
   });
 
-  /** Engines whose heartbeat is fresh; a missing key means it expired. */
-  async function engines(): Promise<EngineBeat[]> {
-    const ids = await deps.redis.smembers(deps.keys.engines);
-    if (ids.length === 0) return [];
-    const beats = await deps.redis.mget(...ids.map((id) => deps.keys.engine(id)));
-    const stale = ids.filter((_, i) => !beats[i]);
-    if (stale.length) await deps.redis.srem(deps.keys.engines, ...stale);
-    return beats.filter((b): b is string => !!b).map((b) => JSON.parse(b) as EngineBeat);
-  }
-
   r.openapi(createRoute({
     method: 'get', path: '/healthz', summary: 'The process is up',
     responses: { 200: { description: 'Up', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } } },
@@ -66,10 +52,11 @@ export function createHealthRoutes(deps: HealthDeps) {
     },
   }), async (c) => {
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    // The check keeps the name `redis`: the coordination store is Redis, and clients read it by that name.
     try {
-      const pong = await Promise.race([deps.redis.ping(), new Promise<string>((_, rej) => setTimeout(() => rej(new Error('no answer within 2 s')), 2000))]);
-      checks.redis = { ok: pong === 'PONG' };
-      const list = await engines();
+      await deps.coordination.ping(PING_TIMEOUT_MS);
+      checks.redis = { ok: true };
+      const list = await deps.coordination.engines.list();
       const healthy = list.filter((e) => e.healthy);
       checks.engines = list.length === 0
         ? { ok: false, detail: 'no engine is running (start one with `npm run engine`)' }

@@ -1,16 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
-import type { Redis } from 'ioredis';
 import { FINAL_STATUSES, type Run } from '../../engine/domain/run.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
+import type { RunStore } from '../../engine/ports/run-store.ts';
+import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
 import type { RunCanceller } from '../../engine/runs/run-canceller.ts';
 import type { RunLauncher } from '../../engine/runs/launcher.ts';
-import type { RunStore } from '../../engine/store/run-store.ts';
-import type { WorkflowStore } from '../../engine/store/workflow-store.ts';
 import { ConflictError } from '../../engine/shared/errors.ts';
+import { delay } from '../../engine/shared/wait.ts';
+import { errorResponse } from '../error-body.ts';
+import { sseResponse, type SseItem, type SseSourceContext } from '../sse.ts';
 import { createRouter } from '../validation.ts';
 
-const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
 const RunBody = z.object({
   id: z.string(), workflow: z.string(), workflowVersion: z.number(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled']),
@@ -20,15 +20,13 @@ const RunBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() }).optional(),
 });
 const LogEntryBody = z.object({ seq: z.number(), time: z.string(), level: z.string(), message: z.string(), fields: z.record(z.string(), z.unknown()).optional(), attempt: z.number().optional() });
-const notFound = { 404: { description: 'No such workflow or run', content: { 'application/json': { schema: ErrorBody } } } };
+const notFound = { 404: errorResponse('No such workflow or run') };
 
 export interface RunRouteDeps {
   workflows: WorkflowStore;
   runs: RunStore;
   launcher: RunLauncher;
   canceller: RunCanceller;
-  /** A new Redis connection for one blocking log follower. */
-  connect: () => Redis;
   /** Upper bound for `?wait=true` (default 5 minutes). */
   maxWaitMs?: number;
   /** SSE comment interval (default 15 s). */
@@ -42,8 +40,24 @@ async function waitForFinal(runs: RunStore, id: string, timeoutMs: number): Prom
   for (;;) {
     const run = await runs.require(id);
     if (FINAL_STATUSES.has(run.status) || Date.now() >= deadline) return run;
-    await new Promise((r) => setTimeout(r, pause));
+    await delay(pause);
     pause = Math.min(pause * 2, 50);
+  }
+}
+
+/**
+ * A run's log entries as `log` events (id = seq), from after the client's Last-Event-ID
+ * (or `?after`), until the run is final and its log drained (`followLog` ends then).
+ */
+async function* logFeed(runs: RunStore, id: string, after: number, { lastEventId, signal }: SseSourceContext): AsyncGenerator<SseItem> {
+  let seq = Number(lastEventId ?? after) || 0;
+  for await (const batch of runs.followLog(id, seq, { signal })) {
+    for (const e of batch) {
+      // Never resend what the client has, whichever way the store reads `fromSeq`.
+      if (e.seq <= seq) continue;
+      seq = e.seq;
+      yield { event: 'log', id: String(e.seq), data: JSON.stringify(e) };
+    }
   }
 }
 
@@ -104,7 +118,7 @@ export function createRunRoutes(deps: RunRouteDeps) {
     request: { params: z.object({ id: z.string().min(1).max(100) }) },
     responses: {
       202: { description: 'Cancellation requested (the run ends as cancelled)', content: { 'application/json': { schema: RunBody } } },
-      409: { description: 'The run already ended', content: { 'application/json': { schema: ErrorBody } } },
+      409: errorResponse('The run already ended'),
       ...notFound,
     },
   }), async (c) => c.json(await deps.canceller.cancel(c.req.valid('param').id), 202));
@@ -133,41 +147,9 @@ export function createRunRoutes(deps: RunRouteDeps) {
     await deps.runs.require(id);
     const wantsStream = follow === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');
     if (!wantsStream) return c.json({ entries: await deps.runs.readLog(id, { afterSeq: after, limit }) }, 200);
-    const resumeFrom = Number(c.req.header('last-event-id') ?? after) || 0;
-    return streamSSE(c, async (stream) => {
-      const conn = deps.connect();
-      conn.on('error', () => {});
-      let seq = resumeFrom;
-      let closed = false;
-      stream.onAbort(() => {
-        closed = true;
-        conn.disconnect();
-      });
-      const beat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => undefined), deps.heartbeatMs ?? 15_000);
-      try {
-        for (const e of await deps.runs.readLog(id, { afterSeq: seq })) {
-          await stream.writeSSE({ event: 'log', id: String(e.seq), data: JSON.stringify(e) });
-          seq = e.seq;
-        }
-        while (!closed) {
-          const run = await deps.runs.require(id);
-          const final = FINAL_STATUSES.has(run.status);
-          const entries = final ? await deps.runs.readLog(id, { afterSeq: seq }) : await deps.runs.waitLog(conn, id, seq, 1000);
-          for (const e of entries) {
-            await stream.writeSSE({ event: 'log', id: String(e.seq), data: JSON.stringify(e) });
-            seq = e.seq;
-          }
-          if (final && entries.length === 0) {
-            await stream.writeSSE({ event: 'end', data: JSON.stringify(run) });
-            break;
-          }
-        }
-      } catch (err) {
-        if (!closed) throw err;
-      } finally {
-        clearInterval(beat);
-        conn.disconnect();
-      }
+    return sseResponse(c, (source) => logFeed(deps.runs, id, after, source), {
+      heartbeatMs: deps.heartbeatMs ?? 15_000,
+      end: async () => JSON.stringify(await deps.runs.require(id)),
     });
   });
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError } from '../../engine/shared/errors.ts';
 import type { Template } from '../../workflows/catalog.ts';
+import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
 
 const TemplateBody = z.object({ name: z.string(), description: z.string(), workflow: z.object({}).passthrough() });
@@ -15,7 +16,7 @@ export function createTemplateRoutes(deps: { templates: Template[] }) {
   r.openapi(createRoute({
     method: 'get', path: '/templates/{name}', summary: 'One built-in workflow; PUT its `workflow` to /workflows/{name} after editing env and permissions',
     request: { params: z.object({ name: z.string() }) },
-    responses: { 200: { description: 'Template', content: { 'application/json': { schema: TemplateBody } } }, 404: { description: 'No such template' } },
+    responses: { 200: { description: 'Template', content: { 'application/json': { schema: TemplateBody } } }, 404: errorResponse('No such template') },
   }), (c) => {
     const t = deps.templates.find((x) => x.name === c.req.valid('param').name);
     if (!t) throw new NotFoundError('template', c.req.valid('param').name);

@@ -1,23 +1,56 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { NameSchema, WorkflowSpecSchema, isCronTrigger, type Workflow } from '../../engine/domain/workflow.ts';
+import type { ZodError } from 'zod';
+import { NameSchema, WorkflowSpecSchema, type Workflow, type WorkflowSpec } from '../../engine/domain/workflow.ts';
+import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
 import { compileScript } from '../../engine/sandbox/compile.ts';
-import type { WorkflowStore } from '../../engine/store/workflow-store.ts';
+import { VeerError } from '../../engine/shared/errors.ts';
+import { issuesFromZod, issuesOfError, validationErrorFromZod, validationErrorOf, type Issue } from '../../engine/shared/issues.ts';
 import { parseCron } from '../../engine/triggers/cron-expression.ts';
+import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
 
 const NameParam = z.object({ name: NameSchema });
-const ErrorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string().optional() });
 const WorkflowBody = z.object({}).passthrough().describe('A stored workflow: the spec plus name, version, createdAt, updatedAt');
 const errors = {
-  400: { description: 'Invalid input; `details.issues` names each field (and line/column for scripts)', content: { 'application/json': { schema: ErrorBody } } },
-  401: { description: 'Missing or wrong bearer token', content: { 'application/json': { schema: ErrorBody } } },
-  404: { description: 'No such workflow', content: { 'application/json': { schema: ErrorBody } } },
+  400: errorResponse('Invalid input; `details.issues` names every field at fault at once (and line/column for scripts)'),
+  401: errorResponse('Missing or wrong bearer token'),
+  404: errorResponse('No such workflow'),
 };
 
 /** The API view: everything but the compiled script (an internal artefact). */
 export function presentWorkflow(wf: Workflow): Omit<Workflow, 'compiled'> {
   const { compiled: _compiled, ...rest } = wf;
   return rest;
+}
+
+/** Runs `check`, turning a ValidationError it throws into issues (anything else propagates). */
+function collect(issues: Issue[], check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    const found = issuesOfError(err);
+    if (!found) throw err;
+    issues.push(...found);
+  }
+}
+
+/**
+ * The checks the schema cannot make (the script compiles, the cron expression and timezone
+ * are valid), run on whatever fields are well-formed even when others are not, so one
+ * answer lists every problem. Returns the compiled script when it compiled.
+ */
+function checkSpec(input: unknown, known: Issue[]): { issues: Issue[]; compiled?: string } {
+  const issues: Issue[] = [];
+  const spec = (typeof input === 'object' && input !== null ? input : {}) as Partial<Record<keyof WorkflowSpec, unknown>>;
+  const flagged = (field: string) => known.some((i) => i.path === field || i.path.startsWith(`${field}.`));
+  let compiled: string | undefined;
+  if (typeof spec.script === 'string' && !flagged('script')) collect(issues, () => (compiled = compileScript(spec.script as string)));
+  const trigger = spec.trigger as { cron?: unknown; timezone?: unknown } | undefined;
+  if (trigger && typeof trigger.cron === 'string' && !flagged('trigger')) {
+    const timezone = trigger.timezone === undefined ? 'UTC' : trigger.timezone;
+    if (typeof timezone === 'string') collect(issues, () => parseCron(trigger.cron as string, timezone));
+  }
+  return { issues, compiled };
 }
 
 export function createWorkflowRoutes(deps: { workflows: WorkflowStore }) {
@@ -30,10 +63,18 @@ export function createWorkflowRoutes(deps: { workflows: WorkflowStore }) {
   }), async (c) => {
     const { name } = c.req.valid('param');
     const spec = c.req.valid('json');
-    const compiled = compileScript(spec.script);
-    if (isCronTrigger(spec.trigger)) parseCron(spec.trigger.cron, spec.trigger.timezone);
-    const wf = await deps.workflows.put(name, spec, compiled);
+    const checked = checkSpec(spec, []);
+    if (checked.issues.length || checked.compiled === undefined) throw validationErrorOf(checked.issues);
+    const wf = await deps.workflows.put(name, spec, checked.compiled);
     return c.json(presentWorkflow(wf), 200);
+  }, (result): undefined => {
+    if (result.success) return undefined;
+    const error = result.error as unknown as ZodError;
+    if (result.target !== 'json') throw validationErrorFromZod(error);
+    // A body that fails its schema is still checked for script and cron mistakes.
+    const issues = issuesFromZod(error);
+    issues.push(...checkSpec((result as { data?: unknown }).data, issues).issues);
+    throw validationErrorOf(issues);
   });
 
   r.openapi(createRoute({
@@ -51,7 +92,7 @@ export function createWorkflowRoutes(deps: { workflows: WorkflowStore }) {
     const wf = version ? await deps.workflows.getVersion(name, version) : await deps.workflows.get(name);
     if (!wf) {
       await deps.workflows.require(name);
-      return c.json({ code: 'NOT_FOUND', message: `workflow '${name}' has no version ${version}` }, 404);
+      throw new VeerError('NOT_FOUND', `workflow '${name}' has no version ${version}`, { details: { kind: 'workflow', name, version } });
     }
     return c.json(presentWorkflow(wf), 200);
   });

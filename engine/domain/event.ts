@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../shared/errors.ts';
+import { validationErrorFromZod } from '../shared/issues.ts';
 
 /**
  * The event model. Tags follow Vamp's convention: `group` and `group:name`; a stored
@@ -70,10 +71,7 @@ export function matchesFilter(event: Pick<VeerEvent, 'tags' | 'type'>, filter: E
  */
 export function normalizeEvent(input: unknown, now: number = Date.now()): NewEvent {
   const parsed = EventInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(event)', message: i.message }));
-    throw new ValidationError(`invalid event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-  }
+  if (!parsed.success) throw validationErrorFromZod(parsed.error, { root: '(event)', title: 'invalid event' });
   const e = parsed.data;
   const value = e.value === undefined ? null : e.value;
   let json: string;

@@ -10,6 +10,7 @@ export type RunTrigger =
   | { type: 'elasticsearch'; index: string; count: number };
 
 export interface RunError {
+  /** A code of the error catalogue (SCRIPT.ERROR, SANDBOX.TIMEOUT, RUN.CANCELLED, …); kept a string since stored runs outlive code changes. */
   code: string;
   message: string;
   /** 1-based position in the workflow's original script, when the error came from it. */

@@ -1,10 +1,16 @@
+import type { ErrorCode } from './error-catalogue.ts';
+
+export type { ErrorCode } from './error-catalogue.ts';
+
 /**
  * One error family for the whole system. Every error carries a stable string `code`
  * so that it can be classified after crossing a boundary (child process, job, HTTP),
- * where `instanceof` no longer works. The API maps codes to statuses in one place
- * (api/error-handler.ts).
+ * where `instanceof` no longer works. Codes come from the closed catalogue
+ * (error-catalogue.ts), which also gives each its HTTP status and log level; the API
+ * maps them in one place (api/error-handler.ts).
  */
 export interface ErrorData {
+  /** A catalogued code when this process made it; data from elsewhere may carry any string. */
   name: string;
   code: string;
   message: string;
@@ -20,11 +26,11 @@ export interface VeerErrorOptions {
 }
 
 export class VeerError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly details: unknown;
 
-  constructor(code: string, message: string, options: VeerErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VeerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -37,9 +43,18 @@ export class VeerError extends Error {
   }
 }
 
+/** One problem with an input, named by its field path (`limits.timeoutMs`, `routes.v1.weight`). */
+export interface Issue {
+  path: string;
+  message: string;
+  /** 1-based position in a text field (a script, a condition), when known. */
+  line?: number;
+  column?: number;
+}
+
 /** Input that does not satisfy a schema. `details.issues` lists `{ path, message }`. */
 export class ValidationError extends VeerError {
-  constructor(message: string, issues: Array<{ path: string; message: string; line?: number; column?: number }>) {
+  constructor(message: string, issues: Issue[]) {
     super('VALIDATION', message, { details: { issues } });
   }
 }
@@ -72,7 +87,7 @@ export class PermissionError extends VeerError {
 
 /** A backing service (Redis, a KV store, a scheduler, Elasticsearch) failed or is unreachable. */
 export class UnavailableError extends VeerError {
-  constructor(code: string, message: string, options: VeerErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VeerErrorOptions = {}) {
     super(code, message, { retryable: true, ...options });
   }
 }
@@ -87,9 +102,13 @@ export function toErrorData(err: unknown): ErrorData {
   return { name: 'Error', code: 'INTERNAL', message: String(err) };
 }
 
-/** Rebuilds an error from data; classification stays by `code`. */
+/**
+ * Rebuilds an error from data; classification stays by `code`. The code is kept as sent
+ * even when this process does not know it (a newer peer): `catalogueEntry` classifies
+ * such codes by their kind.
+ */
 export function fromErrorData(data: ErrorData): VeerError {
-  const e = new VeerError(data.code, data.message, { retryable: data.retryable, details: data.details });
+  const e = new VeerError(data.code as ErrorCode, data.message, { retryable: data.retryable, details: data.details });
   e.name = data.name;
   if (data.stack) e.stack = data.stack;
   return e;

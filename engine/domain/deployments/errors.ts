@@ -46,7 +46,7 @@ export function timeout(ctx: SchedulerErrorContext, timeoutMs: number, last: str
   });
 }
 
-/** A request the driver cannot honour (bad value, unsupported ability): HTTP 400. */
-export function invalid(driver: string, message: string): VeerError {
-  return new VeerError('SCHEDULER.INVALID', `${driver}: ${message}`, { details: { driver } });
+/** A request the driver cannot honour (bad value, unsupported ability): HTTP 400. `extra` joins the details (e.g. `issues`). */
+export function invalid(driver: string, message: string, extra: Record<string, unknown> = {}): VeerError {
+  return new VeerError('SCHEDULER.INVALID', `${driver}: ${message}`, { details: { driver, ...extra } });
 }

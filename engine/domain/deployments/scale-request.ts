@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ScaleRequest } from '../../ports/scheduler.ts';
+import { formatIssues, issuesFromZod } from '../../shared/issues.ts';
 import { invalid } from './errors.ts';
 import { parseMemory } from './quantity.ts';
 
@@ -25,7 +26,10 @@ export interface NormalisedScale {
  */
 export function normaliseScale(driver: string, req: ScaleRequest, resources: boolean): NormalisedScale {
   const parsed = ScaleRequestSchema.safeParse(req);
-  if (!parsed.success) throw invalid(driver, `invalid scale request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) {
+    const issues = issuesFromZod(parsed.error);
+    throw invalid(driver, `invalid scale request: ${formatIssues(issues)}`, { issues });
+  }
   const r = parsed.data;
   if (!resources && (r.cpu !== undefined || r.memory !== undefined)) {
     throw invalid(driver, 'this scheduler does not set cpu or memory per instance; scale only instances');
