@@ -1,3 +1,4 @@
+import { requireInstalled } from '../setup/services.ts';
 import { freePort } from './free-port.ts';
 import { startProcess, tempDir } from './process.ts';
 import { waitFor } from './wait-for.ts';
@@ -12,9 +13,10 @@ export interface TestEtcd {
 /**
  * Starts a private single-member etcd on free loopback client and peer ports with a temp
  * data dir. Short heartbeat/election timings make it ready in well under a second
- * (services.md §1.2).
+ * (services.md §1.2). Fails at once, naming etcd, when it is not installed or exits instead of serving.
  */
 export async function startEtcd(): Promise<TestEtcd> {
+  requireInstalled('etcd');
   const [port, peerPort] = await Promise.all([freePort(), freePort()]);
   if (port === peerPort) return startEtcd();
   const dir = await tempDir('etcd');
@@ -33,7 +35,7 @@ export async function startEtcd(): Promise<TestEtcd> {
   };
   try {
     await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`etcd exited: ${proc.output()}`);
+      proc.assertRunning();
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
       return res.ok && ((await res.json()) as { health?: string }).health === 'true';
     }, { timeoutMs: 15_000, what: `etcd on ${port}` });

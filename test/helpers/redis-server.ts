@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { requireInstalled } from '../setup/services.ts';
 import { freePort } from './free-port.ts';
 import { startProcess, tempDir } from './process.ts';
 import { waitFor } from './wait-for.ts';
@@ -13,8 +14,10 @@ export interface TestRedis {
 /**
  * Starts a private redis-server on a free loopback port (or `port`, to bring one back after
  * an outage) with a temp data dir, so a test never touches (or depends on) the shared Redis on 6379.
+ * Fails at once, naming redis-server, when it is not installed or exits instead of serving.
  */
 export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
+  requireInstalled('redis-server');
   const port = options.port ?? (await freePort());
   const dir = await tempDir('redis');
   const proc = startProcess('redis-server', [
@@ -26,10 +29,14 @@ export async function startRedis(options: { port?: number } = {}): Promise<TestR
   probe.on('error', () => {});
   try {
     await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`redis-server exited: ${proc.output()}`);
+      proc.assertRunning();
       if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
       return (await probe.ping()) === 'PONG';
     }, { timeoutMs: 10_000, what: `redis-server on ${port}` });
+  } catch (err) {
+    await proc.stop();
+    await dir.remove();
+    throw err;
   } finally {
     probe.disconnect();
   }

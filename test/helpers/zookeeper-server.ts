@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { requireInstalled, ZOOKEEPER_JAR } from '../setup/services.ts';
 import { freePort } from './free-port.ts';
 import { startProcess, tempDir } from './process.ts';
 import { waitFor } from './wait-for.ts';
@@ -15,9 +16,13 @@ export interface TestZookeeper {
 
 /**
  * Starts a private standalone ZooKeeper (the Debian jar) on a free loopback port with a temp
- * data dir; the admin (Jetty) server is off so no other port opens (services.md §1.3).
+ * data dir; the admin (Jetty) server is off so no other port opens (services.md §1.3). Fails at
+ * once, naming java or the jar, when either is missing or the server exits instead of serving.
  */
 export async function startZookeeper(): Promise<TestZookeeper> {
+  requireInstalled('java');
+  // Without the jar, java would start and exit with a ClassNotFoundException: say what is missing instead.
+  requireInstalled(ZOOKEEPER_JAR);
   const port = await freePort();
   const dir = await tempDir('zk');
   const cfg = join(dir.path, 'zoo.cfg');
@@ -30,14 +35,14 @@ export async function startZookeeper(): Promise<TestZookeeper> {
     '4lw.commands.whitelist=ruok,srvr',
     '',
   ].join('\n'));
-  const proc = startProcess('java', ['-Xmx256m', '-cp', '/usr/share/java/zookeeper.jar', 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg]);
+  const proc = startProcess('java', ['-Xmx256m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg]);
   const stop = async () => {
     await proc.stop();
     await dir.remove();
   };
   try {
     await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`zookeeper exited: ${proc.output()}`);
+      proc.assertRunning();
       return (await fourLetter(port, 'ruok')) === 'imok';
     }, { timeoutMs: 30_000, intervalMs: 25, what: `zookeeper on ${port}` });
   } catch (err) {
