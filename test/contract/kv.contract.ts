@@ -5,8 +5,9 @@ import type { KvStore, KvWatch, KvWatchEvent } from '../../engine/ports/kv-store
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
- * The one contract every KvStore implementation must satisfy; each test/kv/<store>.test.ts
- * runs it against a real server (or the Consul double). What a gateway engineer relies on:
+ * The one contract every KvStore implementation must satisfy; each test/contract/kv.<store>.test.ts
+ * runs it against a real server (or the Consul double, or the in-memory double the gateway unit
+ * tests use). What a gateway engineer relies on:
  * CRUD, compare-and-set, prefix listing, ordered lossless watches from a list() position,
  * typed errors, and TTL expiry where the store supports it.
  */

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import type { Deployment, SchedulerDriver } from '../../engine/ports/scheduler.ts';
 
 /**
- * The SchedulerDriver contract, run against every driver: local (real processes), the
- * Kubernetes/Marathon/Rancher protocol doubles, and a real cluster when configured.
+ * The SchedulerDriver contract, run against every driver (test/contract/scheduler.<driver>.test.ts):
+ * local (real processes), the Kubernetes/Marathon/Rancher protocol doubles, a real cluster when
+ * configured, and the in-memory double the capability and route tests use.
  * A fixture owns one deployment for the whole suite; each case first brings it to a known
  * instance count, so the suite also works on a real cluster with one pre-existing deployment.
  */

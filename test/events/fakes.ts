@@ -9,7 +9,11 @@ export interface StartCall {
   at: number;
 }
 
-/** A RunLauncher that records every call and dedupes per workflow and key, like the real one. */
+/**
+ * A RunLauncher that records every call and dedupes per workflow and key, like the real one
+ * (both pass test/contract/run-launcher.contract.ts). It does not model workflow settings
+ * (overlap, enabled): every start without a known key starts.
+ */
 export interface FakeLauncher extends RunLauncher {
   calls: StartCall[];
   started: StartCall[];
@@ -20,7 +24,8 @@ export interface FakeLauncher extends RunLauncher {
 export function createFakeLauncher(): FakeLauncher {
   const calls: StartCall[] = [];
   const started: StartCall[] = [];
-  const keys = new Set<string>();
+  /** Dedupe key → the id of the run it started. */
+  const keys = new Map<string, string>();
   let failures = 0;
   return {
     calls,
@@ -33,13 +38,14 @@ export function createFakeLauncher(): FakeLauncher {
       calls.push(call);
       if (failures > 0) {
         failures--;
-        throw new UnavailableError('RUNS.UNAVAILABLE', 'fake launcher: queue unavailable');
+        throw new UnavailableError('REDIS.UNAVAILABLE', 'fake launcher: Redis unavailable (test switch)');
       }
-      const key = `${workflow}|${options.dedupeKey ?? Math.random()}`;
-      if (keys.has(key)) return { started: false, reason: 'duplicate' };
-      keys.add(key);
+      const key = options.dedupeKey === undefined ? undefined : `${workflow}|${options.dedupeKey}`;
+      const winner = key === undefined ? undefined : keys.get(key);
+      if (winner !== undefined) return { started: false, reason: 'duplicate', runId: winner };
       started.push(call);
-      const run = { id: `run-${started.length}`, workflow, workflowVersion: 1, status: 'queued', trigger: options.trigger, input: options.input, attempts: 0, maxAttempts: 1, queuedAt: new Date().toISOString() } satisfies Run;
+      const run = { id: `run-${started.length}`, workflow, workflowVersion: 1, status: 'queued', trigger: options.trigger, input: options.input ?? null, attempts: 0, maxAttempts: 1, queuedAt: new Date().toISOString() } satisfies Run;
+      if (key !== undefined) keys.set(key, run.id);
       return { started: true, run };
     },
   };
