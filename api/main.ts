@@ -1,8 +1,8 @@
-import { loadCoreConfig } from '../engine/config.ts';
-import { warnOnEvictionPolicy } from '../engine/redis-checks.ts';
+import { loadConfig } from '../boot/config.ts';
 import { createLogger } from '../boot/logger.ts';
+import { createSystem } from '../boot/system.ts';
 import type { Logger } from '../engine/shared/logger.ts';
-import { createSystem, type System } from '../engine/system.ts';
+import type { System } from '../engine/system.ts';
 import { createApp } from './app.ts';
 import { createRouters } from './routers.ts';
 import { listen } from './server.ts';
@@ -15,10 +15,10 @@ export async function startApi(system: System, logger: Logger): Promise<{ port: 
 }
 
 if (import.meta.main) {
-  const config = loadCoreConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
-  const system = await createSystem(config, process.env, logger);
-  let api: { close: () => Promise<void> } | undefined;
+  const config = loadConfig(process.env);
+  const logger = createLogger({ level: config.core.logLevel, pretty: config.core.logPretty });
+  const system = await createSystem(config, logger);
+  let api: { close: () => Promise<void> } | undefined = undefined;
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -29,6 +29,6 @@ if (import.meta.main) {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await warnOnEvictionPolicy(system.stores.redis, logger);
+  await system.redis.checkEvictionPolicy(logger);
   api = await startApi(system, logger);
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { parseEnv } from './shared/env.ts';
+import { parseEnv, type Env } from './shared/env.ts';
 
 /**
- * Configuration is read from the environment once, at start-up, by the entry points only.
- * Each area (core, kv, scheduler, events, agent) has its own section; a bad value stops
- * start-up with a message naming the variable.
+ * Configuration is read from the environment once, at start-up: the composition root
+ * (boot/config.ts) compiles every area's section (core here; kv, events, metrics,
+ * scheduler and agent in adapters/<area>/config.ts); a bad value stops start-up with a
+ * message naming the variable.
  */
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
@@ -29,6 +30,10 @@ export const CoreEnvSchema = z.object({
   VEER_REDIS_AUTOSTART: bool.default(true),
   VEER_DATA_DIR: z.string().default('.veer'),
   VEER_START_GATEWAY_AGENT: z.enum(['auto', 'true', 'false']).default('auto'),
+  // The sandbox children inherit only these (time zone and locale), never secrets or URLs.
+  TZ: z.string().optional(),
+  LANG: z.string().optional(),
+  LC_ALL: z.string().optional(),
 });
 
 export interface CoreConfig {
@@ -37,6 +42,8 @@ export interface CoreConfig {
   api: { host: string; port: number; tokens: string[] };
   logLevel: string;
   logPretty: boolean;
+  /** Whether VEER_LOG_PRETTY was set (`npm start` otherwise pretty-prints on a terminal). */
+  logPrettyExplicit: boolean;
   engine: {
     concurrency: number;
     sandboxProcesses: number;
@@ -48,6 +55,8 @@ export interface CoreConfig {
     shutdownGraceMs: number;
     /** A run whose engine stops renewing its lock this long is resumed elsewhere. */
     jobLockMs: number;
+    /** The environment of sandbox child processes: TZ, LANG, LC_ALL of this process when set. */
+    sandboxEnv: Record<string, string>;
   };
   redisAutostart: boolean;
   dataDir: string;
@@ -55,8 +64,8 @@ export interface CoreConfig {
   startGatewayAgent: 'auto' | 'true' | 'false';
 }
 
-export function loadCoreConfig(env: Record<string, string | undefined>): CoreConfig {
-  const e = parseEnv(CoreEnvSchema, env);
+export function loadCoreConfig(env: Env): CoreConfig {
+  const e = { ...parseEnv(CoreEnvSchema, env), VEER_LOG_PRETTY_SET: !!env.VEER_LOG_PRETTY };
   const tokens = (e.VEER_API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   return {
     redisUrl: e.VEER_REDIS_URL,
@@ -65,6 +74,7 @@ export function loadCoreConfig(env: Record<string, string | undefined>): CoreCon
     api: { host: e.VEER_API_HOST ?? (tokens.length ? '0.0.0.0' : '127.0.0.1'), port: e.VEER_API_PORT, tokens },
     logLevel: e.VEER_LOG_LEVEL,
     logPretty: e.VEER_LOG_PRETTY,
+    logPrettyExplicit: e.VEER_LOG_PRETTY_SET,
     engine: {
       concurrency: e.VEER_ENGINE_CONCURRENCY,
       sandboxProcesses: e.VEER_SANDBOX_PROCESSES,
@@ -75,6 +85,7 @@ export function loadCoreConfig(env: Record<string, string | undefined>): CoreCon
       cronCatchUpWindowMs: e.VEER_CRON_CATCHUP_WINDOW_MS,
       shutdownGraceMs: e.VEER_SHUTDOWN_GRACE_MS,
       jobLockMs: e.VEER_JOB_LOCK_MS,
+      sandboxEnv: Object.fromEntries((['TZ', 'LANG', 'LC_ALL'] as const).flatMap((n) => (e[n] ? [[n, e[n]]] : []))),
     },
     redisAutostart: e.VEER_REDIS_AUTOSTART,
     dataDir: e.VEER_DATA_DIR,

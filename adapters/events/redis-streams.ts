@@ -4,6 +4,8 @@ import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
 import { MAX_FUTURE_SKEW_MS } from '../../engine/domain/event.ts';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from '../../engine/ports/event-store.ts';
+import { createKeys } from '../redis/keys.ts';
+import { readStream } from '../redis/stream-reader.ts';
 
 export interface RedisStreamEventStoreOptions {
   /** A shared client; the store creates a blocking duplicate per tail. */
@@ -87,7 +89,7 @@ function fieldsToEvent(id: string, fields: string[]): VeerEvent {
 export function createRedisStreamEventStore(options: RedisStreamEventStoreOptions): EventStore {
   const owned = !options.redis;
   const redis = options.redis ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, lazyConnect: false });
-  const key = `${options.prefix}:events`;
+  const key = createKeys(options.prefix).events;
   const maxLen = options.maxLen ?? 100_000;
   const maxScan = options.maxScan ?? 5000;
   const blockMs = options.blockMs ?? 1000;
@@ -96,7 +98,7 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
   const blocking = new Set<Redis>();
 
   const unavailable = (op: string, err: unknown) =>
-    new UnavailableError('EVENTS.UNAVAILABLE', `event store (redis, stream ${key}): ${op} failed: ${(err as Error).message}; check VEER_REDIS_URL and that Redis is up`, { cause: err });
+    new UnavailableError('EVENTS.UNAVAILABLE', `event store (redis, stream ${key}): ${op} failed: Redis is unreachable (${(err as Error).message}); check that it runs at VEER_REDIS_URL`, { cause: err });
 
   async function runQuery(args: string[]): Promise<[Array<[string, string]>, string]> {
     try {
@@ -157,33 +159,23 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
     tail(opts: TailOptions): AsyncIterable<TailBatch> {
       return {
         async *[Symbol.asyncIterator]() {
-          if (opts.signal.aborted) return;
           // XREAD BLOCK holds its connection, so each tail gets its own.
-          const conn = redis.duplicate({ maxRetriesPerRequest: 2 });
-          conn.on('error', () => {});
-          blocking.add(conn);
-          const onAbort = () => conn.disconnect();
-          opts.signal.addEventListener('abort', onAbort, { once: true });
-          let from = opts.from;
+          const reader = readStream({
+            connect: () => {
+              const conn = redis.duplicate({ maxRetriesPerRequest: 2 });
+              blocking.add(conn);
+              conn.once('end', () => blocking.delete(conn));
+              return conn;
+            },
+            key, from: opts.from, count: batchSize, blockMs, signal: opts.signal,
+          });
           try {
-            while (!opts.signal.aborted) {
-              let res: Array<[string, Array<[string, string[]]>]> | null;
-              try {
-                res = (await conn.xread('COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, from)) as typeof res;
-              } catch (err) {
-                if (opts.signal.aborted) return;
-                throw unavailable('tail (XREAD)', err);
-              }
-              if (!res || res.length === 0) continue;
-              const entries = res[0][1];
-              if (entries.length === 0) continue;
-              from = entries[entries.length - 1][0];
-              yield { events: entries.map(([id, fields]) => fieldsToEvent(id, fields)), checkpoint: from };
+            for await (const entries of reader) {
+              yield { events: entries.map(([id, fields]) => fieldsToEvent(id, fields)), checkpoint: entries[entries.length - 1][0] };
             }
-          } finally {
-            opts.signal.removeEventListener('abort', onAbort);
-            blocking.delete(conn);
-            conn.disconnect();
+          } catch (err) {
+            if (opts.signal.aborted) return;
+            throw unavailable('tail (XREAD)', err);
           }
         },
       };

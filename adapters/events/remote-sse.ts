@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { EventSource } from 'eventsource';
-import type { Redis } from 'ioredis';
 import type { VeerEvent } from '../../engine/domain/event.ts';
+import type { TriggerState } from '../../engine/ports/trigger-state.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
+import { Backoff } from '../../engine/shared/retry.ts';
 
 export interface RemoteEventSourceOptions {
   /** An SSE endpoint, e.g. another Veer's `/api/v1/events/stream?tag=deployments`. */
@@ -12,12 +12,11 @@ export interface RemoteEventSourceOptions {
   /** Where received events go: the local bus (`bus.emit`). */
   emit: (input: unknown) => Promise<unknown>;
   /** Keeps the last received id so a restart resumes (Last-Event-ID) where it stopped. */
-  redis: Redis;
-  prefix: string;
+  positions: TriggerState['remote'];
   logger: Logger;
   /** Source tag added to every received event as `remote:<label>`. Default: the URL's host. */
   label?: string;
-  /** Wait before reconnecting after the local bus refused an event (ms). Default 2000. */
+  /** Wait before reconnecting after the local bus refused an event (ms); grows while it keeps refusing. Default 2000. */
   retryMs?: number;
 }
 
@@ -38,12 +37,12 @@ export interface RemoteEventSource {
 export function createRemoteEventSource(options: RemoteEventSourceOptions): RemoteEventSource {
   const log = options.logger.child({ component: 'remote-events', url: options.url });
   const label = (options.label ?? new URL(options.url).host).replace(/[^A-Za-z0-9_.\-/:@]/g, '-');
-  const lastKey = `${options.prefix}:events:remote:${createHash('sha1').update(options.url).digest('hex').slice(0, 16)}:last`;
   const stats = { received: 0, forwarded: 0, skipped: 0, lastEventId: undefined as string | undefined };
   let es: EventSource | undefined;
   let chain: Promise<void> = Promise.resolve();
   let stopped = true;
   let retry: NodeJS.Timeout | undefined;
+  const backoff = new Backoff({ minMs: options.retryMs ?? 2000, maxMs: (options.retryMs ?? 2000) * 8 });
 
   function connect(): void {
     if (stopped) return;
@@ -79,10 +78,11 @@ export function createRemoteEventSource(options: RemoteEventSourceOptions): Remo
       } else {
         await options.emit({ tags: [...event.tags, `remote:${label}`], type: event.type, value: event.value, timestamp: event.timestamp });
         stats.forwarded++;
+        backoff.reset();
       }
       if (id) {
         stats.lastEventId = id;
-        await options.redis.set(lastKey, id);
+        await options.positions.saveLastEventId(options.url, id);
       }
     } catch (err) {
       // Keep the position before this event and reconnect from it: nothing is skipped.
@@ -90,7 +90,7 @@ export function createRemoteEventSource(options: RemoteEventSourceOptions): Remo
       if (source === es) {
         source.close();
         es = undefined;
-        retry = setTimeout(connect, options.retryMs ?? 2000);
+        retry = setTimeout(connect, backoff.next());
       }
     }
   }
@@ -99,7 +99,7 @@ export function createRemoteEventSource(options: RemoteEventSourceOptions): Remo
     async start() {
       if (!stopped) return;
       stopped = false;
-      stats.lastEventId = (await options.redis.get(lastKey)) ?? undefined;
+      stats.lastEventId = await options.positions.lastEventId(options.url);
       connect();
     },
     async stop() {

@@ -5,6 +5,7 @@ import { byKey, checkKey, checkPrefix, checkRevision, checkTtl, normalizeRoot, u
 import type { KvEntry, KvPutOptions, KvStore, KvWatch, KvWatchEvent, KvWatchOptions } from '../../engine/ports/kv-store.ts';
 import { scripts, type LuaScript } from './redis-scripts.ts';
 import { createKvWatch, raceAbort } from './watch-stream.ts';
+import { readStream, type StreamEntry } from '../redis/stream-reader.ts';
 
 /**
  * The embedded default KV store, on the Redis the engine already needs.
@@ -15,7 +16,7 @@ import { createKvWatch, raceAbort } from './watch-stream.ts';
  *
  * - revision: the store-wide counter value of the key's last write; a position is the same
  *   counter, so `list().position` and every event's `revision` can start a watch.
- * - watch: XREAD BLOCK on the change stream, on a dedicated connection per watch. The log is
+ * - watch: XREAD BLOCK on the change stream (adapters/redis/stream-reader.ts), on a dedicated connection per watch. The log is
  *   trimmed to about `logMaxLen` entries; a watcher that falls behind it (or starts from a
  *   position older than it) fails with KV.COMPACTED. A lost connection fails the watch with
  *   KV.UNAVAILABLE; resume with `watch(prefix, { fromPosition: lastEvent.revision })`.
@@ -155,29 +156,34 @@ export function createRedisKvStore(options: RedisKvStoreOptions): KvStore {
       const main = connection();
       // Ask for "now" immediately: commands run in order on one connection, so a write
       // issued after watch() returns is after this position.
-      let position: Promise<bigint> = from !== undefined
+      const position: Promise<bigint> = from !== undefined
         ? Promise.resolve(BigInt(from))
         : call('watch', prefix, (c) => c.get(`${base}:rev`)).then((v) => BigInt(v ?? '0'));
       position.catch(() => undefined);
-      const reader = main.duplicate({ lazyConnect: true, commandTimeout: undefined, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      reader.on('error', () => undefined);
+      // One blocking reader per watch (the shared stream reader); it never retries on its own:
+      // a lost connection fails the watch, and the caller resumes from its last revision.
+      let after = 0n;
+      let reader: AsyncGenerator<StreamEntry[]> | undefined;
       const watch = createKvWatch({
         pull: async (signal) => {
+          reader ??= readStream({
+            connect: () => main.duplicate({ lazyConnect: true, commandTimeout: undefined, maxRetriesPerRequest: 0, retryStrategy: () => null }),
+            key: `${base}:log`,
+            from: position.then((p) => ((after = p), `${p}-0`)),
+            count: 256, blockMs, timeoutMs, signal,
+          });
           for (;;) {
-            const after = await position;
-            if (signal.aborted) return [];
-            let res: Array<[string, Array<[string, string[]]>]> | null;
+            let next: IteratorResult<StreamEntry[]>;
             try {
-              const read = reader.xread('COUNT', 256, 'BLOCK', blockMs, 'STREAMS', `${base}:log`, `${after}-0`) as Promise<typeof res>;
-              res = await raceAbort(withTimeout(read, blockMs + timeoutMs, () => timeoutError(blockMs + timeoutMs)), signal);
+              next = await raceAbort(reader.next(), signal);
             } catch (err) {
               if (signal.aborted) return [];
               throw kvUnavailable(ctx, 'watch', `${root}/${prefix}`, err);
             }
-            const entries = res?.[0]?.[1] ?? [];
+            if (next.done) return [];
             const events: KvWatchEvent[] = [];
             let expected = after + 1n;
-            for (const [id, fields] of entries) {
+            for (const [id, fields] of next.value) {
               const rev = BigInt(id.split('-')[0]);
               if (rev !== expected) {
                 throw kvCompacted(kind, prefix, String(after), `changes after revision ${expected - 1n} were trimmed from the change log (VEER_KV log keeps about ${maxLen} changes)`);
@@ -187,12 +193,13 @@ export function createRedisKvStore(options: RedisKvStoreOptions): KvStore {
               if (!underPrefix(f.k, prefix)) continue;
               events.push(f.t === 'put' ? { type: 'put', key: f.k, value: f.v ?? '', revision: String(rev) } : { type: 'delete', key: f.k, revision: String(rev) });
             }
-            position = Promise.resolve(expected - 1n);
+            after = expected - 1n;
             if (events.length) return events;
           }
         },
         close: async () => {
-          reader.disconnect();
+          // The watch's signal already aborted, which drops the reader's connection.
+          void reader?.return(undefined).catch(() => undefined);
           watches.delete(watch);
           stopReaperIfIdle();
         },

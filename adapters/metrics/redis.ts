@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 import { bucketOf, percentile } from './histogram.ts';
 import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from '../../engine/ports/metrics-store.ts';
+import { createKeys } from '../redis/keys.ts';
 import { summarize } from './summary.ts';
 
 export interface RedisMetricsStoreOptions {
@@ -34,9 +35,9 @@ export function createRedisMetricsStore(options: RedisMetricsStoreOptions): Gate
   const redis = options.redis ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
   const retentionMs = options.retentionMs ?? 3600_000;
   const now = options.now ?? Date.now;
-  const key = (gateway: string, route: string, sec: number) => `${options.prefix}:metrics:${gateway}:${route}:${sec}`;
+  const key = createKeys(options.prefix).metricsBucket;
   const unavailable = (op: string, err: unknown) =>
-    new UnavailableError('METRICS.UNAVAILABLE', `metrics store (redis): ${op} failed: ${(err as Error).message}; check VEER_REDIS_URL and that Redis is up`, { cause: err });
+    new UnavailableError('METRICS.UNAVAILABLE', `metrics store (redis): ${op} failed: Redis is unreachable (${(err as Error).message}); check that it runs at VEER_REDIS_URL`, { cause: err });
 
   return {
     kind: 'redis',

@@ -32,7 +32,13 @@ export const SchedulerEnvSchema = z.object({
 });
 
 export type SchedulerConfig =
-  | { kind: 'local'; pollIntervalMs: number; local: { healthIntervalMs: number; drainMs: number; stopGraceMs: number; restartBackoffMs: number; restartBackoffMaxMs: number } }
+  | {
+      kind: 'local';
+      pollIntervalMs: number;
+      local: { healthIntervalMs: number; drainMs: number; stopGraceMs: number; restartBackoffMs: number; restartBackoffMaxMs: number };
+      /** What every local instance's environment starts from: PATH, HOME, LANG, TMPDIR of this process (no secrets). */
+      baseEnv: Record<string, string>;
+    }
   | { kind: 'kubernetes'; pollIntervalMs: number; namespace: string; auth: 'auto' | 'in-cluster' | 'kubeconfig'; context?: string }
   | { kind: 'marathon'; pollIntervalMs: number; url: string; token?: string; group: string }
   | { kind: 'rancher'; pollIntervalMs: number; url: string; token: string; clusterId: string; namespace: string; insecureSkipTlsVerify: boolean };
@@ -52,6 +58,7 @@ export function loadSchedulerConfig(env: Record<string, string | undefined>): Sc
         kind: 'local',
         // Local reads are one Redis round trip, so waits can poll much faster than remote drivers.
         pollIntervalMs: Math.min(pollIntervalMs, 50),
+        baseEnv: pick(env, INSTANCE_BASE_ENV),
         local: {
           healthIntervalMs: e.VEER_LOCAL_HEALTH_INTERVAL_MS,
           drainMs: e.VEER_LOCAL_DRAIN_MS,
@@ -61,4 +68,11 @@ export function loadSchedulerConfig(env: Record<string, string | undefined>): Sc
         },
       };
   }
+}
+
+/** Passed through to local instances as they are: they need a PATH and a locale, never Veer's secrets. */
+const INSTANCE_BASE_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'];
+
+function pick(env: Record<string, string | undefined>, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]!]));
 }

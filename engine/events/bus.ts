@@ -1,7 +1,7 @@
 import type { EventStore } from '../ports/event-store.ts';
 import type { EmitEvent } from '../domain/emit.ts';
 import type { Logger } from '../shared/logger.ts';
-import { delay } from '../shared/wait.ts';
+import { Backoff } from '../shared/retry.ts';
 import { normalizeEvent, type VeerEvent } from '../domain/event.ts';
 
 /**
@@ -28,7 +28,7 @@ export interface EventBus {
 export interface EventBusOptions {
   events: EventStore;
   logger: Logger;
-  /** Wait before re-tailing after a store error (ms). Default 1000. */
+  /** Wait before re-tailing after a store error (ms); grows while errors repeat. Default 1000. */
   retryMs?: number;
   now?: () => number;
 }
@@ -59,9 +59,12 @@ export function createEventBus(options: EventBusOptions): EventBus {
         feed = undefined;
         return;
       }
+      const retryMs = options.retryMs ?? 1000;
+      const backoff = new Backoff({ minMs: retryMs, maxMs: retryMs * 8 });
       while (!abort.signal.aborted) {
         try {
           for await (const batch of events.tail({ from, signal: abort.signal })) {
+            backoff.reset();
             for (const e of batch.events) {
               for (const l of listeners) {
                 try {
@@ -75,7 +78,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
           }
         } catch (err) {
           log.warn({ err }, 'event feed failed; retrying');
-          await delay(options.retryMs ?? 1000, abort.signal).catch(() => undefined);
+          await backoff.wait(abort.signal).catch(() => undefined);
         }
       }
     })();

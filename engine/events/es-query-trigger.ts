@@ -1,24 +1,25 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { DocumentSearch } from '../ports/event-store.ts';
 import { isElasticsearchTrigger, type ElasticsearchTrigger, type Workflow } from '../domain/workflow.ts';
+import type { Coordination, Lease, Leadership } from '../ports/coordination.ts';
+import type { DocumentSearch } from '../ports/event-store.ts';
+import type { EsQueryCheckpoint, TriggerState } from '../ports/trigger-state.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
 import type { Logger } from '../shared/logger.ts';
 import { delay } from '../shared/wait.ts';
-import { createLeaderLock } from './leader-lock.ts';
 import type { WorkflowSource } from './trigger-dispatcher.ts';
 
 /**
  * Elasticsearch query triggers: for each workflow with `trigger.elasticsearch`, every
  * `every`, search `index` for `query` AND `timestampField` in the overlapping window
  * `[max(created, checkpoint − buffer), now − delay]`, drop documents already seen (ids
- * kept per workflow in a Redis sorted set for the window), and start ONE run with
- * `{ documents: first batchSize new docs, count, more }`. One replica polls (lease).
+ * kept per workflow in the trigger state for the window), and start ONE run with
+ * `{ documents: first batchSize new docs, count, more }`. One replica polls (the
+ * `es-triggers` lease).
  * A document visible up to `bufferMs` late is still delivered, once.
  */
 export interface ElasticsearchQueryTriggersOptions {
-  redis: Redis;
-  prefix: string;
+  coordination: Pick<Coordination, 'runAsLeader'>;
+  triggers: Pick<TriggerState, 'esQuery'>;
   search: DocumentSearch;
   workflows: WorkflowSource;
   launcher: RunLauncher;
@@ -44,13 +45,8 @@ export interface ElasticsearchQueryTriggers {
   readonly leader: boolean;
 }
 
-interface Checkpoint {
-  /** Floor: documents before the trigger was (re)configured are ignored. */
-  f: number;
-  w: number;
-  /** Fingerprint of index+query+field; a change restarts from now. */
-  fp: string;
-}
+/** The lease name of the Elasticsearch query triggers (one poller per installation). */
+export const ES_TRIGGERS_LEASE = 'es-triggers';
 
 export function parseEvery(every: string): number {
   const m = /^(\d+)(ms|s|m|h)$/.exec(every);
@@ -59,20 +55,18 @@ export function parseEvery(every: string): number {
 }
 
 export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTriggersOptions): ElasticsearchQueryTriggers {
-  const { redis, search, launcher } = options;
+  const { search, launcher } = options;
+  const state = options.triggers.esQuery;
   const log = options.logger.child({ component: 'es-triggers' });
   const now = options.now ?? Date.now;
   const bufferMs = options.bufferMs ?? 60_000;
   const delayMs = options.delayMs ?? 0;
   const maxNew = options.maxNewPerPoll ?? 1000;
   const lockTtlMs = options.lockTtlMs ?? 10_000;
-  const lock = createLeaderLock(redis, `${options.prefix}:es-triggers:lock`, lockTtlMs);
-  const cpKey = (n: string) => `${options.prefix}:wf:${n}:es-trigger:checkpoint`;
-  const seenKey = (n: string) => `${options.prefix}:wf:${n}:es-trigger:seen`;
   const due = new Map<string, number>();
-  let leader = false;
-  let stop: AbortController | undefined;
-  let loop: Promise<void> | undefined;
+  let leadership: Leadership | undefined;
+  /** The lease while leading; a poll outside leadership (tests) cannot move checkpoints. */
+  let held: Lease | undefined;
 
   const fingerprint = (t: ElasticsearchTrigger['elasticsearch']) =>
     createHash('sha1').update(JSON.stringify([t.index, t.query, t.timestampField])).digest('hex').slice(0, 12);
@@ -82,20 +76,19 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
     const t = wf.trigger.elasticsearch;
     const fp = fingerprint(t);
     const upper = now() - delayMs;
-    let cp = JSON.parse((await redis.get(cpKey(wf.name))) ?? 'null') as Checkpoint | null;
-    if (!cp || cp.fp !== fp) {
-      cp = { f: upper, w: upper, fp };
-      await redis.multi().del(seenKey(wf.name)).set(cpKey(wf.name), JSON.stringify(cp)).exec();
+    const cp = await state.checkpoint(wf.name);
+    if (!cp || cp.fingerprint !== fp) {
+      await state.reset(wf.name, { floor: upper, watermark: upper, fingerprint: fp });
       return false;
     }
-    const lower = Math.max(cp.f + 1, cp.w - bufferMs);
-    const seenCount = await redis.zcount(seenKey(wf.name), lower, '+inf');
+    const lower = Math.max(cp.floor + 1, cp.watermark - bufferMs);
+    const seenCount = await state.seenCount(wf.name, lower);
     const res = await search.search({ index: t.index, query: t.query, timestampField: t.timestampField, from: lower, to: upper, size: Math.min(10_000, seenCount + maxNew) });
     const fresh: typeof res.hits = [];
     if (res.hits.length) {
-      const scores = await redis.zmscore(seenKey(wf.name), ...res.hits.map((h) => `${h.index}/${h.id}`));
+      const seen = await state.seen(wf.name, res.hits.map((h) => `${h.index}/${h.id}`));
       res.hits.forEach((h, i) => {
-        if (scores[i] === null && fresh.length < maxNew) fresh.push(h);
+        if (!seen[i] && fresh.length < maxNew) fresh.push(h);
       });
     }
     let started = false;
@@ -111,12 +104,11 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
       // Skipped because a run is still going: keep the documents for the next poll.
       if (!result.started && result.reason === 'overlap') return false;
       started = result.started;
-      const add: Array<string | number> = [];
-      for (const h of fresh) add.push(Number.isFinite(h.time) ? h.time : upper, `${h.index}/${h.id}`);
-      await redis.zadd(seenKey(wf.name), ...add);
+      await state.markSeen(wf.name, fresh.map((h) => ({ id: `${h.index}/${h.id}`, time: Number.isFinite(h.time) ? h.time : upper })));
     }
-    await redis.zremrangebyscore(seenKey(wf.name), '-inf', `(${upper - bufferMs}`);
-    await lock.setIfHolder(cpKey(wf.name), JSON.stringify({ ...cp, w: Math.max(cp.w, upper) } satisfies Checkpoint));
+    await state.forgetSeenBefore(wf.name, upper - bufferMs);
+    const next: EsQueryCheckpoint = { ...cp, watermark: Math.max(cp.watermark, upper) };
+    if (held) await state.saveCheckpoint(wf.name, next, held);
     return started;
   }
 
@@ -134,44 +126,42 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
     }
   }
 
-  async function run(signal: AbortSignal): Promise<void> {
+  /** While leading: re-list the workflows every `refreshMs` and poll those that are due. */
+  async function lead(signal: AbortSignal, lease: Lease): Promise<void> {
+    held = lease;
     let workflows: Workflow[] = [];
-    let listedAt = 0;
-    while (!signal.aborted) {
-      try {
-        leader = leader ? await lock.renew() : await lock.acquire();
-        if (leader) {
-          if (now() - listedAt >= (options.refreshMs ?? 1000)) {
-            workflows = await options.workflows.list();
-            listedAt = now();
-          }
-          await tick(workflows);
+    let listedAt = -Infinity;
+    try {
+      while (!signal.aborted) {
+        if (now() - listedAt >= (options.refreshMs ?? 1000)) {
+          workflows = await options.workflows.list();
+          listedAt = now();
         }
-      } catch (err) {
-        leader = false;
-        log.warn({ err }, 'elasticsearch triggers: Redis unavailable');
+        await tick(workflows);
+        await delay(options.tickMs ?? 250, signal).catch(() => undefined);
       }
-      await delay(leader ? options.tickMs ?? 250 : Math.max(50, lockTtlMs / 3), signal).catch(() => undefined);
+    } finally {
+      held = undefined;
     }
   }
 
   return {
     get leader() {
-      return leader;
+      return leadership?.leader ?? false;
     },
     poll,
     async start() {
-      if (stop) return;
-      stop = new AbortController();
-      loop = run(stop.signal);
+      if (leadership) return;
+      leadership = options.coordination.runAsLeader(ES_TRIGGERS_LEASE, {
+        ttlMs: lockTtlMs,
+        work: lead,
+        onError: (err) => log.warn({ err }, 'elasticsearch triggers: store unavailable'),
+      });
     },
     async stop() {
-      if (!stop) return;
-      stop.abort();
-      await loop;
-      await lock.release().catch(() => undefined);
-      leader = false;
-      stop = undefined;
+      if (!leadership) return;
+      await leadership.stop();
+      leadership = undefined;
     },
   };
 }

@@ -1,19 +1,18 @@
-import type { Redis } from 'ioredis';
-import type { EventStore } from '../ports/event-store.ts';
+import { matchesFilter, type VeerEvent } from '../domain/event.ts';
 import { isEventTrigger, type Workflow } from '../domain/workflow.ts';
+import type { Coordination, Lease, Leadership } from '../ports/coordination.ts';
+import type { EventStore } from '../ports/event-store.ts';
+import type { TriggerState } from '../ports/trigger-state.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
 import { VeerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { delay } from '../shared/wait.ts';
-import { matchesFilter, type VeerEvent } from '../domain/event.ts';
-import { createLeaderLock } from './leader-lock.ts';
 
 /**
  * Starts workflows whose `events` trigger matches stored events. One replica dispatches
- * (a Redis lease); it tails the event store from a checkpoint kept in Redis and moves
- * the checkpoint only after every start for a batch succeeded, so delivery is
- * at-least-once and the launcher's dedupe key (`event:<id>`) makes it at-most-one run
- * per event and workflow. A restart, or a standby taking over, resumes at the checkpoint.
+ * (the `events:dispatcher` lease); it tails the event store from a checkpoint kept in the
+ * trigger state and moves the checkpoint only after every start for a batch succeeded
+ * (and only while it holds the lease), so delivery is at-least-once and the launcher's
+ * dedupe key (`event:<id>`) makes it at-most-one run per event and workflow. A restart, or a standby taking over, resumes at the checkpoint.
  */
 export interface WorkflowSource {
   list(): Promise<Workflow[]>;
@@ -22,8 +21,8 @@ export interface WorkflowSource {
 }
 
 export interface EventTriggerDispatcherOptions {
-  redis: Redis;
-  prefix: string;
+  coordination: Pick<Coordination, 'runAsLeader'>;
+  triggers: Pick<TriggerState, 'dispatcher'>;
   events: EventStore;
   workflows: WorkflowSource;
   launcher: RunLauncher;
@@ -32,7 +31,7 @@ export interface EventTriggerDispatcherOptions {
   refreshMs?: number;
   /** Lease TTL (ms): how long a dead dispatcher blocks a standby. Default 10 000. */
   lockTtlMs?: number;
-  /** Pause before retrying after a failed start or store error (ms). Default 1000. */
+  /** Pause before retrying after a failed start or store error (ms); grows while failures repeat. Default 1000. */
   retryMs?: number;
 }
 
@@ -45,19 +44,17 @@ export interface EventTriggerDispatcher {
   readonly leader: boolean;
 }
 
+/** The dispatcher's lease name (one dispatcher per installation). */
+export const DISPATCHER_LEASE = 'events:dispatcher';
+
 export function createEventTriggerDispatcher(options: EventTriggerDispatcherOptions): EventTriggerDispatcher {
-  const { redis, events, launcher } = options;
+  const { events, launcher } = options;
+  const checkpoints = options.triggers.dispatcher;
   const log = options.logger.child({ component: 'event-triggers' });
-  const lockTtlMs = options.lockTtlMs ?? 10_000;
-  const retryMs = options.retryMs ?? 1000;
-  const checkpointKey = `${options.prefix}:events:dispatcher:checkpoint`;
-  const lock = createLeaderLock(redis, `${options.prefix}:events:dispatcher:lock`, lockTtlMs);
   let triggered: Workflow[] = [];
-  let stop: AbortController | undefined;
-  let loop: Promise<void> | undefined;
+  let leadership: Leadership | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
-  let leader = false;
 
   async function refresh(): Promise<void> {
     const all = await options.workflows.list();
@@ -83,85 +80,53 @@ export function createEventTriggerDispatcher(options: EventTriggerDispatcherOpti
     }
   }
 
-  async function dispatch(signal: AbortSignal): Promise<void> {
-    let from = await redis.get(checkpointKey);
+  /** Runs while this replica leads: from the checkpoint, every batch dispatched, then the checkpoint moved. */
+  async function dispatch(signal: AbortSignal, lease: Lease): Promise<void> {
+    await refresh();
+    let from = await checkpoints.checkpoint();
     if (!from) {
       from = await events.head();
-      if (!(await lock.setIfHolder(checkpointKey, from))) return;
+      if (!(await checkpoints.saveCheckpoint(from, lease))) return;
     }
     for await (const batch of events.tail({ from, signal })) {
       for (const e of batch.events) await startRuns(e);
-      if (!(await lock.setIfHolder(checkpointKey, batch.checkpoint))) {
+      if (!(await checkpoints.saveCheckpoint(batch.checkpoint, lease))) {
         log.warn('lost the dispatcher lease; standing by');
         return;
       }
     }
   }
 
-  async function run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      let held = false;
-      try {
-        held = await lock.acquire();
-      } catch (err) {
-        log.warn({ err }, 'cannot reach Redis for the dispatcher lease');
-      }
-      if (!held) {
-        await delay(Math.max(50, lockTtlMs / 3), signal).catch(() => undefined);
-        continue;
-      }
-      leader = true;
-      const session = new AbortController();
-      const onStop = () => session.abort();
-      signal.addEventListener('abort', onStop, { once: true });
-      const renew = setInterval(() => {
-        lock.renew().then((ok) => ok || session.abort(), () => session.abort());
-      }, Math.max(20, lockTtlMs / 3));
-      try {
-        await refresh();
-        await dispatch(session.signal);
-      } catch (err) {
-        if (!session.signal.aborted) {
-          log.warn({ err }, 'event dispatch failed; resuming from the last checkpoint');
-          await delay(retryMs, signal).catch(() => undefined);
-        }
-      } finally {
-        clearInterval(renew);
-        signal.removeEventListener('abort', onStop);
-        leader = false;
-      }
-    }
-  }
-
   return {
     get leader() {
-      return leader;
+      return leadership?.leader ?? false;
     },
     refresh,
     async start() {
-      if (stop) return;
-      stop = new AbortController();
+      if (leadership) return;
       await refresh().catch((err) => log.warn({ err }, 'cannot list workflows yet'));
       // The first dispatcher ever starts at "now"; fixing that point before start() returns
       // means no event posted after it is missed while replicas race for the lease.
       try {
-        await redis.set(checkpointKey, await events.head(), 'NX');
+        await checkpoints.initCheckpoint(await events.head());
       } catch (err) {
         log.warn({ err }, 'cannot initialise the event checkpoint yet');
       }
       refresher = setInterval(() => void refresh().catch((err) => log.warn({ err }, 'workflow refresh failed')), options.refreshMs ?? 1000);
       unsubscribe = options.workflows.subscribe?.(() => void refresh().catch(() => undefined));
-      loop = run(stop.signal);
+      leadership = options.coordination.runAsLeader(DISPATCHER_LEASE, {
+        ttlMs: options.lockTtlMs ?? 10_000,
+        retryMs: options.retryMs ?? 1000,
+        work: dispatch,
+        onError: (err) => log.warn({ err }, 'event dispatch failed; resuming from the last checkpoint'),
+      });
     },
     async stop() {
-      if (!stop) return;
-      stop.abort();
+      if (!leadership) return;
       clearInterval(refresher);
       unsubscribe?.();
-      await loop;
-      await lock.release().catch(() => undefined);
-      stop = undefined;
-      loop = undefined;
+      await leadership.stop();
+      leadership = undefined;
     },
   };
 }

@@ -1,20 +1,17 @@
-import type { Redis } from 'ioredis';
 import type { EmitEvent } from '../domain/emit.ts';
 import type { LogLevel, Run, RunError } from '../domain/run.ts';
 import type { Workflow } from '../domain/workflow.ts';
-import { NoRetryError, type RunJob } from '../queue/run-queue.ts';
-import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
+import type { RunJob, RunJobOutcome, RunQueue } from '../ports/run-queue.ts';
+import type { RunStats } from '../ports/run-stats.ts';
+import type { RunStore } from '../ports/run-store.ts';
 import type { SandboxHost } from '../ports/sandbox-host.ts';
-import type { Keys } from '../store/keys.ts';
-import type { RunStore } from '../store/run-store.ts';
-import type { WorkflowStore } from '../store/workflow-store.ts';
+import type { WorkflowStore } from '../ports/workflow-store.ts';
+import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { RunQueue } from '../queue/run-queue.ts';
-import type { RunStats } from './run-stats.ts';
 
 export interface RunExecutor {
-  /** The queue worker's processor: throws to ask BullMQ for a retry. */
-  execute(job: RunJob): Promise<void>;
+  /** The queue worker's processor: 'retry' asks the queue for another attempt (with backoff), 'done' ends the job. */
+  execute(job: RunJob): Promise<RunJobOutcome>;
   /** Aborts a run executing in this process; false if it is not here. */
   abort(runId: string, reason: string): boolean;
   /** Runs executing in this process now. */
@@ -22,8 +19,6 @@ export interface RunExecutor {
 }
 
 export interface RunExecutorOptions {
-  redis: Redis;
-  keys: Keys;
   workflows: WorkflowStore;
   runs: RunStore;
   stats: RunStats;
@@ -35,8 +30,6 @@ export interface RunExecutorOptions {
   queue: RunQueue;
 }
 
-class RetryableRunError extends Error {}
-
 export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
   const inFlight = new Map<string, AbortController>();
 
@@ -44,7 +37,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - startedMs;
     const applied = await o.runs.transition(run.id, ['running', 'queued'], { ...patch, finishedAt: finishedAt.toISOString(), durationMs });
-    await o.redis.srem(o.keys.workflowActive(run.workflow), run.id);
+    await o.runs.removeActive(run.workflow, run.id);
     if (!applied) return;
     await o.stats.recordFinished(patch.status!, durationMs);
     const type = patch.status === 'succeeded' ? 'run.succeeded' : patch.status === 'cancelled' ? 'run.cancelled' : 'run.failed';
@@ -66,7 +59,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
 
     async execute(job) {
       const run = await o.runs.get(job.runId);
-      if (!run || (run.status !== 'queued' && run.status !== 'running')) return; // cancelled before it started, or expired
+      if (!run || (run.status !== 'queued' && run.status !== 'running')) return 'done'; // cancelled before it started, or expired
       const log = o.logger.child({ runId: run.id, workflow: run.workflow });
       const wf = await o.workflows.getVersion(run.workflow, run.workflowVersion);
       const startedMs = Date.now();
@@ -74,10 +67,10 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       const moved = await o.runs.transition(run.id, ['queued', 'running'], {
         status: 'running', attempts: attempt, startedAt: new Date(startedMs).toISOString(),
       });
-      if (!moved) return;
+      if (!moved) return 'done';
       if (!wf) {
         await finish(run, undefined, { status: 'failed', error: { code: 'RUN.WORKFLOW_GONE', message: `workflow '${run.workflow}' version ${run.workflowVersion} no longer exists` } }, startedMs);
-        throw new NoRetryError('workflow gone');
+        return 'done';
       }
       if (run.status === 'running') {
         // The previous attempt was interrupted (engine crash, stalled job) before it could finish.
@@ -115,7 +108,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       if (outcome.status === 'succeeded') {
         log.info({ attempt, ms: Date.now() - startedMs }, 'run succeeded');
         await finish(run, wf, { status: 'succeeded', result: outcome.result }, startedMs);
-        return;
+        return 'done';
       }
       const error: RunError = outcome.error;
       log.info({ attempt, status: outcome.status, code: error.code, error: error.message }, 'run ended without success');
@@ -126,20 +119,20 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         scope.log('warn', `attempt ${attempt}: ${error.message}; retrying once in a fresh process, since another run sharing it may have caused the crash`, { code: error.code });
         await o.runs.transition(run.id, ['running'], { status: 'queued', error, crashRetried: true });
         await o.queue.enqueue(run.id, { attempts: Math.max(1, job.maxAttempts - job.attemptsMade), backoffMs: wf.retries.backoffMs, jobId: `${run.id}-crash` });
-        return;
+        return 'done';
       }
       if (outcome.status === 'cancelled') {
         await finish(run, wf, { status: 'cancelled', error }, startedMs);
-        throw new NoRetryError(error.message);
+        return 'done';
       }
       if (attempt < job.maxAttempts && job.attemptsMade + 1 < job.maxAttempts) {
         const next = wf.retries.backoffMs * 2 ** job.attemptsMade;
         scope.log('warn', `attempt ${attempt} of ${job.maxAttempts} ${outcome.status === 'timed_out' ? 'timed out' : 'failed'}: ${error.message}; retrying in ${next} ms`, { code: error.code });
         await o.runs.transition(run.id, ['running'], { status: 'queued', error });
-        throw new RetryableRunError(error.message);
+        return 'retry';
       }
       await finish(run, wf, { status: outcome.status, error }, startedMs);
-      throw new NoRetryError(error.message);
+      return 'done';
     },
   };
 }

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Run } from '../domain/run.ts';
-import type { RunQueue } from '../queue/run-queue.ts';
-import type { Keys } from '../store/keys.ts';
-import type { RunStore } from '../store/run-store.ts';
-import type { WorkflowStore } from '../store/workflow-store.ts';
+import type { RunQueue } from '../ports/run-queue.ts';
+import type { RunStore } from '../ports/run-store.ts';
+import type { WorkflowStore } from '../ports/workflow-store.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RunCanceller } from './run-canceller.ts';
 import type { RunLauncher } from './launcher.ts';
 
 /** How long a dedupe key (cron tick, event id) is remembered. */
-const DEDUPE_TTL_S = 7 * 24 * 3600;
+const DEDUPE_TTL_MS = 7 * 24 * 3600_000;
 
 /** Run ids sort by creation time, which keeps logs and listings readable. */
 export function newRunId(): string {
@@ -18,15 +16,13 @@ export function newRunId(): string {
 }
 
 export function createRunLauncher(options: {
-  redis: Redis;
-  keys: Keys;
   workflows: WorkflowStore;
   runs: RunStore;
   queue: RunQueue;
   canceller: RunCanceller;
   logger: Logger;
 }): RunLauncher {
-  const { redis, keys, workflows, runs, queue, canceller, logger } = options;
+  const { workflows, runs, queue, canceller, logger } = options;
   return {
     async start(name, opts) {
       const wf = await workflows.require(name);
@@ -34,11 +30,8 @@ export function createRunLauncher(options: {
       if (!manual && !wf.enabled) return { started: false, reason: 'disabled' };
       const id = newRunId();
       if (opts.dedupeKey) {
-        const ok = await redis.set(keys.dedupe(name, opts.dedupeKey), id, 'EX', DEDUPE_TTL_S, 'NX');
-        if (ok !== 'OK') {
-          const existing = (await redis.get(keys.dedupe(name, opts.dedupeKey))) ?? undefined;
-          return { started: false, reason: 'duplicate', runId: existing };
-        }
+        const claim = await runs.claimDedupe(name, opts.dedupeKey, id, DEDUPE_TTL_MS);
+        if (!claim.claimed) return { started: false, reason: 'duplicate', runId: claim.runId };
       }
       // Overlap governs automatic starts; a person asking for a run gets one.
       if (!manual && wf.overlap !== 'allow') {
@@ -63,7 +56,7 @@ export function createRunLauncher(options: {
         queuedAt: new Date().toISOString(),
       };
       await runs.create(run);
-      await redis.sadd(keys.workflowActive(name), id);
+      await runs.addActive(name, id);
       await queue.enqueue(id, { attempts: wf.retries.attempts, backoffMs: wf.retries.backoffMs });
       return { started: true, run };
     },
@@ -71,12 +64,12 @@ export function createRunLauncher(options: {
 
   /** Active ids, dropping any whose record is final or gone (a crash between steps). */
   async function activeRuns(name: string): Promise<string[]> {
-    const ids = await redis.smembers(keys.workflowActive(name));
+    const ids = await runs.activeIds(name);
     const live: string[] = [];
     for (const id of ids) {
       const run = await runs.get(id);
       if (run && (run.status === 'queued' || run.status === 'running')) live.push(id);
-      else await redis.srem(keys.workflowActive(name), id);
+      else await runs.removeActive(name, id);
     }
     return live;
   }

@@ -19,6 +19,8 @@ export interface IsolatedSandboxOptions {
   abortGraceMs?: number;
   /** Extra Node flags for the children. */
   childExecArgv?: string[];
+  /** The children's whole environment (TZ, LANG, LC_ALL from config); nothing else of the engine's leaks in. Default: empty. */
+  childEnv?: Record<string, string>;
 }
 
 /** The isolated SandboxHost, plus what operators (and tests) may want to see of the pool. */
@@ -76,6 +78,7 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
       runs: new Map(),
       process: forkSandboxChild({
         execArgv: options.childExecArgv,
+        env: options.childEnv,
         onReady: () => {
           startFailures = 0;
           logger.debug({ pid: entry.process.pid }, 'sandbox process ready');

@@ -28,6 +28,8 @@ export interface ForkChildOptions {
   onExit: (exit: ChildExit) => void;
   /** Extra Node flags for the child (e.g. --max-old-space-size); --no-node-snapshot is always passed. */
   execArgv?: string[];
+  /** The child's whole environment (config: `engine.sandboxEnv`, i.e. TZ, LANG, LC_ALL). Default: empty. */
+  env?: Record<string, string>;
 }
 
 const ENTRY = fileURLToPath(new URL('./child-main.ts', import.meta.url));
@@ -38,8 +40,7 @@ const STDERR_TAIL = 4000;
  * ever reach there (it should reach nothing) holds no tokens, URLs or passwords of the engine.
  */
 export function forkSandboxChild(options: ForkChildOptions): SandboxChild {
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of ['TZ', 'LANG', 'LC_ALL']) if (process.env[name]) env[name] = process.env[name];
+  const env: NodeJS.ProcessEnv = { ...options.env };
   const child = fork(ENTRY, [], {
     execArgv: ['--no-node-snapshot', ...(options.execArgv ?? [])],
     env,

@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Cron } from 'croner';
 import { isCronTrigger, type Workflow } from '../domain/workflow.ts';
+import type { TriggerState } from '../ports/trigger-state.ts';
+import type { WorkflowStore } from '../ports/workflow-store.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
-import type { Keys } from '../store/keys.ts';
-import type { WorkflowStore } from '../store/workflow-store.ts';
 import type { Logger } from '../shared/logger.ts';
 import { parseCron } from './cron-expression.ts';
 
@@ -13,7 +12,7 @@ import { parseCron } from './cron-expression.ts';
  * wins, the others get "duplicate". No single owner, nothing to fail over, and no
  * BullMQ job-scheduler upserts racing at boot (see README "Cron: why this design").
  *
- * Catch-up: the last fired tick per workflow is kept in Redis. When a scheduler starts
+ * Catch-up: the last fired tick per workflow is kept in the trigger state (`cron.lastTick`). When a scheduler starts
  * (or first sees a workflow) and ticks were missed while no engine ran, policy `latest`
  * fires the most recent missed tick once, if it is within the catch-up window; `none`
  * skips them.
@@ -36,16 +35,9 @@ interface Registration {
   cursor: Date;
 }
 
-const SET_MAX_SCRIPT = `
-local cur = redis.call('GET', KEYS[1])
-if (not cur) or tonumber(cur) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1
-`;
-
 export function createCronScheduler(options: {
-  redis: Redis;
-  keys: Keys;
-  workflows: WorkflowStore;
+  triggers: Pick<TriggerState, 'cron'>;
+  workflows: Pick<WorkflowStore, 'list' | 'subscribe'>;
   launcher: RunLauncher;
   logger: Logger;
   catchUp: 'latest' | 'none';
@@ -53,7 +45,8 @@ export function createCronScheduler(options: {
   refreshMs?: number;
   clock?: Clock;
 }): CronScheduler {
-  const { redis, keys, workflows, launcher, logger } = options;
+  const { workflows, launcher, logger } = options;
+  const ticks = options.triggers.cron;
   const clock = options.clock ?? { now: () => Date.now() };
   const regs = new Map<string, Registration>();
   let timer: NodeJS.Timeout | undefined;
@@ -66,7 +59,7 @@ export function createCronScheduler(options: {
     const iso = tick.toISOString();
     try {
       const res = await launcher.start(reg.name, { trigger: { type: 'cron', tick: iso, ...(catchUp ? { catchUp } : {}) }, dedupeKey: `cron:${iso}` });
-      await redis.eval(SET_MAX_SCRIPT, 1, keys.cronLastTick(reg.name), tick.getTime());
+      await ticks.recordTick(reg.name, tick.getTime());
       if (res.started) logger.info({ workflow: reg.name, tick: iso, runId: res.run.id, catchUp }, 'cron tick started a run');
       else logger.debug({ workflow: reg.name, tick: iso, reason: res.reason }, 'cron tick did not start a run');
     } catch (err) {
@@ -78,11 +71,11 @@ export function createCronScheduler(options: {
     const cron = parseCron(wf.trigger.cron, wf.trigger.timezone);
     const now = new Date(clock.now());
     const reg: Registration = { key: `${wf.name}@${wf.version}:${wf.trigger.cron}:${wf.trigger.timezone}`, name: wf.name, cron, cursor: now };
-    const last = await redis.get(keys.cronLastTick(wf.name));
-    if (last === null) {
-      await redis.set(keys.cronLastTick(wf.name), now.getTime(), 'NX');
+    const last = await ticks.lastTick(wf.name);
+    if (last === undefined) {
+      await ticks.initTick(wf.name, now.getTime());
     } else if (options.catchUp === 'latest') {
-      const missed = latestBetween(cron, new Date(Number(last)), now);
+      const missed = latestBetween(cron, new Date(last), now);
       if (missed && now.getTime() - missed.getTime() <= options.catchUpWindowMs) await fire(reg, missed, true);
     }
     return reg;

@@ -182,7 +182,7 @@ async function veerSchedulers(server: TestRedis): Promise<{ a: Analysis; first: 
       await Promise.all(systems.map(async (s, i) => {
         await current[i].stop();
         const fresh = createCronScheduler({
-          redis: s.system.stores.redis, keys: s.system.stores.keys, workflows: s.system.stores.workflows,
+          triggers: s.system.stores.triggers, workflows: s.system.stores.workflows,
           launcher: s.system.stores.launcher, logger: silentLogger(),
           catchUp: s.system.config.engine.cronCatchUp, catchUpWindowMs: s.system.config.engine.cronCatchUpWindowMs,
         });

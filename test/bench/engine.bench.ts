@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { loadCoreConfig } from '../../engine/config.ts';
-import { startEngineFor } from '../../engine/main.ts';
+import { loadConfig } from '../../boot/config.ts';
+import { startEngineFor } from '../../boot/engine.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
-import { createSystem } from '../../engine/system.ts';
+import { createSystem } from '../../boot/system.ts';
 import { compileScript } from '../../engine/sandbox/compile.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
@@ -53,9 +53,9 @@ async function main() {
       VEER_REDIS_URL: redis.url, VEER_REDIS_PREFIX: `bench${randomUUID().slice(0, 6)}`,
       VEER_ENGINE_CONCURRENCY: String(CONCURRENCY), VEER_SANDBOX_PROCESSES: '2', VEER_RUN_HISTORY: String(N * 2),
     };
-    const config = loadCoreConfig(env);
+    const config = loadConfig(env);
     const logger = silentLogger();
-    const system = await createSystem(config, env, logger);
+    const system = await createSystem(config, logger);
     await startEngineFor(system, logger);
     const s = system.stores;
     const script = 'export default async function (ctx) { return ctx.input }';

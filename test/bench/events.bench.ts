@@ -21,6 +21,7 @@ import { createFakeLauncher, workflow, workflowList } from '../events/fakes.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 import { startTestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
 
 const N = Number(process.env.BENCH_EVENTS ?? 5000);
 const LAT_N = Number(process.env.BENCH_LATENCY_EVENTS ?? 500);
@@ -88,7 +89,7 @@ try {
   }
   const launcher = createFakeLauncher();
   const dispatcher = createEventTriggerDispatcher({
-    redis, prefix, events: store, launcher, logger: silentLogger(),
+    ...createRedisCoordinationOn(redis, prefix), events: store, launcher, logger: silentLogger(),
     workflows: workflowList([workflow('canary', { trigger: { events: { tags: ['deployments:shop'], type: 'deployed' } } })]),
   });
   await dispatcher.start();
@@ -116,7 +117,8 @@ try {
       overlap: 'allow',
     });
     if (put.status !== 200) throw new Error(`PUT workflow answered ${put.status}: ${JSON.stringify(put.body)}`);
-    const { redis: sysRedis, keys, runs } = t.system.stores;
+    const { redisClient: sysRedis, keys } = t;
+    const { runs } = t.system.stores;
     const event = { tags: ['deployments:shop', 'bench'], type: 'deployed', value: { version: 2, weight: 10 } };
     /** Posts one event and waits for its run to finish; times from just before the POST. */
     const one = async () => {

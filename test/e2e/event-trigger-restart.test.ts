@@ -55,7 +55,7 @@ test('event triggers survive an engine restart and fire on script-emitted events
     engines.push(first);
     await waitFor(async () => {
       if (first.child.exitCode !== null) throw new Error(`engine exited: ${first.output()}`);
-      return (await sys.system.stores.redis.exists(checkpoint)) === 1;
+      return (await sys.redisClient.exists(checkpoint)) === 1;
     }, { ...WAIT, what: 'the engine’s event dispatcher to start' });
     const e1 = await post({ version: 'v1' });
     const [r1] = await finished(e1.id);

@@ -17,11 +17,11 @@ describe('cron catch-up', () => {
 
   async function setup(name: string, lastTickMsAgo: number, trigger: Record<string, string> = { cron: '*/5 * * * *' }) {
     await t.call('PUT', `/api/v1/workflows/${name}`, { script: 'export default async function () { return 1 }', trigger });
-    await t.system.stores.redis.set(t.system.stores.keys.cronLastTick(name), now - lastTickMsAgo);
+    await t.redisClient.set(t.keys.cronLastTick(name), now - lastTickMsAgo);
   }
   function scheduler(catchUp: 'latest' | 'none', windowMs = 3600_000) {
     const s = t.system.stores;
-    return createCronScheduler({ redis: s.redis, keys: s.keys, workflows: s.workflows, launcher: s.launcher, logger: silentLogger(), catchUp, catchUpWindowMs: windowMs, clock });
+    return createCronScheduler({ triggers: s.triggers, workflows: s.workflows, launcher: s.launcher, logger: silentLogger(), catchUp, catchUpWindowMs: windowMs, clock });
   }
 
   it('fires the most recent missed tick once, even when several replicas start together', async () => {

@@ -26,7 +26,7 @@ describe('engine replicas', () => {
     assert.equal(res.status, 200);
     const engines = [1, 2, 3].map(() => startEngineProcess({ ...t.env, VEER_SHUTDOWN_GRACE_MS: '1000' }));
     procs.push(...engines);
-    await waitFor(async () => (await t.system.stores.redis.scard(t.system.stores.keys.engines)) === 3, { timeoutMs: 30_000, what: 'three engines to register' });
+    await waitFor(async () => (await t.redisClient.scard(t.keys.engines)) === 3, { timeoutMs: 30_000, what: 'three engines to register' });
     const firstTick = Date.now();
     const runs = await waitFor(async () => {
       const list = await t.system.stores.runs.list('every-second', { limit: 200 });

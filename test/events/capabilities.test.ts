@@ -12,6 +12,7 @@ import { silentLogger } from '../../engine/shared/logger.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createFakeLauncher, workflow, workflowList } from './fakes.ts';
+import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
 
 const scope = (name: string): RunScope => ({
   runId: 'r1', attempt: 1, workflow: { name, version: 1, permissions: { gateways: [], deployments: {} } },
@@ -42,7 +43,7 @@ describe('ctx.events', () => {
       workflow('promoter', { trigger: { events: { tags: ['canary'] } } }),
       workflow('notifier', { trigger: { events: { tags: ['canary', 'workflows:promoter'] } } }),
     ]);
-    const d = createEventTriggerDispatcher({ redis, prefix, events: bus.store, workflows: list, launcher, logger: silentLogger() });
+    const d = createEventTriggerDispatcher({ ...createRedisCoordinationOn(redis, prefix), events: bus.store, workflows: list, launcher, logger: silentLogger() });
     await d.start();
     try {
       const cap = createEventsCapability(bus);

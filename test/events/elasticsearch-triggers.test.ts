@@ -12,6 +12,7 @@ import { startElasticsearchDouble, type ElasticsearchDouble } from '../doubles/e
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createFakeLauncher, workflow, workflowList } from './fakes.ts';
+import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
 
 describe('triggers fed by Elasticsearch (protocol double)', () => {
   let redisServer: TestRedis;
@@ -48,7 +49,7 @@ describe('triggers fed by Elasticsearch (protocol double)', () => {
     const list = workflowList([workflow('on-alert', { trigger: { events: { tags: ['alerts'] } } })]);
     const r = redis();
     const mk = () => {
-      const d: EventTriggerDispatcher = createEventTriggerDispatcher({ redis: r, prefix, events: store, workflows: list, launcher, logger: silentLogger(), retryMs: 20 });
+      const d: EventTriggerDispatcher = createEventTriggerDispatcher({ ...createRedisCoordinationOn(r, prefix), events: store, workflows: list, launcher, logger: silentLogger(), retryMs: 20 });
       stoppers.push(d);
       return d;
     };
@@ -82,7 +83,7 @@ describe('triggers fed by Elasticsearch (protocol double)', () => {
     const search = createElasticsearchDocumentSearch({ client });
     const r = redis();
     const mk = () => {
-      const t: ElasticsearchQueryTriggers = createElasticsearchQueryTriggers({ redis: r, prefix, search, workflows: workflowList([wf]), launcher, logger: silentLogger(), tickMs: 20, bufferMs: 30_000 });
+      const t: ElasticsearchQueryTriggers = createElasticsearchQueryTriggers({ ...createRedisCoordinationOn(r, prefix), search, workflows: workflowList([wf]), launcher, logger: silentLogger(), tickMs: 20, bufferMs: 30_000 });
       stoppers.push(t);
       return t;
     };

@@ -12,6 +12,7 @@ import { createEventBus, type EventBus } from '../../engine/events/bus.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
 
 describe('remote event source (another installation over SSE)', () => {
   let server: TestRedis;
@@ -44,7 +45,7 @@ describe('remote event source (another installation over SSE)', () => {
   const localValues = async () => (await local.store.query({ tags: ['remote:cluster-a'], order: 'asc', limit: 100 })).events.map((e) => e.value);
 
   it('re-publishes remote events locally with a source tag and resumes after a restart without duplicates', async () => {
-    const mk = () => createRemoteEventSource({ url, token: 'secret', emit: (e) => local.emit(e), redis, prefix: 'b', logger: silentLogger(), label: 'cluster-a' });
+    const mk = () => createRemoteEventSource({ url, token: 'secret', emit: (e) => local.emit(e), positions: createRedisCoordinationOn(redis, 'b').triggers.remote, logger: silentLogger(), label: 'cluster-a' });
     const first = mk();
     await first.start();
     // The stream only delivers what is appended once the client is connected.

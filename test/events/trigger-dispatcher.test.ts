@@ -9,6 +9,7 @@ import { silentLogger } from '../../engine/shared/logger.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createFakeLauncher, workflow, workflowList, type FakeLauncher } from './fakes.ts';
+import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
 
 describe('event trigger dispatcher', () => {
   let server: TestRedis;
@@ -40,7 +41,7 @@ describe('event trigger dispatcher', () => {
     const launcher = createFakeLauncher();
     const list = workflowList(workflows());
     const dispatcher = (l: FakeLauncher = launcher) => {
-      const d = createEventTriggerDispatcher({ redis, prefix, events: store, workflows: list, launcher: l, logger: silentLogger(), retryMs: 20, lockTtlMs: 3000 });
+      const d = createEventTriggerDispatcher({ ...createRedisCoordinationOn(redis, prefix), events: store, workflows: list, launcher: l, logger: silentLogger(), retryMs: 20, lockTtlMs: 3000 });
       dispatchers.push(d);
       return d;
     };

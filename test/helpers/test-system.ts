@@ -1,20 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { Redis } from 'ioredis';
+import { createKeys, type RedisKeys } from '../../adapters/redis/keys.ts';
 import { createApp } from '../../api/app.ts';
 import { createRouters } from '../../api/routers.ts';
-import { loadCoreConfig } from '../../engine/config.ts';
+import { loadConfig } from '../../boot/config.ts';
+import { startEngineFor } from '../../boot/engine.ts';
+import { createSystem, type BootedSystem } from '../../boot/system.ts';
 import type { Engine } from '../../engine/engine-runtime.ts';
-import { startEngineFor } from '../../engine/main.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
-import { createSystem, type System } from '../../engine/system.ts';
 import { startRedis, type TestRedis } from './redis-server.ts';
 
 export interface TestSystem {
   redis: TestRedis;
-  system: System;
+  system: BootedSystem;
   engine?: Engine;
   app: OpenAPIHono;
   env: Record<string, string>;
+  /** A raw client on the test Redis, for tests that look at keys themselves (made on first use). */
+  readonly redisClient: Redis;
+  /** The key layout of this system's prefix. */
+  keys: RedisKeys;
   /** app.request with JSON in and out. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
@@ -34,14 +40,21 @@ export async function startTestSystem(options: { engine?: boolean; env?: Record<
     VEER_SHUTDOWN_GRACE_MS: '2000',
     ...options.env,
   };
-  const config = loadCoreConfig(env);
+  const config = loadConfig(env);
   const logger = silentLogger();
-  const system = await createSystem(config, env, logger);
+  const system = await createSystem(config, logger);
   const engine = options.engine === false ? undefined : await startEngineFor(system, logger);
   const { routers, rootRouters } = createRouters(system);
-  const app = createApp({ logger, tokens: config.api.tokens, routers, rootRouters });
+  const app = createApp({ logger, tokens: config.core.api.tokens, routers, rootRouters });
+  let client: Redis | undefined;
   return {
     redis, system, engine, app, env,
+    get redisClient() {
+      client ??= new Redis(redis.url, { maxRetriesPerRequest: 1 });
+      client.on('error', () => {});
+      return client;
+    },
+    keys: createKeys(config.core.redisPrefix),
     async call(method, path, body, headers = {}) {
       const res = await app.request(path, {
         method,
@@ -58,6 +71,7 @@ export async function startTestSystem(options: { engine?: boolean; env?: Record<
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async stop() {
+      client?.disconnect();
       await system.close();
       if (!options.redis) await redis.stop();
     },

@@ -21,7 +21,7 @@ describe('KV config and factory', () => {
 
   it('maps VEER_KV to the adapter, connecting lazily', async () => {
     for (const kind of ['redis', 'etcd', 'consul', 'zookeeper'] as const) {
-      const kv = createKvStore(loadKvConfig({ VEER_KV: kind }));
+      const kv = await createKvStore(loadKvConfig({ VEER_KV: kind }));
       assert.equal(kv.kind, kind);
       assert.equal(kv.capabilities.ttl, kind === 'redis' || kind === 'etcd');
       await kv.close();

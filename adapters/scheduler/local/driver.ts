@@ -4,7 +4,8 @@ import { DeploymentDefinitionSchema } from '../../../engine/domain/deployments/d
 import { invalid, notFound, timeout as timeoutError, unavailable } from '../../../engine/domain/deployments/errors.ts';
 import { normaliseScale } from '../../../engine/domain/deployments/scale-request.ts';
 import { pollUntilReady } from '../wait-ready.ts';
-import { localKeys, toDeployment, type DesiredRecord, type ObservedRecord } from './state.ts';
+import { localSchedulerKeys } from '../../redis/keys.ts';
+import { toDeployment, type DesiredRecord, type ObservedRecord } from './state.ts';
 
 /**
  * The local driver: reads and writes desired state in Redis and reads the observed state the
@@ -45,7 +46,7 @@ return out`;
 
 export function createLocalDriver(options: LocalDriverOptions): SchedulerDriver {
   const { redis } = options;
-  const keys = localKeys(options.prefix);
+  const keys = localSchedulerKeys(options.prefix);
   const hint = 'check that Redis (VEER_REDIS_URL) is running';
   const call = async <T>(name: string | undefined, fn: () => Promise<T>): Promise<T> => {
     try {

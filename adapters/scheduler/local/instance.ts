@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { Logger } from '../../../engine/shared/logger.ts';
+import { Backoff } from '../../../engine/shared/retry.ts';
 import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 import type { InstanceState, ObservedInstance } from './state.ts';
 
@@ -53,6 +54,8 @@ export function startInstance(o: InstanceOptions): Instance {
   let port = 0;
   let child: ChildProcess | undefined;
   let restarts = 0;
+  // Deterministic (no jitter): one instance restarting, nothing to spread.
+  const backoff = new Backoff({ minMs: t.restartBackoffMs, maxMs: t.restartBackoffMaxMs, jitter: false });
   let startedAt = new Date();
   let lastExit: string | undefined;
   let failures = 0;
@@ -98,8 +101,11 @@ export function startInstance(o: InstanceOptions): Instance {
     clearTimeout(probeTimer);
     lastExit = `${signal ? `signal ${signal}` : `code ${code}`} at ${new Date().toISOString()}`;
     if (stopping) return;
-    if (Date.now() - startedAt.getTime() >= t.backoffResetMs) restarts = 0;
-    const wait = Math.min(t.restartBackoffMaxMs, t.restartBackoffMs * 2 ** restarts);
+    if (Date.now() - startedAt.getTime() >= t.backoffResetMs) {
+      restarts = 0;
+      backoff.reset();
+    }
+    const wait = backoff.next();
     restarts++;
     log.warn({ code, signal, restartInMs: wait, output: output.slice(-1000) }, 'instance exited; restarting');
     set('crashed', false);

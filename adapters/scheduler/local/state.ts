@@ -3,22 +3,13 @@ import type { Deployment, DeploymentStatus } from '../../../engine/ports/schedul
 import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 
 /**
- * The Redis-held state shared by the local driver (any process) and the one supervisor.
+ * The Redis-held state shared by the local driver (any process) and the one supervisor
+ * (keys: adapters/redis/keys.ts `localSchedulerKeys`).
  * Desired: hash `<prefix>:desired`, field = deployment name, value = DesiredRecord JSON.
  * Observed: string `<prefix>:observed:<name>` = ObservedRecord JSON, written by the supervisor.
  * Lease: string `<prefix>:supervisor` = supervisor id, with a TTL, held by the active supervisor.
  * Channels: `<prefix>:desired-changed` and `<prefix>:observed-changed`, message = name.
  */
-export function localKeys(prefix: string) {
-  return {
-    desired: `${prefix}:desired`,
-    observed: (name: string) => `${prefix}:observed:${name}`,
-    lease: `${prefix}:supervisor`,
-    desiredChanged: `${prefix}:desired-changed`,
-    observedChanged: `${prefix}:observed-changed`,
-  };
-}
-export type LocalKeys = ReturnType<typeof localKeys>;
 
 export interface DesiredRecord {
   /** Bumped on every define and scale; the supervisor echoes the one it acted on. */

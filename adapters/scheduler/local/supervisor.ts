@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../../engine/shared/logger.ts';
 import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
+import type { Leadership } from '../../../engine/ports/coordination.ts';
+import type { Logger } from '../../../engine/shared/logger.ts';
+import { localSchedulerKeys } from '../../redis/keys.ts';
+import { runLeaderLoop } from '../../redis/leader.ts';
+import { createRedisLease } from '../../redis/lease.ts';
+import { createSubscriber, type Subscriber } from '../../redis/subscriber.ts';
 import { startInstance, type Instance, type InstanceTimings } from './instance.ts';
-import { localKeys, templateOf, type DesiredRecord, type ObservedRecord } from './state.ts';
+import { templateOf, type DesiredRecord, type ObservedRecord } from './state.ts';
 
 /**
- * The one process that runs local deployments. It holds a Redis lease so a second
- * supervisor (another engine on the same Redis) stands by instead of doubling processes,
+ * The one process that runs local deployments. It holds a Redis lease (the shared lease and
+ * leader loop of adapters/redis) so a second supervisor (another engine on the same Redis)
+ * stands by instead of doubling processes,
  * reconciles desired → actual on every change notification, instance change and a periodic
  * tick, and publishes observed state for the drivers in every process.
  */
@@ -17,7 +23,7 @@ export interface LocalSupervisorOptions {
   prefix: string;
   logger: Logger;
   timings?: Partial<InstanceTimings> & { reconcileIntervalMs?: number; leaseMs?: number };
-  /** Env every instance starts from; default PATH, HOME, LANG, TMPDIR of this process (no secrets). */
+  /** Env every instance starts from (the scheduler config passes PATH, HOME, LANG, TMPDIR; no secrets). Default: empty. */
   baseEnv?: Record<string, string>;
 }
 
@@ -42,9 +48,6 @@ export const DEFAULT_TIMINGS: InstanceTimings & { reconcileIntervalMs: number; l
   leaseMs: 10_000,
 };
 
-const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
-
 interface Runtime {
   instances: Instance[];
   generation: number;
@@ -53,16 +56,16 @@ interface Runtime {
 
 export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSupervisor {
   const { redis } = options;
-  const keys = localKeys(options.prefix);
+  const keys = localSchedulerKeys(options.prefix);
   const t = { ...DEFAULT_TIMINGS, ...options.timings };
   const log = options.logger.child({ component: 'local-supervisor' });
   const id = randomUUID();
-  const baseEnv = options.baseEnv ?? pickEnv(['PATH', 'HOME', 'LANG', 'TMPDIR']);
+  const baseEnv = options.baseEnv ?? {};
   const runtimes = new Map<string, Runtime>();
-  let sub: Redis | undefined;
+  let sub: Subscriber | undefined;
+  let leadership: Leadership | undefined;
   let active = false;
   let closed = false;
-  let leaseTimer: NodeJS.Timeout | undefined;
   let tickTimer: NodeJS.Timeout | undefined;
   let chain = Promise.resolve();
   let pending = false;
@@ -138,25 +141,21 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
   };
   const desiredNames = new Set<string>();
 
-  const acquire = async () => {
-    if (closed) return;
+  /** While this supervisor holds the lease: run the deployments; once it is lost, stop them here. */
+  const lead = async (signal: AbortSignal) => {
+    active = true;
+    log.info('local supervisor active');
     try {
-      if (active) {
-        if (!(await redis.eval(RENEW_LUA, 1, keys.lease, id, String(t.leaseMs)))) {
-          log.error('lost the local supervisor lease to another process; stopping local instances here');
-          active = false;
-          await stopAll();
-        }
-      } else if (await redis.set(keys.lease, id, 'PX', t.leaseMs, 'NX')) {
-        active = true;
-        log.info('local supervisor active');
-        await reapOrphans();
-        reconcileSoon();
-      }
+      await reapOrphans();
     } catch (err) {
-      log.warn({ err }, 'local supervisor lease check failed');
+      log.warn({ err }, 'could not look for instances left by a previous supervisor');
     }
-    if (!closed) leaseTimer = setTimeout(() => void acquire(), Math.max(50, Math.floor(t.leaseMs / 3)));
+    reconcileSoon();
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    if (!closed) log.error('lost the local supervisor lease to another process; stopping local instances here');
+    active = false;
+    await chain;
+    await stopAll();
   };
 
   /** Processes a crashed predecessor left behind still hold ports; stop those that are still ours. */
@@ -188,11 +187,16 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
       return active;
     },
     async start() {
-      sub = redis.duplicate();
-      sub.on('error', (err) => log.warn({ err }, 'local supervisor subscription error'));
-      sub.on('message', () => reconcileSoon());
-      await sub.subscribe(keys.desiredChanged);
-      await acquire();
+      sub = createSubscriber(() => redis.duplicate(), (err) => log.warn({ err }, 'local supervisor subscription error'));
+      await sub.listen(keys.desiredChanged, () => reconcileSoon());
+      leadership = runLeaderLoop(createRedisLease(redis, { name: 'local-supervisor', key: keys.lease, ttlMs: t.leaseMs, token: id }), {
+        ttlMs: t.leaseMs,
+        // Local processes are costly to restart: a Redis blip does not stop them, only a lease taken by another.
+        holdThroughStoreErrors: true,
+        work: lead,
+        onError: (err) => log.warn({ err }, 'local supervisor lease check failed'),
+      });
+      await leadership.ready;
       const tick = () => {
         reconcileSoon();
         if (!closed) tickTimer = setTimeout(tick, t.reconcileIntervalMs);
@@ -202,20 +206,15 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
     async close() {
       if (closed) return;
       closed = true;
-      clearTimeout(leaseTimer);
       clearTimeout(tickTimer);
       await chain;
-      const wasActive = active;
       active = false;
+      // Ends `lead` (which stops the instances), then releases the lease.
+      await leadership?.stop();
       await stopAll();
-      if (wasActive) await redis.eval(RELEASE_LUA, 1, keys.lease, id).catch(() => undefined);
-      sub?.disconnect();
+      sub?.close();
     },
   };
-}
-
-function pickEnv(names: string[]): Record<string, string> {
-  return Object.fromEntries(names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]!]));
 }
 
 /** Linux: the instance id is in the process's environment (VEER_INSTANCE), so a reused pid is never killed. */

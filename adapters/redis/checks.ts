@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from './shared/logger.ts';
+import type { Logger } from '../../engine/shared/logger.ts';
 
 /** BullMQ loses jobs silently if Redis evicts keys; say so loudly at start-up. */
 export async function warnOnEvictionPolicy(redis: Redis, logger: Logger): Promise<void> {

@@ -1,25 +1,18 @@
 import type { Redis } from 'ioredis';
-import { ValidationError } from '../shared/errors.ts';
-import type { Keys } from './keys.ts';
+import { STATE_LIMITS, type StateStore } from '../../engine/ports/state-store.ts';
+import { ValidationError } from '../../engine/shared/errors.ts';
+import { guarded } from './errors.ts';
+import type { RedisKeys } from './keys.ts';
 
 /** Per-workflow script state (`ctx.state`): small JSON values in the hash `wf:<name>:state`. */
-export interface StateStore {
-  get(workflow: string, key: string): Promise<unknown>;
-  set(workflow: string, key: string, value: unknown): Promise<void>;
-  delete(workflow: string, key: string): Promise<boolean>;
-  all(workflow: string): Promise<Record<string, unknown>>;
-}
-
-export const STATE_LIMITS = { keyBytes: 256, valueBytes: 64 * 1024, keys: 1000 };
-
-export function createStateStore(options: { redis: Redis; keys: Keys }): StateStore {
+export function createRedisStateStore(options: { redis: Redis; keys: RedisKeys }): StateStore {
   const { redis, keys } = options;
-  return {
-    async get(workflow, key) {
+  return guarded('state store', {
+    async get(workflow: string, key: string) {
       const v = await redis.hget(keys.workflowState(workflow), key);
       return v === null ? undefined : JSON.parse(v);
     },
-    async set(workflow, key, value) {
+    async set(workflow: string, key: string, value: unknown) {
       if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > STATE_LIMITS.keyBytes) {
         throw new ValidationError(`state key must be a non-empty string of at most ${STATE_LIMITS.keyBytes} bytes`, [{ path: 'key', message: 'invalid' }]);
       }
@@ -34,12 +27,12 @@ export function createStateStore(options: { redis: Redis; keys: Keys }): StateSt
       }
       await redis.hset(k, key, json);
     },
-    async delete(workflow, key) {
+    async delete(workflow: string, key: string) {
       return (await redis.hdel(keys.workflowState(workflow), key)) > 0;
     },
-    async all(workflow) {
+    async all(workflow: string) {
       const h = await redis.hgetall(keys.workflowState(workflow));
       return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, JSON.parse(v)]));
     },
-  };
+  });
 }

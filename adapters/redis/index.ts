@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { Coordination } from '../../engine/ports/coordination.ts';
+import type { RunStats } from '../../engine/ports/run-stats.ts';
+import type { RunStore } from '../../engine/ports/run-store.ts';
+import type { StateStore } from '../../engine/ports/state-store.ts';
+import type { TriggerState } from '../../engine/ports/trigger-state.ts';
+import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
+import type { Logger } from '../../engine/shared/logger.ts';
+import { warnOnEvictionPolicy } from './checks.ts';
+import { createRedisConnections, type RedisConnections } from './connection.ts';
+import { createRedisCoordination } from './coordination.ts';
+import { createKeys, type RedisKeys } from './keys.ts';
+import { createRedisRunStats } from './run-stats.ts';
+import { createRedisRunStore } from './run-store.ts';
+import { createRedisStateStore } from './state-store.ts';
+import { createSubscriber } from './subscriber.ts';
+import { createRedisTriggerState } from './trigger-state.ts';
+import { createRedisWorkflowStore } from './workflow-store.ts';
+
+
+export interface RedisBackendOptions {
+  url: string;
+  prefix: string;
+  /** Runs kept per workflow (VEER_RUN_HISTORY). */
+  runHistory: number;
+  /** Log entries kept per run (VEER_RUN_LOG_MAX). */
+  runLogMax: number;
+  logger: Logger;
+}
+
+/** Every port Veer keeps in Redis, on one command connection and one subscriber per process. */
+export interface RedisBackend {
+  connections: RedisConnections;
+  keys: RedisKeys;
+  workflows: WorkflowStore;
+  runs: RunStore;
+  state: StateStore;
+  stats: RunStats;
+  coordination: Coordination;
+  triggers: TriggerState;
+  /** Logs a warning when Redis may evict keys (BullMQ and run records need `noeviction`). */
+  checkEvictionPolicy(logger: Logger): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRedisBackend(o: RedisBackendOptions): RedisBackend {
+  const connections = createRedisConnections(o.url, o.logger);
+  const redis = connections.command;
+  const keys = createKeys(o.prefix);
+  const subscriber = createSubscriber(connections.blocking, (err) => o.logger.debug({ err: err.message }, 'redis subscriber error'));
+  const coordination = createRedisCoordination({ redis, keys, subscriber });
+  return {
+    connections,
+    keys,
+    workflows: createRedisWorkflowStore({ redis, keys, subscriber, onError: (err) => o.logger.warn({ err }, 'cannot subscribe to workflow changes') }),
+    runs: createRedisRunStore({ redis, connect: connections.blocking, keys, history: o.runHistory, logMax: o.runLogMax }),
+    state: createRedisStateStore({ redis, keys }),
+    stats: createRedisRunStats({ redis, keys }),
+    coordination,
+    triggers: createRedisTriggerState({ redis, keys }),
+    checkEvictionPolicy: (logger) => warnOnEvictionPolicy(redis, logger),
+    async close() {
+      await coordination.close();
+      subscriber.close();
+      await connections.close();
+    },
+  };
+}
+
+/**
+ * Coordination and trigger state on a client someone else owns (tests, tools): `close()`
+ * stops the leaderships and the subscriber it made, not the client.
+ */
+export function createRedisCoordinationOn(redis: Redis, prefix: string): { coordination: Coordination; triggers: TriggerState; close(): Promise<void> } {
+  const keys = createKeys(prefix);
+  const subscriber = createSubscriber(() => redis.duplicate());
+  const coordination = createRedisCoordination({ redis, keys, subscriber });
+  return {
+    coordination,
+    triggers: createRedisTriggerState({ redis, keys }),
+    async close() {
+      await coordination.close();
+      subscriber.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every Redis key Veer builds, in one place (documented in README "Redis key layout").
+ * Every key starts with the installation's prefix (VEER_REDIS_PREFIX, default `veer`).
+ * Two families are laid out by their owners and only rooted here: the Redis KV store
+ * (`{<kv prefix>:kv}:*`, derived inside its Lua scripts: adapters/kv/redis-scripts.ts) and
+ * BullMQ's own keys under `queuePrefix`.
+ */
+export interface RedisKeys {
+  prefix: string;
+  workflowNames: string;
+  workflow(name: string): string;
+  workflowVersions(name: string): string;
+  workflowRuns(name: string): string;
+  workflowActive(name: string): string;
+  workflowState(name: string): string;
+  cronLastTick(name: string): string;
+  /** One key per claimed dedupe key (cron tick, event id) of a workflow. */
+  dedupe(name: string, key: string): string;
+  /** MATCH pattern of every dedupe key of a workflow (for deleting the workflow). */
+  dedupePattern(name: string): string;
+  esTriggerCheckpoint(name: string): string;
+  esTriggerSeen(name: string): string;
+  /** Every key that belongs to one workflow only (deleted with it; runs are kept until trimmed). */
+  perWorkflow(name: string): string[];
+  run(id: string): string;
+  runLog(id: string): string;
+  runLogSeq(id: string): string;
+  stats: string;
+  durations: string;
+  engines: string;
+  engine(id: string): string;
+  /** `Coordination.lease(name)`: `<p>:<name>:lock`. */
+  lease(name: string): string;
+  /** `Coordination.signal/listen(channel)`: `<p>:<channel>`. */
+  channel(name: string): string;
+  dispatcherCheckpoint: string;
+  remoteLastEventId(url: string): string;
+  /** The event stream (adapters/events/redis-streams.ts). */
+  events: string;
+  /** Gateway metrics: one hash per gateway, route (`*` = all) and second. */
+  metricsBucket(gateway: string, route: string, second: number): string;
+  /** Prefix of the local scheduler's keys (see `localSchedulerKeys`). */
+  scheduler: string;
+  /** BullMQ's own keys live under `<prefix>:q:<queue>:*`. */
+  queuePrefix: string;
+}
+
+/** Channels the adapters publish on themselves (the engine names its own, e.g. `runs:cancel`). */
+export const CHANNELS = { workflowsChanged: 'workflows:changed' } as const;
+
+export function createKeys(prefix: string): RedisKeys {
+  const p = prefix;
+  const wf = (n: string) => `${p}:wf:${n}`;
+  const keys: RedisKeys = {
+    prefix: p,
+    workflowNames: `${p}:workflows`,
+    workflow: wf,
+    workflowVersions: (n) => `${wf(n)}:versions`,
+    workflowRuns: (n) => `${wf(n)}:runs`,
+    workflowActive: (n) => `${wf(n)}:active`,
+    workflowState: (n) => `${wf(n)}:state`,
+    cronLastTick: (n) => `${wf(n)}:cron:last`,
+    dedupe: (n, k) => `${wf(n)}:dedupe:${k}`,
+    // Names are [a-z0-9-] (NameSchema), so they hold no glob characters.
+    dedupePattern: (n) => `${wf(n)}:dedupe:*`,
+    esTriggerCheckpoint: (n) => `${wf(n)}:es-trigger:checkpoint`,
+    esTriggerSeen: (n) => `${wf(n)}:es-trigger:seen`,
+    perWorkflow: (n) => [
+      keys.workflow(n), keys.workflowVersions(n), keys.workflowState(n), keys.workflowActive(n),
+      keys.cronLastTick(n), keys.esTriggerCheckpoint(n), keys.esTriggerSeen(n),
+    ],
+    run: (id) => `${p}:run:${id}`,
+    runLog: (id) => `${p}:run:${id}:log`,
+    runLogSeq: (id) => `${p}:run:${id}:logseq`,
+    stats: `${p}:stats:runs`,
+    durations: `${p}:stats:durations`,
+    engines: `${p}:engines`,
+    engine: (id) => `${p}:engine:${id}`,
+    lease: (name) => `${p}:${name}:lock`,
+    channel: (name) => `${p}:${name}`,
+    dispatcherCheckpoint: `${p}:events:dispatcher:checkpoint`,
+    remoteLastEventId: (url) => `${p}:events:remote:${createHash('sha1').update(url).digest('hex').slice(0, 16)}:last`,
+    events: `${p}:events`,
+    metricsBucket: (g, r, s) => `${p}:metrics:${g}:${r}:${s}`,
+    scheduler: `${p}:scheduler`,
+    queuePrefix: `${p}:q`,
+  };
+  return keys;
+}
+
+/**
+ * The local scheduler's keys under its prefix (`<p>:scheduler`): desired state (hash, field =
+ * deployment), observed state per deployment (written by the supervisor), the supervisor's
+ * lease, and the change channels.
+ */
+export function localSchedulerKeys(schedulerPrefix: string) {
+  return {
+    desired: `${schedulerPrefix}:desired`,
+    observed: (name: string) => `${schedulerPrefix}:observed:${name}`,
+    lease: `${schedulerPrefix}:supervisor`,
+    desiredChanged: `${schedulerPrefix}:desired-changed`,
+    observedChanged: `${schedulerPrefix}:observed-changed`,
+  };
+}

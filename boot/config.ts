@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { loadEventsConfig, type EventsConfig } from '../adapters/events/config.ts';
+import { GatewayAgentEnvSchema } from '../adapters/gateway-agent/config.ts';
+import { loadKvConfigFor, type KvConfig } from '../adapters/kv/config.ts';
+import { loadMetricsConfig, type MetricsConfig } from '../adapters/metrics/config.ts';
+import { loadSchedulerConfig, type SchedulerConfig } from '../adapters/scheduler/config.ts';
+import { loadCoreConfig, type CoreConfig } from '../engine/config.ts';
+import { parseEnv, type Env } from '../engine/shared/env.ts';
+
+/**
+ * Every area's configuration, compiled once per process from the environment by the entry
+ * point (api/main.ts, engine/main.ts, deploy/local/start.ts) and handed down; nothing else
+ * reads the environment. The gateway agent's own section is compiled by its entry point
+ * (adapters/gateway-agent/config.ts).
+ */
+export interface VeerConfig {
+  core: CoreConfig;
+  kv: KvConfig;
+  events: EventsConfig;
+  metrics: MetricsConfig;
+  scheduler: SchedulerConfig;
+  /** For `npm start`: the HAProxy binary whose presence decides whether an agent runs. */
+  haproxyBin: string;
+}
+
+export function loadConfig(env: Env): VeerConfig {
+  const core = loadCoreConfig(env);
+  return {
+    core,
+    kv: loadKvConfigFor(env, core),
+    events: loadEventsConfig(env),
+    metrics: loadMetricsConfig(env),
+    scheduler: loadSchedulerConfig(env),
+    haproxyBin: parseEnv(z.object({ VEER_HAPROXY_BIN: GatewayAgentEnvSchema.shape.VEER_HAPROXY_BIN }), env).VEER_HAPROXY_BIN,
+  };
+}

@@ -1,0 +1,64 @@
+import { createDocumentSearch, createRemoteEventSources } from '../adapters/events/index.ts';
+import { createSchedulerSupervisor } from '../adapters/scheduler/index.ts';
+import { startEngine, type Engine } from '../engine/engine-runtime.ts';
+import { createElasticsearchQueryTriggers } from '../engine/events/es-query-trigger.ts';
+import { createEventTriggerDispatcher } from '../engine/events/trigger-dispatcher.ts';
+import { createIsolatedSandbox } from '../engine/sandbox/isolated-host.ts';
+import type { Logger } from '../engine/shared/logger.ts';
+import type { BootedSystem } from './system.ts';
+
+/** Remote streams are followed by one replica only, or every replica would forward each event. */
+const REMOTE_EVENTS_LEASE = 'events:remote';
+
+/**
+ * Starts an engine replica for a system: the run worker with its sandbox pool, cron,
+ * event and Elasticsearch triggers, remote event sources and (with the local scheduler)
+ * the supervisor of local deployments. Everything is stopped by `system.close()`.
+ */
+export async function startEngineFor(system: BootedSystem, logger: Logger): Promise<Engine> {
+  const { config, stores, settings } = system;
+  const sandbox = createIsolatedSandbox({
+    processes: config.engine.sandboxProcesses,
+    runsPerProcess: Math.max(1, Math.ceil(config.engine.concurrency / config.engine.sandboxProcesses)),
+    logger: logger.child({ component: 'sandbox' }),
+    maxLogEntries: config.engine.runLogMax,
+    childEnv: config.engine.sandboxEnv,
+  });
+  const engine = await startEngine({ config, stores, sandbox, capabilities: system.capabilities, emit: system.emit, logger });
+
+  const supervisor = createSchedulerSupervisor(settings.scheduler, {
+    redis: system.redis.connections.command, redisPrefix: config.redisPrefix, logger: logger.child({ component: 'local-scheduler' }),
+  });
+  await supervisor?.start();
+
+  const ec = settings.events;
+  const triggerPorts = { coordination: stores.coordination, triggers: stores.triggers, workflows: stores.workflows, launcher: stores.launcher, logger };
+  const dispatcher = createEventTriggerDispatcher({ ...triggerPorts, events: system.events.store, refreshMs: ec.triggerRefreshMs });
+  await dispatcher.start();
+  const search = createDocumentSearch(ec);
+  const esTriggers = createElasticsearchQueryTriggers({ ...triggerPorts, search, ...ec.esTriggers });
+  await esTriggers.start();
+
+  const remotes = await createRemoteEventSources(ec, { emit: (e) => system.events.bus.emit(e), positions: stores.triggers.remote, logger });
+  const following = remotes.length === 0 ? undefined : stores.coordination.runAsLeader(REMOTE_EVENTS_LEASE, {
+    ttlMs: 10_000,
+    async work(signal) {
+      for (const r of remotes) await r.start();
+      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+      for (const r of remotes) await r.stop();
+    },
+    onError: (err) => logger.warn({ err }, 'remote event sources: lease unavailable'),
+  });
+
+  system.onClose.push(async () => {
+    await following?.stop();
+    for (const r of remotes) await r.stop().catch(() => undefined);
+    await esTriggers.stop();
+    await search.close();
+    await dispatcher.stop();
+    await engine.stop();
+    await sandbox.close();
+    await supervisor?.close();
+  });
+  return engine;
+}

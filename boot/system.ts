@@ -1,0 +1,83 @@
+import { createEventStore } from '../adapters/events/index.ts';
+import { createKvStore } from '../adapters/kv/index.ts';
+import { createMetricsStore } from '../adapters/metrics/index.ts';
+import { createRunQueue } from '../adapters/queue/index.ts';
+import { createRedisBackend, type RedisBackend } from '../adapters/redis/index.ts';
+import { createSchedulerDriver } from '../adapters/scheduler/index.ts';
+import { createDeploymentsCapability } from '../engine/deployments/capability.ts';
+import { createEventBus } from '../engine/events/bus.ts';
+import { createEventsCapability } from '../engine/events/events-capability.ts';
+import { createMetricsCapability } from '../engine/events/metrics-capability.ts';
+import { createGatewaysCapability } from '../engine/gateways/capability.ts';
+import { createGatewayService } from '../engine/gateways/service.ts';
+import { createRunCanceller } from '../engine/runs/run-canceller.ts';
+import { createRunLauncher } from '../engine/runs/run-launcher.ts';
+import type { Logger } from '../engine/shared/logger.ts';
+import type { Stores, System } from '../engine/system.ts';
+import type { VeerConfig } from './config.ts';
+
+/** A System as the composition root built it: with its compiled config and the Redis backend, for the entry points. */
+export interface BootedSystem extends System {
+  settings: VeerConfig;
+  redis: RedisBackend;
+}
+
+/**
+ * The composition root: configuration → adapters → services. Picks each implementation
+ * from the config (Redis for runs, workflows, state and coordination; BullMQ for the
+ * queue; the configured event, metrics, scheduler and KV stores) and wires the services.
+ */
+export async function createSystem(config: VeerConfig, logger: Logger): Promise<BootedSystem> {
+  const core = config.core;
+  const prefix = core.redisPrefix;
+  const backend = createRedisBackend({ url: core.redisUrl, prefix, runHistory: core.engine.runHistory, runLogMax: core.engine.runLogMax, logger });
+  const redis = backend.connections.command;
+  const queue = createRunQueue({
+    connection: redis, connect: backend.connections.blocking, prefix: backend.keys.queuePrefix,
+    onError: (err) => logger.warn({ err: err.message }, 'run queue: redis error'),
+  });
+  const { workflows, runs, state, stats, coordination, triggers } = backend;
+  const canceller = createRunCanceller({ runs, queue, coordination });
+  const launcher = createRunLauncher({ workflows, runs, queue, canceller, logger });
+  const stores: Stores = { workflows, runs, state, stats, queue, coordination, triggers, launcher, canceller };
+
+  const eventStore = await createEventStore(config.events, { redis, prefix });
+  const bus = createEventBus({ events: eventStore, logger });
+  const metrics = await createMetricsStore(config.metrics, { redis, prefix, elasticsearch: config.events.elasticsearch });
+  const scheduler = await createSchedulerDriver(config.scheduler, { redis, redisPrefix: prefix, logger: logger.child({ component: 'scheduler' }) });
+  const kv = await createKvStore(config.kv, { logger: logger.child({ component: 'kv' }) });
+  const gateways = createGatewayService({ kv, logger: logger.child({ component: 'gateways' }), emit: bus.emitter });
+
+  const onClose: Array<() => Promise<void>> = [];
+  const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+  return {
+    settings: config,
+    redis: backend,
+    config: core,
+    logger,
+    stores,
+    events: { store: eventStore, bus, heartbeatMs: config.events.sseHeartbeatMs },
+    metrics,
+    scheduler: { driver: scheduler },
+    kv,
+    gateways,
+    emit: bus.emitter,
+    capabilities: {
+      events: createEventsCapability(bus),
+      metrics: createMetricsCapability(metrics),
+      deployments: createDeploymentsCapability({ scheduler, emit: bus.emitter }),
+      gateways: createGatewaysCapability(gateways),
+    },
+    onClose,
+    async close() {
+      for (const fn of onClose.reverse()) await fn().catch((err) => logger.warn({ err }, 'error during shutdown'));
+      await quietly(scheduler.close());
+      await quietly(kv.close());
+      await quietly(bus.close());
+      await quietly(eventStore.close());
+      await quietly(metrics.close());
+      await quietly(queue.close());
+      await backend.close();
+    },
+  };
+}
