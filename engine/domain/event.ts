@@ -44,7 +44,6 @@ export const EventInputSchema = z.object({
   timestamp: z.string().datetime({ offset: true }).optional().describe('ISO-8601; default: now'),
 }).strict();
 
-export type EventInput = z.input<typeof EventInputSchema>;
 
 /** `['deployments:shop', 'health']` → `['deployments:shop', 'deployments', 'health']` (order kept, no duplicates). */
 export function expandTags(tags: readonly string[]): string[] {

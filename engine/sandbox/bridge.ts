@@ -21,11 +21,14 @@
  * require, import of any module (the linker refuses; dynamic import() rejects), timers, fetch.
  */
 
-/** The value the dispatcher returns from 'start': a tag letter, then data. */
-export const OUTCOME_RESULT = 'R'; // R + JSON of the result ('' when the result is undefined)
-export const OUTCOME_ERROR = 'E'; // E + JSON {name, message, stack, code}
-export const OUTCOME_TOO_LARGE = 'T'; // T + the lower bound of the size in characters
-export const OUTCOME_INVALID = 'I'; // I + message
+/*
+ * The value the dispatcher returns from 'start': a tag letter, then data (written as
+ * literals inside the isolate, where no host constant can be referenced):
+ *   'R' + JSON of the result ('' when the result is undefined)
+ *   'E' + JSON {name, message, stack, code}
+ *   'T' + the lower bound of the size in characters
+ *   'I' + message
+ */
 
 export interface BridgeSetup {
   /** JSON of { input, env, workflow, run }. */
@@ -43,6 +46,9 @@ export function bridgeSource(): string {
   return `return (${bridge.toString()})($0, $1);`;
 }
 
+// This function is serialised and evaluated inside the isolate, where nothing is typed: the
+// captured builtins are untyped values by nature.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
 function bridge(send: (...args: Array<string | number | boolean | undefined>) => void, setupJson: string): Any {
@@ -57,7 +63,7 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
   const ReflectDeleteProperty: (o: Any, k: string | number) => boolean = G.Reflect.deleteProperty;
   const StringSlice = G.String.prototype.slice;
   const StringIndexOf = G.String.prototype.indexOf;
-  const ErrorCaptureStackTrace: (target: object, fn: Function) => void = G.Error.captureStackTrace;
+  const ErrorCaptureStackTrace: (target: object, fn: (...args: never[]) => unknown) => void = G.Error.captureStackTrace;
   const StringCtor: (v: unknown) => string = G.String;
   const ErrorCtor: new (m: string) => Any = G.Error;
   const TypeErrorCtor: new (m: string) => Any = G.TypeError;

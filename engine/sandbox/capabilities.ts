@@ -2,7 +2,7 @@ import type { RunScope } from '../ports/sandbox-host.ts';
 import type { Capabilities as ScriptCapabilities } from '../../workflows/types.ts';
 
 // The sandbox's own (contract-free) types live with its port; re-exported for the capability files.
-export type { Capabilities, Capability, HostFunction, RunScope } from '../ports/sandbox-host.ts';
+export type { Capabilities, RunScope } from '../ports/sandbox-host.ts';
 
 /**
  * The host side of one method of the script contract (workflows/types.ts): the run's scope

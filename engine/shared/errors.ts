@@ -92,15 +92,6 @@ export class UnavailableError extends VeerError {
   }
 }
 
-/** Turns anything thrown into data that can cross a process or job boundary. */
-export function toErrorData(err: unknown): ErrorData {
-  if (err instanceof VeerError) return err.toData();
-  if (err instanceof Error) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? String((err as { code?: unknown }).code) : 'INTERNAL';
-    return { name: err.name, code, message: err.message, stack: err.stack };
-  }
-  return { name: 'Error', code: 'INTERNAL', message: String(err) };
-}
 
 /**
  * Rebuilds an error from data; classification stays by `code`. The code is kept as sent

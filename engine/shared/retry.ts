@@ -2,8 +2,8 @@ import { delay } from './wait.ts';
 
 /**
  * The one retry/backoff helper. Exponential backoff with full jitter, capped, that stops
- * at once when `signal` aborts. Loops that must go on forever (watchers, leader loops)
- * use `Backoff` directly; bounded retries of one call use `retry`.
+ * at once when `signal` aborts; every retry loop (watchers, leader loops, feeds, CAS
+ * retries) paces itself with one of these.
  */
 export interface BackoffOptions {
   /** First pause (ms). Default 100. */
@@ -42,31 +42,5 @@ export class Backoff {
   /** After a success: the next failure starts from `minMs` again. */
   reset(): void {
     this.attempt = 0;
-  }
-}
-
-export interface RetryOptions extends BackoffOptions {
-  /** Total tries, the first included. Default 3. */
-  attempts?: number;
-  /** Whether an error is worth another try. Default: every error. */
-  retryable?: (err: unknown) => boolean;
-  /** Told before each pause (log it). */
-  onRetry?: (err: unknown, attempt: number, pauseMs: number) => void;
-  signal?: AbortSignal;
-}
-
-/** Calls `fn` until it resolves, an error is not retryable, or the attempts are spent (then rethrows the last error). */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = Math.max(1, options.attempts ?? 3);
-  const backoff = new Backoff(options);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (err) {
-      if (attempt >= attempts || options.signal?.aborted || (options.retryable && !options.retryable(err))) throw err;
-      const pause = backoff.next();
-      options.onRetry?.(err, attempt, pause);
-      await delay(pause, options.signal);
-    }
   }
 }

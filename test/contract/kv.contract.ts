@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { KvStore, KvWatch, KvWatchEvent } from '../../engine/ports/kv-store.ts';
-import { waitFor } from '../helpers/wait-for.ts';
 
 /**
  * The one contract every KvStore implementation must satisfy; each test/contract/kv.<store>.test.ts

@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEtcdKvStore } from '../../adapters/kv/etcd.ts';
-import { runKvContract } from '../contract/kv.contract.ts';
 import { startEtcd, type TestEtcd } from '../helpers/etcd-server.ts';
-import { freePort } from '../helpers/free-port.ts';
-
-/** A real etcd; set ETCD_URL to run against an existing one instead. */
-runKvContract('etcd', async () => {
-  const etcd = process.env.ETCD_URL ? { url: process.env.ETCD_URL, stop: async () => {} } : await startEtcd();
-  return {
-    open: async (prefix) => createEtcdKvStore({ url: etcd.url, prefix }),
-    openUnreachable: async () => createEtcdKvStore({ url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 500 }),
-    stop: () => etcd.stop(),
-  };
-});
 
 describe('etcd KV store specifics', () => {
   let etcd: TestEtcd;

@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createRedisKvStore } from '../../adapters/kv/redis.ts';
-import { runKvContract, collectUntil } from '../contract/kv.contract.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { collectUntil } from '../contract/kv.contract.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
-
-runKvContract('redis', async () => {
-  const redis = await startRedis();
-  return {
-    open: async (prefix) => createRedisKvStore({ url: redis.url, prefix, reapIntervalMs: 100 }),
-    openUnreachable: async () => createRedisKvStore({ url: `redis://127.0.0.1:${await freePort()}`, timeoutMs: 500 }),
-    stop: () => redis.stop(),
-  };
-});
 
 describe('redis KV store specifics', () => {
   let redis: TestRedis;

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createZookeeperKvStore } from '../../adapters/kv/zookeeper.ts';
-import { collectUntil, runKvContract } from '../contract/kv.contract.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { collectUntil } from '../contract/kv.contract.ts';
 import { startZookeeper } from '../helpers/zookeeper-server.ts';
-
-/** A real ZooKeeper; set ZK_URL (host:port) to run against an existing one instead. */
-runKvContract('zookeeper', async () => {
-  const zk = process.env.ZK_URL ? { url: process.env.ZK_URL, stop: async () => {} } : await startZookeeper();
-  return {
-    open: async (prefix) => createZookeeperKvStore({ url: zk.url, prefix }),
-    openUnreachable: async () => createZookeeperKvStore({ url: `127.0.0.1:${await freePort()}`, timeoutMs: 500 }),
-    stop: () => zk.stop(),
-  };
-});
 
 describe('zookeeper KV store specifics', () => {
   it('keeps keys that have children when their parent key is deleted, and fails watches when the server goes away', async () => {

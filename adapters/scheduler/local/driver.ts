@@ -3,6 +3,7 @@ import type { Deployment, DeploymentDefinition, SchedulerDriver } from '../../..
 import { DeploymentDefinitionSchema } from '../../../engine/domain/deployments/definition.ts';
 import { invalid, notFound, timeout as timeoutError, unavailable } from '../../../engine/domain/deployments/errors.ts';
 import { normaliseScale } from '../../../engine/domain/deployments/scale-request.ts';
+import { formatIssues, issuesFromZod } from '../../../engine/shared/issues.ts';
 import { pollUntilReady } from '../wait-ready.ts';
 import { localSchedulerKeys } from '../../redis/keys.ts';
 import { toDeployment, type DesiredRecord, type ObservedRecord } from './state.ts';
@@ -91,7 +92,10 @@ export function createLocalDriver(options: LocalDriverOptions): SchedulerDriver 
     },
     async define(name: string, definition: DeploymentDefinition) {
       const parsed = DeploymentDefinitionSchema.safeParse(definition);
-      if (!parsed.success) throw invalid(KIND, `invalid definition of '${name}': ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+      if (!parsed.success) {
+        const issues = issuesFromZod(parsed.error);
+        throw invalid(KIND, `invalid definition of '${name}': ${formatIssues(issues)}`, { issues });
+      }
       const { instances, ...spec } = parsed.data;
       await call(name, () => redis.eval(DEFINE_LUA, 2, keys.desired, keys.desiredChanged, name, String(instances), JSON.stringify(spec)));
       return get(name);

@@ -48,8 +48,6 @@ export const GatewaySpecSchema = z.object({
   routes: z.record(z.string(), RouteSpecSchema).describe('route name (1-63 of a-z 0-9 . _ -) → route; order matters for conditions'),
 }).strict();
 
-export type GatewaySpecInput = z.input<typeof GatewaySpecSchema>;
-export type RouteSpecInput = z.input<typeof RouteSpecSchema>;
 export type StaticTarget = z.output<typeof StaticTargetSchema>;
 export type DeploymentTarget = z.output<typeof DeploymentTargetSchema>;
 export type Balance = (typeof BALANCE_ALGORITHMS)[number];

@@ -5,9 +5,9 @@ import { createLocalDriver } from '../../adapters/scheduler/local/driver.ts';
 import { createLocalSupervisor } from '../../adapters/scheduler/local/supervisor.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { startRedis } from '../helpers/redis-server.ts';
-import { schedulerContract } from '../contract/scheduler.contract.ts';
+import { schedulerContract } from './scheduler.contract.ts';
 
-const fixture = fileURLToPath(new URL('./fixtures/http-instance.mjs', import.meta.url));
+const fixture = fileURLToPath(new URL('../scheduler/fixtures/http-instance.mjs', import.meta.url));
 
 schedulerContract('local (real processes, real Redis)', async () => {
   const server = await startRedis();

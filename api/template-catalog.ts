@@ -9,7 +9,8 @@ export interface Template {
   workflow: WorkflowSpecInput;
 }
 
-const read = (file: string) => readFileSync(fileURLToPath(new URL(file, import.meta.url)), 'utf8');
+// The shipped scripts live in workflows/ (they import only the script contract); this loader is host code.
+const read = (file: string) => readFileSync(fileURLToPath(new URL(file, new URL('../workflows/', import.meta.url))), 'utf8');
 
 export function loadTemplates(): Template[] {
   return [

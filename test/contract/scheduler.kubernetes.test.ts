@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createKubernetesDriver } from '../../adapters/scheduler/kubernetes.ts';
-import { schedulerContract } from '../contract/scheduler.contract.ts';
+import { schedulerContract } from './scheduler.contract.ts';
 import { startKubernetesDouble } from '../doubles/kubernetes.ts';
 
 schedulerContract('kubernetes (protocol double, @kubernetes/client-node)', async () => {

@@ -1,5 +1,5 @@
 import { createRancherDriver } from '../../adapters/scheduler/rancher.ts';
-import { schedulerContract } from '../contract/scheduler.contract.ts';
+import { schedulerContract } from './scheduler.contract.ts';
 import { startRancherDouble } from '../doubles/rancher.ts';
 
 schedulerContract('rancher (protocol double of /k8s/clusters/<id>, @kubernetes/client-node)', async () => {

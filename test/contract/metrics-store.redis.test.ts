@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createRedisMetricsStore } from '../../adapters/metrics/redis.ts';
-import { runMetricsStoreContract } from '../contract/metrics-store.contract.ts';
+import { runMetricsStoreContract } from './metrics-store.contract.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
 runMetricsStoreContract('redis (per-second histograms)', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createRedisStreamEventStore } from '../../adapters/events/redis-streams.ts';
-import { runEventStoreContract } from '../contract/event-store.contract.ts';
+import { runEventStoreContract } from './event-store.contract.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
 runEventStoreContract('redis streams', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 import { createElasticsearchEventStore } from '../../adapters/events/elasticsearch.ts';
-import { runEventStoreContract } from '../contract/event-store.contract.ts';
+import { runEventStoreContract } from './event-store.contract.ts';
 import { startElasticsearchDouble } from '../doubles/elasticsearch.ts';
 
 // Against the protocol double by default; with ES_URL set, against that real cluster.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 import { createElasticsearchMetricsStore } from '../../adapters/metrics/elasticsearch.ts';
-import { runMetricsStoreContract } from '../contract/metrics-store.contract.ts';
+import { runMetricsStoreContract } from './metrics-store.contract.ts';
 import { startElasticsearchDouble } from '../doubles/elasticsearch.ts';
 
 // Against the protocol double by default; with ES_URL set, against that real cluster.

@@ -1,5 +1,5 @@
 import { createMarathonDriver } from '../../adapters/scheduler/marathon.ts';
-import { schedulerContract } from '../contract/scheduler.contract.ts';
+import { schedulerContract } from './scheduler.contract.ts';
 import { startMarathonDouble } from '../doubles/marathon.ts';
 
 schedulerContract('marathon (protocol double, fetch)', async () => {
