@@ -1,5 +1,5 @@
 import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
-import type { ResolveTargets } from './agent.ts';
+import type { ResolveTargets } from './agent-context.ts';
 
 /**
  * Resolves a route's `{ deployment, port }` targets to the deployment's READY endpoints via

@@ -1,6 +1,7 @@
 import type { KvStore, KvWatch } from '../../engine/ports/kv-store.ts';
 import { GATEWAYS_PREFIX } from '../../engine/domain/gateways/keys.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
+import { Backoff } from '../../engine/shared/retry.ts';
 
 export interface StoredGateway {
   value: string;
@@ -14,6 +15,7 @@ export interface GatewayWatcherOptions {
   onChange: (gateways: ReadonlyMap<string, StoredGateway>) => void;
   /** Reports reachability of the store (for the agent's status). */
   onConnection: (connected: boolean, error?: unknown) => void;
+  /** First pause after the store failed (default 100 ms); doubles per failure up to `retryMaxMs` (default 2 s). */
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -35,8 +37,6 @@ export interface GatewayWatcher {
 export function createGatewayWatcher(options: GatewayWatcherOptions): GatewayWatcher {
   const { kv } = options;
   const log = options.logger.child({ component: 'gateway-watcher' });
-  const retryMin = options.retryMinMs ?? 100;
-  const retryMax = options.retryMaxMs ?? 2000;
   const desired = new Map<string, StoredGateway>();
   let closed = false;
   let abort: AbortController | undefined;
@@ -60,7 +60,8 @@ export function createGatewayWatcher(options: GatewayWatcherOptions): GatewayWat
   });
 
   const run = async (first: () => void) => {
-    let backoff = retryMin;
+    // Jittered (each pause in [half, full]): a fleet of agents whose store comes back must not all list at once.
+    const backoff = new Backoff({ minMs: options.retryMinMs ?? 100, maxMs: options.retryMaxMs ?? 2000 });
     while (!closed) {
       await watch?.close().catch(() => undefined);
       watch = undefined;
@@ -76,7 +77,7 @@ export function createGatewayWatcher(options: GatewayWatcherOptions): GatewayWat
         options.onConnection(true);
         options.onChange(desired);
         first();
-        backoff = retryMin;
+        backoff.reset();
         watch = kv.watch(GATEWAYS_PREFIX, { fromPosition: position, signal: abort.signal });
         phase = 'watching';
         for await (const ev of watch) {
@@ -104,11 +105,11 @@ export function createGatewayWatcher(options: GatewayWatcherOptions): GatewayWat
         }
         options.onConnection(false, err);
         first();
-        log.warn({ err: (err as Error).message, retryInMs: backoff }, `${kv.kind} store unreachable; serving the last applied gateways`);
+        const pause = backoff.next();
+        log.warn({ err: (err as Error).message, retryInMs: pause }, `${kv.kind} store unreachable; serving the last applied gateways`);
         await watch?.close().catch(() => undefined);
         phase = 'sleeping';
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, retryMax);
+        await sleep(pause);
       }
     }
   };

@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VeerError } from '../../engine/shared/errors.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
+import { delay } from '../../engine/shared/wait.ts';
 import { adminSocketPath, configPath, pidFilePath, stateFilePath } from './render.ts';
 import { createRuntimeApi } from './runtime-api.ts';
 
@@ -201,7 +202,7 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
         }
       }
       const deadline = Date.now() + 5000;
-      while (pids.some(processAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (pids.some(processAlive) && Date.now() < deadline) await delay(20);
       for (const pid of pids.filter(processAlive)) process.kill(pid, 'SIGKILL');
       started.clear();
     },

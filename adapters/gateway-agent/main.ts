@@ -1,36 +1,54 @@
-import { Redis } from 'ioredis';
-import { loadEventsConfig } from '../events/config.ts';
-import { createKvStore, loadKvConfigFor } from '../kv/index.ts';
-import { createMetricsSink, createMetricsStore } from '../metrics/index.ts';
-import { loadMetricsConfig } from '../metrics/config.ts';
-import { createSchedulerDriver, loadSchedulerConfig, watchAllEndpoints } from '../scheduler/index.ts';
-import { loadCoreConfig } from '../../engine/config.ts';
+import { loadConfig, type VeerConfig } from '../../boot/config.ts';
 import { createLogger } from '../../boot/logger.ts';
+import type { Env } from '../../engine/shared/env.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
+import { createKvStore } from '../kv/index.ts';
+import { createMetricsSink, createMetricsStore } from '../metrics/index.ts';
+import { createRedisConnections } from '../redis/connection.ts';
+import { createSchedulerDriver, watchAllEndpoints } from '../scheduler/index.ts';
 import { createGatewayAgent, type GatewayAgent, type ResolveTargets } from './agent.ts';
-import { loadGatewayAgentConfig } from './config.ts';
+import { loadGatewayAgentConfig, type GatewayAgentConfig } from './config.ts';
 import { createSchedulerTargetResolver } from './deployment-targets.ts';
 import { createHaproxyProcess } from './haproxy-process.ts';
 import type { GatewayLogRecord } from './log-line.ts';
-import { createLogReceiver, type LogReceiver } from './log-receiver.ts';
+import { createLogReceiver } from './log-receiver.ts';
+
+/**
+ * Everything the agent process is configured by: the installation's sections (core for
+ * logging and Redis, kv, metrics, events' Elasticsearch settings, scheduler) as the
+ * composition root compiles them, plus the agent's own section.
+ */
+export interface GatewayAgentProcessConfig extends VeerConfig {
+  agent: GatewayAgentConfig;
+}
+
+/** Compiles the agent process's configuration from `env`, once; a bad value throws naming the variable. */
+export function loadGatewayAgentProcessConfig(env: Env): GatewayAgentProcessConfig {
+  return { ...loadConfig(env), agent: loadGatewayAgentConfig(env) };
+}
 
 export interface RunGatewayAgentOptions {
-  env: Record<string, string | undefined>;
-  logger?: Logger;
+  config: Pick<GatewayAgentProcessConfig, 'kv' | 'agent'>;
+  logger: Logger;
   /** Traffic log consumer (events/metrics); without it logs are received and dropped. */
   onLogRecords?: (records: GatewayLogRecord[]) => void | Promise<void>;
   /** Resolver for `{ deployment, port }` targets (deployments area). */
   resolveTargets?: ResolveTargets;
 }
 
-/** Starts the agent as the entry point does; returns a stop function (what SIGTERM runs). */
-export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<{ agent: GatewayAgent; stop: () => Promise<void> }> {
-  const core = loadCoreConfig(o.env);
-  const logger = o.logger ?? createLogger({ level: core.logLevel, pretty: core.logPretty });
-  const config = loadGatewayAgentConfig(o.env);
-  const kv = createKvStore(loadKvConfigFor(o.env, core), { logger });
-  let receiver: LogReceiver | undefined;
-  receiver = createLogReceiver({ port: config.logPort, logger, onLogRecords: o.onLogRecords ?? (() => {}) });
+export interface RunningGatewayAgent {
+  agent: GatewayAgent;
+  /** What SIGTERM runs: the agent, then the log intake, then the connections, in that order. */
+  stop: () => Promise<void>;
+}
+
+/** The agent with its KV store and its log intake (HAProxy's UDP log → `onLogRecords`). */
+export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<RunningGatewayAgent> {
+  const { agent: config } = o.config;
+  const logger = o.logger;
+  // `await`: the KV registry may load its vendor client lazily.
+  const kv = await createKvStore(o.config.kv, { logger });
+  const receiver = createLogReceiver({ port: config.logPort, logger, onLogRecords: o.onLogRecords ?? (() => {}) });
   const logPort = await receiver.start();
   const agent = createGatewayAgent({
     kv,
@@ -49,7 +67,7 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<{ agen
     agent,
     stop: async () => {
       await agent.close();
-      await receiver?.stop();
+      await receiver.stop();
       await kv.close();
     },
   };
@@ -60,14 +78,16 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<{ agen
  * lines feed the gateway metrics store, and `{ deployment, port }` targets follow the
  * scheduler's ready endpoints (polled every 500 ms, well inside the local drain time).
  */
-export async function startGatewayAgentProcess(env: Record<string, string | undefined>, logger: Logger): Promise<{ agent: GatewayAgent; stop: () => Promise<void> }> {
-  const core = loadCoreConfig(env);
-  const redis = new Redis(core.redisUrl, { maxRetriesPerRequest: null });
+export async function startGatewayAgentFor(config: GatewayAgentProcessConfig, logger: Logger): Promise<RunningGatewayAgent> {
+  const connections = createRedisConnections(config.core.redisUrl, logger);
+  // Waits through Redis outages instead of failing: a failed endpoint read would leave routes
+  // without servers, while a waiting one leaves HAProxy serving the last applied ones.
+  const redis = connections.blocking();
   redis.on('error', (err) => logger.warn({ err: err.message }, 'gateway agent: redis connection error'));
-  const metrics = createMetricsStore(loadMetricsConfig(env), { redis, prefix: core.redisPrefix, elasticsearch: loadEventsConfig(env).elasticsearch });
+  const metrics = await createMetricsStore(config.metrics, { redis, prefix: config.core.redisPrefix, elasticsearch: config.events.elasticsearch });
   const sink = createMetricsSink<GatewayLogRecord>(metrics, { logger });
-  const scheduler = createSchedulerDriver(loadSchedulerConfig(env), { redis, redisPrefix: core.redisPrefix, logger });
-  const { agent, stop } = await runGatewayAgent({ env, logger, onLogRecords: sink, resolveTargets: createSchedulerTargetResolver(scheduler) });
+  const scheduler = await createSchedulerDriver(config.scheduler, { redis, redisPrefix: config.core.redisPrefix, logger });
+  const { agent, stop } = await runGatewayAgent({ config, logger, onLogRecords: sink, resolveTargets: createSchedulerTargetResolver(scheduler) });
   const abort = new AbortController();
   const watching = watchAllEndpoints(scheduler, () => agent.refresh(), { intervalMs: 500, signal: abort.signal, onError: (err) => logger.debug({ err }, 'endpoint poll failed') });
   return {
@@ -78,15 +98,28 @@ export async function startGatewayAgentProcess(env: Record<string, string | unde
       await stop();
       await sink.close();
       await scheduler.close();
-      redis.disconnect();
+      await connections.close();
     },
   };
 }
 
+/** `startGatewayAgentFor` with the configuration compiled from `env` (what `npm start` and the tests hand in). */
+export function startGatewayAgentProcess(env: Env, logger: Logger): Promise<RunningGatewayAgent> {
+  return startGatewayAgentFor(loadGatewayAgentProcessConfig(env), logger);
+}
+
 if (import.meta.main) {
-  const logger = createLogger({ level: process.env.VEER_LOG_LEVEL ?? 'info' });
+  let config: GatewayAgentProcessConfig;
   try {
-    const { stop } = await startGatewayAgentProcess(process.env, logger);
+    config = loadGatewayAgentProcessConfig(process.env);
+  } catch (err) {
+    // No configured logger yet: report with the defaults.
+    createLogger().fatal({ err }, 'gateway agent failed to start: invalid configuration');
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.core.logLevel, pretty: config.core.logPretty });
+  try {
+    const { stop } = await startGatewayAgentFor(config, logger);
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { parseCondition } from '../../engine/domain/gateways/condition.ts';
-import { aclNames, compileCondition, quoteHaproxy } from '../../engine/gateways/haproxy-acl.ts';
+import { aclNames, compileCondition, quoteHaproxy } from './haproxy-acl.ts';
 import type { Gateway, StaticTarget } from '../../engine/domain/gateways/model.ts';
 import { HTTP_LOG_FORMAT, TCP_LOG_FORMAT } from './log-line.ts';
 

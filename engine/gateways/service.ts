@@ -1,9 +1,13 @@
 import type { KvEntry, KvStore } from '../ports/kv-store.ts';
 import { ConflictError, NotFoundError, ValidationError, VeerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { AGENTS_PREFIX, GATEWAYS_PREFIX, MISSED_HEARTBEATS, gatewayKey, type AgentStatus } from '../domain/gateways/keys.ts';
+import { Backoff } from '../shared/retry.ts';
+import { GATEWAYS_PREFIX, gatewayKey } from '../domain/gateways/keys.ts';
 import { weightsOf, type Gateway, type GatewayRecord } from '../domain/gateways/model.ts';
 import { specOf, validateGateway } from '../domain/gateways/validate.ts';
+import { readGatewayStatus, type GatewayStatus } from './gateway-status.ts';
+
+export type { GatewayStatus } from './gateway-status.ts';
 
 export interface GatewayEvent {
   tags: string[];
@@ -24,23 +28,6 @@ export interface WriteOptions {
   ifRevision?: string;
 }
 
-export interface GatewayStatus {
-  name: string;
-  revision: string;
-  /** True when at least one live agent serves the current revision and none serves an older one. */
-  live: boolean;
-  agents: Array<{
-    agentId: string;
-    heartbeatAt: string;
-    alive: boolean;
-    appliedRevision?: string;
-    appliedAt?: string;
-    current: boolean;
-    error?: string;
-    routesWithoutTargets?: string[];
-  }>;
-}
-
 /** A route patch; `null` removes the route (in `routes`) or the field. */
 export type GatewayPatch = Record<string, unknown> & { routes?: Record<string, Record<string, unknown> | null> };
 
@@ -55,9 +42,10 @@ export interface GatewayService {
   status(name: string): Promise<GatewayStatus>;
 }
 
-/** Internal CAS retries for writes without the caller's revision; jittered so racers spread out. */
+/** Internal CAS retries for writes without the caller's revision. */
 const MAX_RETRIES = 20;
-const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * (attempt + 1))));
+/** Short pauses (writers race within one store round trip), jittered so racers spread out. */
+const casBackoff = () => new Backoff({ minMs: 2, maxMs: 50 });
 
 const isConflict = (err: unknown) => err instanceof VeerError && (err.code === 'CONFLICT' || err.code.endsWith('.CONFLICT'));
 
@@ -146,6 +134,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
    * re-applying is safe).
    */
   const modify = async <T>(name: string, opts: WriteOptions, change: (current: GatewayRecord) => Gateway, after: (prev: GatewayRecord, next: GatewayRecord) => Promise<T>): Promise<T> => {
+    const backoff = casBackoff();
     for (let attempt = 0; ; attempt++) {
       const current = await read(name);
       if (opts.ifRevision !== undefined && opts.ifRevision !== current.revision) return staleRevision(name, opts.ifRevision);
@@ -157,7 +146,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
         return after(current, { ...next, revision });
       } catch (err) {
         if (opts.ifRevision !== undefined || !isConflict(err) || attempt >= MAX_RETRIES) throw err;
-        await backoff(attempt);
+        await backoff.wait();
       }
     }
   };
@@ -180,6 +169,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
 
     async put(name, spec, opts = {}) {
       const next = validateGateway(name, spec, now());
+      const backoff = casBackoff();
       for (let attempt = 0; ; attempt++) {
         const found = await load(name).catch((err) => {
           if (err instanceof NotFoundError) return undefined;
@@ -196,7 +186,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
         } catch (err) {
           // Without the caller's ifRevision a PUT is "last writer wins": try again on a race.
           if (opts.ifRevision === undefined && isConflict(err) && attempt < MAX_RETRIES) {
-            await backoff(attempt);
+            await backoff.wait();
             continue;
           }
           throw err;
@@ -288,32 +278,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
 
     async status(name) {
       const g = (await load(name)).entry;
-      const { entries } = await kv.list(AGENTS_PREFIX);
-      const t = now().getTime();
-      const agents: GatewayStatus['agents'] = [];
-      for (const e of entries) {
-        let s: AgentStatus;
-        try {
-          s = JSON.parse(e.value) as AgentStatus;
-        } catch {
-          continue;
-        }
-        const alive = t - Date.parse(s.heartbeatAt) <= MISSED_HEARTBEATS * (s.heartbeatIntervalMs || 5000) + 1000;
-        const gs = s.gateways?.[name] ?? {};
-        agents.push({
-          agentId: s.agentId,
-          heartbeatAt: s.heartbeatAt,
-          alive,
-          appliedRevision: gs.appliedRevision,
-          appliedAt: gs.appliedAt,
-          current: gs.appliedRevision === g.revision,
-          ...(gs.error ? { error: gs.error } : {}),
-          ...(gs.routesWithoutTargets?.length ? { routesWithoutTargets: gs.routesWithoutTargets } : {}),
-        });
-      }
-      agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
-      const living = agents.filter((a) => a.alive);
-      return { name, revision: g.revision, live: living.length > 0 && living.every((a) => a.current), agents };
+      return readGatewayStatus(kv, name, g.revision, now());
     },
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConditionError, parseCondition } from '../../engine/domain/gateways/condition.ts';
-import { aclNames, compileCondition, quoteHaproxy } from '../../engine/gateways/haproxy-acl.ts';
+import { aclNames, compileCondition, quoteHaproxy } from '../../adapters/gateway-agent/haproxy-acl.ts';
 
 const acl = (src: string) => compileCondition(parseCondition(src)).map((t) => t.map((l) => `${l.negated ? '!' : ''}${l.criterion}`));
 

@@ -1,4 +1,7 @@
 import { ValidationError } from '../../shared/errors.ts';
+import { ConditionError, tokenize, type Token } from './condition-tokens.ts';
+
+export { ConditionError } from './condition-tokens.ts';
 
 /**
  * The route condition language: small, readable, and safe to compile into HAProxy ACLs.
@@ -13,6 +16,10 @@ import { ValidationError } from '../../shared/errors.ts';
  *   … combined with and, or, not and parentheses; `not` binds tightest, then `and`, then `or`.
  *
  * Values are bare words or quoted ("a b" or 'a b', with \" \' \\ escapes).
+ *
+ * The parser is the only gate: everything it accepts is safe and small enough for the gateway
+ * agent's HAProxy ACL compiler (adapters/gateway-agent/haproxy-acl.ts) — names are plain,
+ * control characters are refused, the nesting depth and the number of alternatives are capped.
  */
 
 export type Field =
@@ -32,79 +39,17 @@ export type Condition =
   | { type: 'exists'; source: 'cookie' | 'header'; name: string }
   | { type: 'compare'; field: Field; op: CompareOp; value: string };
 
-interface Token {
-  kind: 'word' | 'string' | 'op' | 'lparen' | 'rparen' | 'end';
-  text: string;
-  column: number;
-}
-
 const MAX_DEPTH = 32;
+/**
+ * Most alternatives (AND-terms of the OR-of-ANDs) a condition may expand to. HAProxy rule
+ * conditions have no parentheses, so the gateway agent writes every condition as an OR of
+ * ANDs; nesting multiplies the terms ((a or b) and (c or d) is 4), and the cap keeps the
+ * rendered config small. It is a rule of the language, checked here, so a condition the API
+ * accepts always compiles.
+ */
+export const MAX_CONDITION_ALTERNATIVES = 64;
 /** Header and cookie names: RFC token characters that are also plain in HAProxy fetch arguments. */
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-
-export class ConditionError extends ValidationError {
-  readonly column: number;
-  constructor(column: number, message: string, path = 'condition') {
-    super(`${path}: column ${column}: ${message}`, [{ path, message, column }]);
-    this.column = column;
-  }
-}
-
-function tokenize(src: string, path: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < src.length) {
-    const ch = src[i];
-    const column = i + 1;
-    if (ch === ' ' || ch === '\t') {
-      i++;
-      continue;
-    }
-    if (ch < ' ' || ch === '\x7f') throw new ConditionError(column, 'control characters (such as line breaks) are not allowed', path);
-    if (ch === '(' || ch === ')') {
-      tokens.push({ kind: ch === '(' ? 'lparen' : 'rparen', text: ch, column });
-      i++;
-      continue;
-    }
-    if ((ch === '=' || ch === '!') && src[i + 1] === '=') {
-      tokens.push({ kind: 'op', text: ch + '=', column });
-      i += 2;
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
-      let value = '';
-      let j = i + 1;
-      for (;;) {
-        if (j >= src.length) throw new ConditionError(column, `unterminated string: add a closing ${ch}`, path);
-        const c = src[j];
-        if (c === '\\' && j + 1 < src.length) {
-          value += src[j + 1];
-          j += 2;
-          continue;
-        }
-        if (c === ch) break;
-        if (c < ' ' || c === '\x7f') throw new ConditionError(j + 1, 'control characters (such as line breaks) are not allowed', path);
-        value += c;
-        j++;
-      }
-      tokens.push({ kind: 'string', text: value, column });
-      i = j + 1;
-      continue;
-    }
-    let j = i;
-    while (j < src.length) {
-      const c = src[j];
-      if (c === ' ' || c === '\t' || c === '(' || c === ')' || c === '"' || c === "'") break;
-      if ((c === '=' || c === '!') && src[j + 1] === '=') break;
-      if (c < ' ' || c === '\x7f') break;
-      j++;
-    }
-    tokens.push({ kind: 'word', text: src.slice(i, j), column });
-    i = j;
-  }
-  tokens.push({ kind: 'end', text: '', column: src.length + 1 });
-  return tokens;
-}
 
 const EXAMPLES = '`header X-Canary == yes`, `has cookie beta`, `user-agent == Firefox`, `path starts with /api`';
 
@@ -218,5 +163,25 @@ export function parseCondition(src: string, path = 'condition'): Condition {
   if (rest.kind !== 'end') {
     fail(rest, rest.kind === 'rparen' ? `unexpected ')' without a matching '('` : `expected 'and', 'or' or the end of the condition, got ${describe(rest)}`);
   }
+  alternatives(ast, false, path);
   return ast;
+}
+
+/**
+ * How many AND-terms `c` has in disjunctive normal form, negations pushed inwards first (De
+ * Morgan: a negated `and` counts as an `or`). Throws, without a column (the whole condition
+ * is at fault), as soon as a sub-condition exceeds MAX_CONDITION_ALTERNATIVES, so the count
+ * never grows past 64 × 64.
+ */
+function alternatives(c: Condition, negate: boolean, path: string): number {
+  if (c.type === 'not') return alternatives(c.operand, !negate, path);
+  if (c.type !== 'and' && c.type !== 'or') return 1;
+  const left = alternatives(c.left, negate, path);
+  const right = alternatives(c.right, negate, path);
+  const n = (c.type === 'and') !== negate ? left * right : left + right;
+  if (n > MAX_CONDITION_ALTERNATIVES) {
+    const message = `condition is too complex: it expands to more than ${MAX_CONDITION_ALTERNATIVES} alternatives in HAProxy; simplify the and/or nesting`;
+    throw new ValidationError(`${path}: ${message}`, [{ path, message }]);
+  }
+  return n;
 }

@@ -1,19 +1,10 @@
-import type { z } from 'zod';
 import { ValidationError } from '../../shared/errors.ts';
+import { validationErrorFromZod } from '../../shared/issues.ts';
 import { parseCondition } from './condition.ts';
-import { compileCondition } from '../../gateways/haproxy-acl.ts';
 import { GatewayNameSchema, GatewaySpecSchema, RouteNameSchema, type Gateway, type Route } from './model.ts';
 import { normaliseWeights } from './weights.ts';
 
 export const MAX_ROUTES = 100;
-
-function fromZod(error: z.ZodError, prefix = ''): ValidationError {
-  const issues = error.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: i.message,
-  }));
-  return new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-}
 
 function invalid(path: string, message: string): ValidationError {
   return new ValidationError(`${path}: ${message}`, [{ path, message }]);
@@ -29,7 +20,7 @@ export function validateGateway(name: string, input: unknown, now: Date = new Da
   const n = GatewayNameSchema.safeParse(name);
   if (!n.success) throw invalid('name', n.error.issues[0]?.message ?? 'invalid name');
   const parsed = GatewaySpecSchema.safeParse(input);
-  if (!parsed.success) throw fromZod(parsed.error);
+  if (!parsed.success) throw validationErrorFromZod(parsed.error);
   const spec = parsed.data;
   const names = Object.keys(spec.routes);
   if (names.length === 0) throw invalid('routes', 'a gateway needs at least one route');
@@ -52,7 +43,8 @@ export function validateGateway(name: string, input: unknown, now: Date = new Da
     if (given.condition !== undefined) {
       const path = `routes.${r}.condition`;
       if (spec.mode === 'tcp') throw invalid(path, `conditions inspect HTTP requests and need mode 'http' (this gateway is 'tcp')`);
-      compileCondition(parseCondition(given.condition, path), path);
+      // The parser refuses everything the agent's ACL compiler could not write (see condition.ts).
+      parseCondition(given.condition, path);
       route.condition = given.condition;
       route.conditionStrength = given.conditionStrength ?? 100;
     } else if (given.conditionStrength !== undefined && given.conditionStrength !== 0) {

@@ -1,13 +1,14 @@
-import type { Condition, Field } from '../domain/gateways/condition.ts';
-import { ValidationError } from '../shared/errors.ts';
+import type { Condition, Field } from '../../engine/domain/gateways/condition.ts';
 
 /**
  * Compiles a parsed condition into HAProxy ACL criteria and a rule condition.
  *
  * HAProxy rule conditions have no parentheses: they are an OR (`||`) of ANDs of possibly
  * negated ACLs. So the condition is brought to negation normal form and then to disjunctive
- * normal form; the number of AND-terms is capped so a pathological condition fails with a
- * message instead of producing a huge config.
+ * normal form. The number of AND-terms is a domain rule, checked by `parseCondition`
+ * (engine/domain/gateways/condition.ts, MAX_CONDITION_ALTERNATIVES) with the same count as
+ * here, so every condition the API accepts compiles, and a pathological one was already
+ * refused with a message at PUT time instead of producing a huge config.
  *
  * Injection safety: header/cookie names are restricted by the parser to [A-Za-z0-9_.-];
  * values (control characters already rejected) are always emitted single-quoted — HAProxy
@@ -15,8 +16,6 @@ import { ValidationError } from '../shared/errors.ts';
  * `'"'"'` (adjacent quoted parts concatenate), and after `--` so a value can never be read
  * as an ACL flag.
  */
-
-export const MAX_DNF_TERMS = 64;
 
 /** One ACL criterion, e.g. `req.fhdr(X-Canary) -m str -- 'yes'`. */
 export type AclCriterion = string;
@@ -71,27 +70,22 @@ function toNnf(c: Condition, negate: boolean): Nnf {
   }
 }
 
-function toDnf(n: Nnf, path: string): Dnf {
+function toDnf(n: Nnf): Dnf {
   if (n.type === 'lit') return [[n.lit]];
-  const l = toDnf(n.left, path);
-  const r = toDnf(n.right, path);
-  if (n.type === 'or') return check([...l, ...r], path);
+  const l = toDnf(n.left);
+  const r = toDnf(n.right);
+  if (n.type === 'or') return [...l, ...r];
   const out: Dnf = [];
   for (const a of l) for (const b of r) out.push([...a, ...b]);
-  return check(out, path);
+  return out;
 }
 
-function check(d: Dnf, path: string): Dnf {
-  if (d.length > MAX_DNF_TERMS) {
-    const message = `condition is too complex: it expands to more than ${MAX_DNF_TERMS} alternatives in HAProxy; simplify the and/or nesting`;
-    throw new ValidationError(`${path}: ${message}`, [{ path, message }]);
-  }
-  return d;
-}
-
-/** The condition as OR-of-ANDs of ACL criteria, with contradictory/duplicate literals left to HAProxy. */
-export function compileCondition(c: Condition, path = 'condition'): Dnf {
-  return toDnf(toNnf(c, false), path);
+/**
+ * The condition as OR-of-ANDs of ACL criteria, with contradictory/duplicate literals left to
+ * HAProxy. `c` comes from `parseCondition`, which bounds its size (MAX_CONDITION_ALTERNATIVES).
+ */
+export function compileCondition(c: Condition): Dnf {
+  return toDnf(toNnf(c, false));
 }
 
 /**

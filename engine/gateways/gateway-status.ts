@@ -1,0 +1,54 @@
+import type { KvStore } from '../ports/kv-store.ts';
+import { AGENTS_PREFIX, MISSED_HEARTBEATS, type AgentStatus } from '../domain/gateways/keys.ts';
+
+/** Whether a gateway's stored revision is what HAProxy serves, per the agents' status keys. */
+export interface GatewayStatus {
+  name: string;
+  revision: string;
+  /** True when at least one live agent serves the current revision and none serves an older one. */
+  live: boolean;
+  agents: Array<{
+    agentId: string;
+    heartbeatAt: string;
+    alive: boolean;
+    appliedRevision?: string;
+    appliedAt?: string;
+    current: boolean;
+    error?: string;
+    routesWithoutTargets?: string[];
+  }>;
+}
+
+/**
+ * Reads every `agents/<id>` key and reports what each agent serves of gateway `name` (stored
+ * at `revision`). An agent counts as alive for MISSED_HEARTBEATS of its own heartbeat
+ * interval plus a second of clock skew; unreadable status keys are skipped.
+ */
+export async function readGatewayStatus(kv: KvStore, name: string, revision: string, now: Date): Promise<GatewayStatus> {
+  const { entries } = await kv.list(AGENTS_PREFIX);
+  const t = now.getTime();
+  const agents: GatewayStatus['agents'] = [];
+  for (const e of entries) {
+    let s: AgentStatus;
+    try {
+      s = JSON.parse(e.value) as AgentStatus;
+    } catch {
+      continue;
+    }
+    const alive = t - Date.parse(s.heartbeatAt) <= MISSED_HEARTBEATS * (s.heartbeatIntervalMs || 5000) + 1000;
+    const gs = s.gateways?.[name] ?? {};
+    agents.push({
+      agentId: s.agentId,
+      heartbeatAt: s.heartbeatAt,
+      alive,
+      appliedRevision: gs.appliedRevision,
+      appliedAt: gs.appliedAt,
+      current: gs.appliedRevision === revision,
+      ...(gs.error ? { error: gs.error } : {}),
+      ...(gs.routesWithoutTargets?.length ? { routesWithoutTargets: gs.routesWithoutTargets } : {}),
+    });
+  }
+  agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
+  const living = agents.filter((a) => a.alive);
+  return { name, revision, live: living.length > 0 && living.every((a) => a.current), agents };
+}
