@@ -44,10 +44,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   });
   // Scripts are capped at 512 KiB by the schema; this stops larger bodies before they are parsed.
   const maxBodyBytes = deps.maxBodyBytes ?? 2 * 1024 * 1024;
-  app.use('/api/v1/*', bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (c) => respondWithError(c, new VeerError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBodyBytes} bytes`), deps.logger),
-  }));
+  app.use(
+    '/api/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => respondWithError(c, new VeerError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBodyBytes} bytes`), deps.logger),
+    }),
+  );
   for (const r of deps.routers) app.route('/api/v1', r);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

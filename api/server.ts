@@ -9,7 +9,10 @@ export async function listen(app: OpenAPIHono, config: CoreConfig, logger: Logge
   const { host, port, tokens } = config.api;
   const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
   if (tokens.length === 0 && !loopback) {
-    throw new VeerError('CONFIG', `VEER_API_HOST=${host} without VEER_API_TOKENS would expose an unauthenticated API; set VEER_API_TOKENS or bind to 127.0.0.1`);
+    throw new VeerError(
+      'CONFIG',
+      `VEER_API_HOST=${host} without VEER_API_TOKENS would expose an unauthenticated API; set VEER_API_TOKENS or bind to 127.0.0.1`,
+    );
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
@@ -26,10 +29,11 @@ export async function listen(app: OpenAPIHono, config: CoreConfig, logger: Logge
   return {
     server,
     port: actual,
-    close: () => new Promise<void>((resolve) => {
-      const srv = server as unknown as { closeAllConnections?: () => void; close: (cb: () => void) => void };
-      srv.close(() => resolve());
-      srv.closeAllConnections?.();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const srv = server as unknown as { closeAllConnections?: () => void; close: (cb: () => void) => void };
+        srv.close(() => resolve());
+        srv.closeAllConnections?.();
+      }),
   };
 }

@@ -34,7 +34,11 @@ export interface SseOptions {
  * written, so a source that subscribes there is listening by the time the client sees
  * the stream open (nothing appended after that is missed).
  */
-export function sseResponse(c: Context, open: (ctx: SseSourceContext) => Promise<AsyncIterable<SseItem>> | AsyncIterable<SseItem>, options: SseOptions): Response {
+export function sseResponse(
+  c: Context,
+  open: (ctx: SseSourceContext) => Promise<AsyncIterable<SseItem>> | AsyncIterable<SseItem>,
+  options: SseOptions,
+): Response {
   const lastEventId = c.req.header('last-event-id') || undefined;
   return streamSSE(c, async (stream) => {
     const abort = new AbortController();

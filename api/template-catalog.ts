@@ -16,18 +16,30 @@ export function loadTemplates(): Template[] {
   return [
     {
       name: 'canary-release',
-      description: 'Moves traffic to a canary route step by step while its error rate and p99 stay within bounds; rolls back after repeated failures; holds on too little traffic.',
+      description:
+        'Moves traffic to a canary route step by step while its error rate and p99 stay within bounds; rolls back after repeated failures; holds on too little traffic.',
       workflow: {
         script: read('./canary-release.ts'),
         trigger: { cron: '* * * * *', timezone: 'UTC' },
-        env: { GATEWAY: 'shop', STABLE_ROUTE: 'stable', CANARY_ROUTE: 'canary', STEP: 10, MAX_ERROR_RATE: 0.01, MAX_P99_MS: 500, WINDOW: '1m', MIN_SAMPLES: 20, FAILURES: 2 },
+        env: {
+          GATEWAY: 'shop',
+          STABLE_ROUTE: 'stable',
+          CANARY_ROUTE: 'canary',
+          STEP: 10,
+          MAX_ERROR_RATE: 0.01,
+          MAX_P99_MS: 500,
+          WINDOW: '1m',
+          MIN_SAMPLES: 20,
+          FAILURES: 2,
+        },
         permissions: { gateways: ['shop'], deployments: {} },
         limits: { timeoutMs: 30_000, memoryMb: 32 },
       },
     },
     {
       name: 'rollback-hook',
-      description: 'On an event (an alert posted to /api/v1/events, or an Elasticsearch query trigger), sends all traffic of a gateway back to its stable route.',
+      description:
+        'On an event (an alert posted to /api/v1/events, or an Elasticsearch query trigger), sends all traffic of a gateway back to its stable route.',
       workflow: {
         script: read('./rollback-hook.ts'),
         trigger: { events: { tags: ['alerts', 'gateways:shop'] } },

@@ -27,7 +27,9 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
   const engine = await startEngine({ config, stores, sandbox, capabilities: system.capabilities, emit: system.emit, logger });
 
   const supervisor = createSchedulerSupervisor(settings.scheduler, {
-    redis: system.redis.connections.command, redisPrefix: config.redisPrefix, logger: logger.child({ component: 'local-scheduler' }),
+    redis: system.redis.connections.command,
+    redisPrefix: config.redisPrefix,
+    logger: logger.child({ component: 'local-scheduler' }),
   });
   await supervisor?.start();
 
@@ -40,15 +42,18 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
   await esTriggers.start();
 
   const remotes = await createRemoteEventSources(ec, { emit: (e) => system.events.bus.emit(e), positions: stores.triggers.remote, logger });
-  const following = remotes.length === 0 ? undefined : stores.coordination.runAsLeader(REMOTE_EVENTS_LEASE, {
-    ttlMs: 10_000,
-    async work(signal) {
-      for (const r of remotes) await r.start();
-      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-      for (const r of remotes) await r.stop();
-    },
-    onError: (err) => logger.warn({ err }, 'remote event sources: lease unavailable'),
-  });
+  const following =
+    remotes.length === 0
+      ? undefined
+      : stores.coordination.runAsLeader(REMOTE_EVENTS_LEASE, {
+          ttlMs: 10_000,
+          async work(signal) {
+            for (const r of remotes) await r.start();
+            await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+            for (const r of remotes) await r.stop();
+          },
+          onError: (err) => logger.warn({ err }, 'remote event sources: lease unavailable'),
+        });
 
   system.onClose.push(async () => {
     await following?.stop();

@@ -33,7 +33,9 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
   const backend = createRedisBackend({ url: core.redisUrl, prefix, runHistory: core.engine.runHistory, runLogMax: core.engine.runLogMax, logger });
   const redis = backend.connections.command;
   const queue = createRunQueue({
-    connection: redis, connect: backend.connections.blocking, prefix: backend.keys.queuePrefix,
+    connection: redis,
+    connect: backend.connections.blocking,
+    prefix: backend.keys.queuePrefix,
     onError: (err) => logger.warn({ err: err.message }, 'run queue: redis error'),
   });
   const { workflows, runs, state, stats, coordination, triggers } = backend;
@@ -49,7 +51,11 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
   const gateways = createGatewayService({ kv, logger: logger.child({ component: 'gateways' }), emit: bus.emitter });
 
   const onClose: Array<() => Promise<void>> = [];
-  const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+  const quietly = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      () => undefined,
+    );
   return {
     settings: config,
     redis: backend,

@@ -12,7 +12,10 @@ const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.nu
 
 export const CoreEnvSchema = z.object({
   VEER_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  VEER_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('veer'),
+  VEER_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('veer'),
   VEER_API_HOST: z.string().optional(),
   VEER_API_PORT: int(8080, 0, 65535),
   VEER_API_TOKENS: z.string().optional(),
@@ -66,7 +69,10 @@ export interface CoreConfig {
 
 export function loadCoreConfig(env: Env): CoreConfig {
   const e = { ...parseEnv(CoreEnvSchema, env), VEER_LOG_PRETTY_SET: !!env.VEER_LOG_PRETTY };
-  const tokens = (e.VEER_API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = (e.VEER_API_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return {
     redisUrl: e.VEER_REDIS_URL,
     redisPrefix: e.VEER_REDIS_PREFIX,

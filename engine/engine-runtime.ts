@@ -67,8 +67,14 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const { stores, config, logger } = o;
   const log = logger.child({ component: 'engine', engineId: id });
   const executor = createRunExecutor({
-    workflows: stores.workflows, runs: stores.runs, stats: stores.stats, queue: stores.queue,
-    sandbox: o.sandbox, emit: o.emit, logger: log, resultMaxBytes: config.engine.resultMaxBytes,
+    workflows: stores.workflows,
+    runs: stores.runs,
+    stats: stores.stats,
+    queue: stores.queue,
+    sandbox: o.sandbox,
+    emit: o.emit,
+    logger: log,
+    resultMaxBytes: config.engine.resultMaxBytes,
     capabilities: { state: createStateCapability(stores.state), ...o.capabilities },
   });
 
@@ -90,15 +96,21 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   });
 
   const cron = createCronScheduler({
-    triggers: stores.triggers, workflows: stores.workflows, launcher: stores.launcher, logger: log,
-    catchUp: config.engine.cronCatchUp, catchUpWindowMs: config.engine.cronCatchUpWindowMs, clock: o.clock,
+    triggers: stores.triggers,
+    workflows: stores.workflows,
+    launcher: stores.launcher,
+    logger: log,
+    catchUp: config.engine.cronCatchUp,
+    catchUpWindowMs: config.engine.cronCatchUpWindowMs,
+    clock: o.clock,
   });
   if (o.cron !== false) await cron.start();
 
-  const beat = () => stores.coordination.engines.beat(
-    { id, pid: process.pid, healthy: worker.healthy(), active: executor.active(), at: new Date().toISOString() },
-    HEARTBEAT_TTL_MS,
-  );
+  const beat = () =>
+    stores.coordination.engines.beat(
+      { id, pid: process.pid, healthy: worker.healthy(), active: executor.active(), at: new Date().toISOString() },
+      HEARTBEAT_TTL_MS,
+    );
   await worker.ready();
   await beat().catch(() => undefined);
   const heartbeat = setInterval(() => void beat().catch((err) => log.warn({ err: err.message }, 'engine heartbeat failed')), HEARTBEAT_MS);

@@ -42,7 +42,11 @@ export default async function (ctx: Ctx) {
     if (failures < threshold) return { action: 'hold', weight, failures };
     await ctx.gateways.setWeights(gateway, { [stable]: 100, [canary]: 0 });
     await ctx.state.set('phase', 'rolled_back');
-    await ctx.events.emit({ tags: ['canary', `gateways:${gateway}`], type: 'canary.rolled_back', value: { gateway, canary, errorRate: m.errorRate, p99: m.latency.p99 } });
+    await ctx.events.emit({
+      tags: ['canary', `gateways:${gateway}`],
+      type: 'canary.rolled_back',
+      value: { gateway, canary, errorRate: m.errorRate, p99: m.latency.p99 },
+    });
     return { action: 'rollback', weight: 0 };
   }
   await ctx.state.set('failures', 0);

@@ -18,7 +18,11 @@ export default async function (ctx: Ctx<{ id?: string; tags?: string[]; type?: s
   for (const [name, r] of Object.entries(gw.routes)) before[name] = r.weight;
   const changed = Object.keys(weights).some((k) => weights[k] !== before[k]);
   if (changed) await ctx.gateways.setWeights(gateway, weights);
-  await ctx.events.emit({ tags: ['rollback', `gateways:${gateway}`], type: 'gateway.rolled_back', value: { gateway, stable, cause: ctx.input?.id ?? null, changed } });
+  await ctx.events.emit({
+    tags: ['rollback', `gateways:${gateway}`],
+    type: 'gateway.rolled_back',
+    value: { gateway, stable, cause: ctx.input?.id ?? null, changed },
+  });
   ctx.log.info(changed ? 'rolled back' : 'already on the stable route', { before, after: weights });
   return { changed, weights };
 }

@@ -16,7 +16,10 @@ export const EventsEnvSchema = z.object({
   VEER_ES_API_KEY: z.string().optional(),
   VEER_ES_USERNAME: z.string().optional(),
   VEER_ES_PASSWORD: z.string().optional(),
-  VEER_ES_INDEX_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and -').default('veer'),
+  VEER_ES_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and -')
+    .default('veer'),
   VEER_ES_TRIGGER_BUFFER_MS: int(60_000, 0),
   VEER_ES_TRIGGER_DELAY_MS: int(0, 0),
   VEER_EVENTS_REMOTE_URLS: z.string().optional(),
@@ -49,7 +52,10 @@ export function loadElasticsearchConfig(env: Record<string, string | undefined>)
 
 export function loadEventsConfig(env: Record<string, string | undefined>): EventsConfig {
   const e = parseEnv(EventsEnvSchema, env);
-  const urls = (e.VEER_EVENTS_REMOTE_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  const urls = (e.VEER_EVENTS_REMOTE_URLS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
   for (const u of urls) {
     if (!URL.canParse(u)) parseEnv(z.object({ VEER_EVENTS_REMOTE_URLS: z.string().url() }), { VEER_EVENTS_REMOTE_URLS: u });
   }

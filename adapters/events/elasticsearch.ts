@@ -4,7 +4,16 @@ import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
 import { areaCode } from '../../engine/shared/error-catalogue.ts';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 import { delay } from '../../engine/shared/wait.ts';
-import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type DocumentSearch, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from '../../engine/ports/event-store.ts';
+import {
+  DEFAULT_QUERY_LIMIT,
+  MAX_QUERY_LIMIT,
+  type DocumentSearch,
+  type EventPage,
+  type EventQuery,
+  type EventStore,
+  type TailBatch,
+  type TailOptions,
+} from '../../engine/ports/event-store.ts';
 
 export interface ElasticsearchConnection {
   /** Injected client (tests); otherwise one is created from `url`. */
@@ -35,7 +44,11 @@ export function translateEsError(what: 'events' | 'metrics' | 'document search',
     if (status === 400) return new VeerError(areaCode(area, 'INVALID'), `${what} store (elasticsearch): ${op} was rejected: ${reason}`, { cause: err });
     return new UnavailableError(areaCode(area, 'UNAVAILABLE'), `${what} store (elasticsearch): ${op} failed with ${status}: ${reason}`, { cause: err });
   }
-  return new UnavailableError(areaCode(area, 'UNAVAILABLE'), `${what} store (elasticsearch): ${op} failed: ${(err as Error).message}; check VEER_ES_URL and that Elasticsearch is reachable`, { cause: err });
+  return new UnavailableError(
+    areaCode(area, 'UNAVAILABLE'),
+    `${what} store (elasticsearch): ${op} failed: ${(err as Error).message}; check VEER_ES_URL and that Elasticsearch is reachable`,
+    { cause: err },
+  );
 }
 
 export interface ElasticsearchEventStoreOptions extends ElasticsearchConnection {
@@ -94,25 +107,33 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
   let template: Promise<void> | undefined;
 
   function ensureTemplate(): Promise<void> {
-    template ??= client.indices.putIndexTemplate({
-      name: `${prefix}-events`,
-      index_patterns: [pattern],
-      priority: 200,
-      template: {
-        settings: { number_of_shards: 1 },
-        mappings: {
-          dynamic: 'strict',
-          properties: {
-            id: { type: 'keyword' }, tags: { type: 'keyword' }, type: { type: 'keyword' },
-            timestamp: { type: 'date' }, ingestedAt: { type: 'date', format: 'epoch_millis' },
-            value: { type: 'object', enabled: false },
+    template ??= client.indices
+      .putIndexTemplate({
+        name: `${prefix}-events`,
+        index_patterns: [pattern],
+        priority: 200,
+        template: {
+          settings: { number_of_shards: 1 },
+          mappings: {
+            dynamic: 'strict',
+            properties: {
+              id: { type: 'keyword' },
+              tags: { type: 'keyword' },
+              type: { type: 'keyword' },
+              timestamp: { type: 'date' },
+              ingestedAt: { type: 'date', format: 'epoch_millis' },
+              value: { type: 'object', enabled: false },
+            },
           },
         },
-      },
-    }).then(() => undefined, (err) => {
-      template = undefined;
-      throw translateEsError('events', 'put index template', err);
-    });
+      })
+      .then(
+        () => undefined,
+        (err) => {
+          template = undefined;
+          throw translateEsError('events', 'put index template', err);
+        },
+      );
     return template;
   }
 
@@ -135,7 +156,12 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
       const id = `${String(ms).padStart(13, '0')}-${(counter++ % 2 ** 30).toString(36).padStart(6, '0')}-${node}`;
       const doc: EsEventDoc = { id, tags: event.tags, type: event.type, value: event.value, timestamp: event.timestamp, ingestedAt: ms };
       try {
-        await client.index({ index: dailyIndex(prefix, 'events', ms), id, document: doc, ...(options.refreshOnAppend ? { refresh: 'wait_for' as const } : {}) });
+        await client.index({
+          index: dailyIndex(prefix, 'events', ms),
+          id,
+          document: doc,
+          ...(options.refreshOnAppend ? { refresh: 'wait_for' as const } : {}),
+        });
       } catch (err) {
         throw translateEsError('events', 'append (index)', err);
       }
@@ -148,10 +174,17 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
       const filter: unknown[] = (q.tags ?? []).map((t) => ({ term: { tags: t } }));
       if (q.type) filter.push({ term: { type: q.type } });
       if (q.since !== undefined || q.until !== undefined) {
-        filter.push({ range: { timestamp: { ...(q.since !== undefined ? { gte: q.since } : {}), ...(q.until !== undefined ? { lte: q.until } : {}), format: 'epoch_millis' } } });
+        filter.push({
+          range: {
+            timestamp: { ...(q.since !== undefined ? { gte: q.since } : {}), ...(q.until !== undefined ? { lte: q.until } : {}), format: 'epoch_millis' },
+          },
+        });
       }
       if (q.cursor) filter.push({ range: { id: desc ? { lt: q.cursor } : { gt: q.cursor } } });
-      const res = await search({ query: { bool: { filter } }, sort: [{ id: { order: desc ? 'desc' : 'asc' } }], size: limit + 1, track_total_hits: false }, 'query (search)');
+      const res = await search(
+        { query: { bool: { filter } }, sort: [{ id: { order: desc ? 'desc' : 'asc' } }], size: limit + 1, track_total_hits: false },
+        'query (search)',
+      );
       const hits = res.hits.hits.map((h) => toEvent(h._source as EsEventDoc));
       const events = hits.slice(0, limit);
       return hits.length > limit ? { events, nextCursor: events[events.length - 1].id } : { events };
@@ -182,11 +215,16 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
             const fresh: EsEventDoc[] = [];
             let after: unknown[] | undefined;
             for (;;) {
-              const res = await search({
-                query: { bool: { filter: [{ range: { ingestedAt: { gte: lower, lte: upper, format: 'epoch_millis' } } }] } },
-                sort: [{ ingestedAt: { order: 'asc' } }, { id: { order: 'asc' } }],
-                size: pageSize, track_total_hits: false, ...(after ? { search_after: after } : {}),
-              }, 'tail (search)');
+              const res = await search(
+                {
+                  query: { bool: { filter: [{ range: { ingestedAt: { gte: lower, lte: upper, format: 'epoch_millis' } } }] } },
+                  sort: [{ ingestedAt: { order: 'asc' } }, { id: { order: 'asc' } }],
+                  size: pageSize,
+                  track_total_hits: false,
+                  ...(after ? { search_after: after } : {}),
+                },
+                'tail (search)',
+              );
               const hits = res.hits.hits;
               for (const h of hits) {
                 const d = h._source as EsEventDoc;
@@ -236,7 +274,7 @@ export function createElasticsearchDocumentSearch(options: ElasticsearchConnecti
         });
         const total = res.hits.total;
         return {
-          total: typeof total === 'number' ? total : total?.value ?? res.hits.hits.length,
+          total: typeof total === 'number' ? total : (total?.value ?? res.hits.hits.length),
           hits: res.hits.hits.map((h) => ({ id: h._id ?? '', index: h._index, source: h._source, time: Number(h.sort?.[0]) })),
         };
       } catch (err) {

@@ -3,7 +3,15 @@ import { Redis } from 'ioredis';
 import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
 import { MAX_FUTURE_SKEW_MS } from '../../engine/domain/event.ts';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
-import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, type EventPage, type EventQuery, type EventStore, type TailBatch, type TailOptions } from '../../engine/ports/event-store.ts';
+import {
+  DEFAULT_QUERY_LIMIT,
+  MAX_QUERY_LIMIT,
+  type EventPage,
+  type EventQuery,
+  type EventStore,
+  type TailBatch,
+  type TailOptions,
+} from '../../engine/ports/event-store.ts';
 import { createKeys } from '../redis/keys.ts';
 import { readStream } from '../redis/stream-reader.ts';
 
@@ -98,7 +106,11 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
   const blocking = new Set<Redis>();
 
   const unavailable = (op: string, err: unknown) =>
-    new UnavailableError('EVENTS.UNAVAILABLE', `event store (redis, stream ${key}): ${op} failed: Redis is unreachable (${(err as Error).message}); check that it runs at VEER_REDIS_URL`, { cause: err });
+    new UnavailableError(
+      'EVENTS.UNAVAILABLE',
+      `event store (redis, stream ${key}): ${op} failed: Redis is unreachable (${(err as Error).message}); check that it runs at VEER_REDIS_URL`,
+      { cause: err },
+    );
 
   async function runQuery(args: string[]): Promise<[Array<[string, string]>, string]> {
     try {
@@ -116,7 +128,21 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
       const ms = Date.parse(event.timestamp);
       const json = JSON.stringify({ tags: event.tags, type: event.type, value: event.value, timestamp: event.timestamp });
       try {
-        const id = await redis.xadd(key, 'MAXLEN', '~', String(maxLen), '*', 'g', SEP + event.tags.join(SEP) + SEP, 't', event.type, 'ms', String(ms), 'd', json);
+        const id = await redis.xadd(
+          key,
+          'MAXLEN',
+          '~',
+          String(maxLen),
+          '*',
+          'g',
+          SEP + event.tags.join(SEP) + SEP,
+          't',
+          event.type,
+          'ms',
+          String(ms),
+          'd',
+          json,
+        );
         return { id: id as string, ...event };
       } catch (err) {
         throw unavailable('append (XADD)', err);
@@ -134,14 +160,26 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
         if (desc) hi = '(' + q.cursor;
         else if (lo === '-' || compareStreamIds(q.cursor, lo) >= 0) lo = '(' + q.cursor;
       }
-      const args = [desc ? 'desc' : 'asc', lo, hi, String(limit), String(maxScan), q.type ?? '', q.since !== undefined ? String(q.since) : '', q.until !== undefined ? String(q.until) : '', ...(q.tags ?? [])];
+      const args = [
+        desc ? 'desc' : 'asc',
+        lo,
+        hi,
+        String(limit),
+        String(maxScan),
+        q.type ?? '',
+        q.since !== undefined ? String(q.since) : '',
+        q.until !== undefined ? String(q.until) : '',
+        ...(q.tags ?? []),
+      ];
       try {
         const [rows, last] = await runQuery(args);
         const events = rows.map(([id, d]) => toEvent(id, d));
         return last ? { events, nextCursor: last } : { events };
       } catch (err) {
         if (/Invalid stream ID/i.test((err as Error).message)) {
-          throw new VeerError('EVENTS.INVALID', `event store (redis): cursor '${q.cursor}' is not an event id of this store`, { details: { cursor: q.cursor } });
+          throw new VeerError('EVENTS.INVALID', `event store (redis): cursor '${q.cursor}' is not an event id of this store`, {
+            details: { cursor: q.cursor },
+          });
         }
         throw unavailable('query (XRANGE script)', err);
       }
@@ -167,7 +205,11 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
               conn.once('end', () => blocking.delete(conn));
               return conn;
             },
-            key, from: opts.from, count: batchSize, blockMs, signal: opts.signal,
+            key,
+            from: opts.from,
+            count: batchSize,
+            blockMs,
+            signal: opts.signal,
           });
           try {
             for await (const entries of reader) {

@@ -91,10 +91,13 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       if (recordKvConnection(state, ok, err) && !state.closed) watcher.restart();
     },
   });
-  const loop = createReconcileLoop(async () => {
-    await reconcile(ctx);
-    void reporter.report();
-  }, { stopped: () => state.closed, log });
+  const loop = createReconcileLoop(
+    async () => {
+      await reconcile(ctx);
+      void reporter.report();
+    },
+    { stopped: () => state.closed, log },
+  );
   const watcher = createGatewayWatcher({
     kv,
     logger: log,

@@ -14,10 +14,11 @@ async function resolveServers(ctx: AgentContext, g: Gateway): Promise<{ servers:
   const missing: string[] = [];
   for (const [name, route] of Object.entries(g.routes)) {
     if (!isDeploymentTarget(route.targets)) servers[name] = route.targets;
-    else if (ctx.resolveTargets) servers[name] = await ctx.resolveTargets(route.targets.deployment, route.targets.port).catch((err) => {
-      ctx.log.warn({ err, gateway: g.name, route: name }, 'could not resolve deployment targets');
-      return [];
-    });
+    else if (ctx.resolveTargets)
+      servers[name] = await ctx.resolveTargets(route.targets.deployment, route.targets.port).catch((err) => {
+        ctx.log.warn({ err, gateway: g.name, route: name }, 'could not resolve deployment targets');
+        return [];
+      });
     else servers[name] = [];
     if (servers[name].length === 0) missing.push(name);
   }

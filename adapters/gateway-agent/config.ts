@@ -22,14 +22,23 @@ import { VeerError } from '../../engine/shared/errors.ts';
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const GatewayAgentEnvSchema = z.object({
-  VEER_GATEWAY_AGENT_ID: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, dots, dashes, underscores').optional(),
+  VEER_GATEWAY_AGENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, dots, dashes, underscores')
+    .optional(),
   VEER_HAPROXY_BIN: z.string().min(1).default('haproxy'),
   VEER_GATEWAY_AGENT_DIR: z.string().min(1).default('.veer/haproxy'),
-  VEER_GATEWAY_AGENT_BIND: z.string().regex(/^[0-9a-fA-F.:]+$|^\*$/, 'an IP address').default('127.0.0.1'),
+  VEER_GATEWAY_AGENT_BIND: z
+    .string()
+    .regex(/^[0-9a-fA-F.:]+$|^\*$/, 'an IP address')
+    .default('127.0.0.1'),
   VEER_GATEWAY_AGENT_STATS_PORT: z.coerce.number().int().min(1).max(65535).default(1988),
   VEER_GATEWAY_AGENT_LOG_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   VEER_GATEWAY_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
-  VEER_GATEWAY_AGENT_HARD_STOP_AFTER: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration like 30s').default('30s'),
+  VEER_GATEWAY_AGENT_HARD_STOP_AFTER: z
+    .string()
+    .regex(/^\d+(ms|s|m|h)$/, 'a duration like 30s')
+    .default('30s'),
   VEER_GATEWAY_AGENT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   VEER_GATEWAY_AGENT_STOP_HAPROXY: z.union([z.literal('auto'), bool]).default('auto'),
 });
@@ -51,7 +60,8 @@ export function loadGatewayAgentConfig(env: Record<string, string | undefined>, 
   const e = parseEnv(GatewayAgentEnvSchema, env);
   const dir = resolve(cwd, e.VEER_GATEWAY_AGENT_DIR);
   // Route sockets live at <dir>/r/<16 hex>.sock and unix socket paths max out at 107 bytes.
-  if (dir.length > 70) throw new VeerError('CONFIG', `VEER_GATEWAY_AGENT_DIR: '${dir}' is too long for unix socket paths (max 70 characters); choose a shorter directory`);
+  if (dir.length > 70)
+    throw new VeerError('CONFIG', `VEER_GATEWAY_AGENT_DIR: '${dir}' is too long for unix socket paths (max 70 characters); choose a shorter directory`);
   return {
     agentId: e.VEER_GATEWAY_AGENT_ID ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
     haproxyBin: e.VEER_HAPROXY_BIN,

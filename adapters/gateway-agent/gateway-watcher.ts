@@ -51,13 +51,14 @@ export function createGatewayWatcher(options: GatewayWatcherOptions): GatewayWat
     const name = key.slice(GATEWAYS_PREFIX.length + 1);
     return name && !name.includes('/') ? name : undefined;
   };
-  const sleep = (ms: number) => new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    wakeSleep = () => {
-      clearTimeout(t);
-      r();
-    };
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wakeSleep = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
 
   const run = async (first: () => void) => {
     // Jittered (each pause in [half, full]): a fleet of agents whose store comes back must not all list at once.

@@ -36,12 +36,18 @@ export function quoteHaproxy(value: string): string {
 function sample(field: Field): { fetch: string; ci: boolean } {
   switch (field.kind) {
     // fhdr: the full header line; hdr would split User-Agent at its commas.
-    case 'user-agent': return { fetch: 'req.fhdr(user-agent)', ci: true };
-    case 'host': return { fetch: 'req.hdr(host),field(1,:)', ci: true };
-    case 'path': return { fetch: 'path', ci: false };
-    case 'method': return { fetch: 'method', ci: true };
-    case 'header': return { fetch: `req.fhdr(${field.name})`, ci: false };
-    case 'cookie': return { fetch: `req.cook(${field.name})`, ci: false };
+    case 'user-agent':
+      return { fetch: 'req.fhdr(user-agent)', ci: true };
+    case 'host':
+      return { fetch: 'req.hdr(host),field(1,:)', ci: true };
+    case 'path':
+      return { fetch: 'path', ci: false };
+    case 'method':
+      return { fetch: 'method', ci: true };
+    case 'header':
+      return { fetch: `req.fhdr(${field.name})`, ci: false };
+    case 'cookie':
+      return { fetch: `req.cook(${field.name})`, ci: false };
   }
 }
 
@@ -54,19 +60,19 @@ function criterionOf(c: Extract<Condition, { type: 'exists' | 'compare' }>): Acl
   return `${fetch}${ci ? ' -i' : ''} -m ${match} -- ${quoteHaproxy(c.value)}`;
 }
 
-type Nnf =
-  | { type: 'and' | 'or'; left: Nnf; right: Nnf }
-  | { type: 'lit'; lit: AclLiteral };
+type Nnf = { type: 'and' | 'or'; left: Nnf; right: Nnf } | { type: 'lit'; lit: AclLiteral };
 
 function toNnf(c: Condition, negate: boolean): Nnf {
   switch (c.type) {
-    case 'not': return toNnf(c.operand, !negate);
+    case 'not':
+      return toNnf(c.operand, !negate);
     case 'and':
     case 'or': {
       const type = (c.type === 'and') !== negate ? 'and' : 'or';
       return { type, left: toNnf(c.left, negate), right: toNnf(c.right, negate) };
     }
-    default: return { type: 'lit', lit: { criterion: criterionOf(c), negated: negate } };
+    default:
+      return { type: 'lit', lit: { criterion: criterionOf(c), negated: negate } };
   }
 }
 

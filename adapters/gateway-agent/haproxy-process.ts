@@ -68,7 +68,10 @@ function run(bin: string, args: string[]): Promise<{ code: number | null; output
 }
 
 const meaningful = (output: string) =>
-  output.split('\n').filter((l) => /\[(ALERT|WARNING)\]/.test(l) && !/server state file|could not resolve address|disabling server/i.test(l)).join('\n');
+  output
+    .split('\n')
+    .filter((l) => /\[(ALERT|WARNING)\]/.test(l) && !/server state file|could not resolve address|disabling server/i.test(l))
+    .join('\n');
 
 /** `<backend> <server>` for every server the config declares. */
 function declaredServers(config: string): Set<string> {
@@ -90,11 +93,14 @@ function declaredServers(config: string): Set<string> {
  */
 export function stateForConfig(state: string, config: string): string {
   const declared = declaredServers(config);
-  return state.split('\n').filter((line, i) => {
-    if (i === 0 || line === '' || line.startsWith('#')) return true;
-    const f = line.split(' ');
-    return declared.has(`${f[1]} ${f[3]}`);
-  }).join('\n');
+  return state
+    .split('\n')
+    .filter((line, i) => {
+      if (i === 0 || line === '' || line.startsWith('#')) return true;
+      const f = line.split(' ');
+      return declared.has(`${f[1]} ${f[3]}`);
+    })
+    .join('\n');
 }
 
 export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyProcess {
@@ -178,7 +184,9 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
       if (code !== 0) {
         // Keep the file in step with what runs, so a later restart does not pick up the bad one.
         if (previous !== undefined) await writeConfig(previous);
-        throw new VeerError('GATEWAY.HAPROXY_FAILED', `HAProxy ${reload ? 'reload' : 'start'} failed (exit ${code}): ${meaningful(output) || output.trim()}`, { details: { output } });
+        throw new VeerError('GATEWAY.HAPROXY_FAILED', `HAProxy ${reload ? 'reload' : 'start'} failed (exit ${code}): ${meaningful(output) || output.trim()}`, {
+          details: { output },
+        });
       }
       const pid = await readPid();
       if (pid) started.add(pid);

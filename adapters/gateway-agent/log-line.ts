@@ -16,8 +16,7 @@
 export const HTTP_LOG_FORMAT =
   '{"ts":%Ts%ms,"ci":"%ci","cp":%cp,"ft":"%ft","b":"%b","s":"%s","is":"%[capture.res.hdr(0),json(utf8s)]",' +
   '"m":"%HM","u":"%[capture.req.uri,json(utf8s)]","st":%ST,"Tq":%Tq,"Tw":%Tw,"Tc":%Tc,"Tr":%Tr,"Tt":%Tt,"B":%B,"U":%U,"term":"%tsc","rc":%rc}';
-export const TCP_LOG_FORMAT =
-  '{"ts":%Ts%ms,"ci":"%ci","cp":%cp,"ft":"%ft","b":"%b","s":"%s","Tw":%Tw,"Tc":%Tc,"Tt":%Tt,"B":%B,"U":%U,"term":"%ts","rc":%rc}';
+export const TCP_LOG_FORMAT = '{"ts":%Ts%ms,"ci":"%ci","cp":%cp,"ft":"%ft","b":"%b","s":"%s","Tw":%Tw,"Tc":%Tc,"Tt":%Tt,"B":%B,"U":%U,"term":"%ts","rc":%rc}';
 
 /** One request through a gateway, as the events/metrics side consumes it. */
 export interface GatewayLogRecord {

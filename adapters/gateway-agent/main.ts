@@ -89,7 +89,11 @@ export async function startGatewayAgentFor(config: GatewayAgentProcessConfig, lo
   const scheduler = await createSchedulerDriver(config.scheduler, { redis, redisPrefix: config.core.redisPrefix, logger });
   const { agent, stop } = await runGatewayAgent({ config, logger, onLogRecords: sink, resolveTargets: createSchedulerTargetResolver(scheduler) });
   const abort = new AbortController();
-  const watching = watchAllEndpoints(scheduler, () => agent.refresh(), { intervalMs: 500, signal: abort.signal, onError: (err) => logger.debug({ err }, 'endpoint poll failed') });
+  const watching = watchAllEndpoints(scheduler, () => agent.refresh(), {
+    intervalMs: 500,
+    signal: abort.signal,
+    onError: (err) => logger.debug({ err }, 'endpoint poll failed'),
+  });
   return {
     agent,
     stop: async () => {

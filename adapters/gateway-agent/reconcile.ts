@@ -60,6 +60,10 @@ async function planCandidates(ctx: AgentContext): Promise<{ candidates: Map<stri
  */
 async function needsReload(ctx: AgentContext, candidates: Map<string, AppliedGateway>): Promise<boolean> {
   const { state } = ctx;
-  return state.forceReload || !(await ctx.haproxy.running()) || candidates.size !== state.applied.size ||
-    [...candidates].some(([n, c]) => state.applied.get(n)?.skeleton !== c.skeleton);
+  return (
+    state.forceReload ||
+    !(await ctx.haproxy.running()) ||
+    candidates.size !== state.applied.size ||
+    [...candidates].some(([n, c]) => state.applied.get(n)?.skeleton !== c.skeleton)
+  );
 }

@@ -47,7 +47,9 @@ export async function applyReload(ctx: AgentContext, candidates: Map<string, App
       const message = errorText(err);
       state.haproxy.lastError = message;
       // Blame the gateways HAProxy names (e.g. "cannot bind socket" for g.<name>) and retry without their change.
-      const blamed = changed().filter((n) => message.includes(`g.${n}]`) || message.includes(`g.${n}:`) || message.includes(`'g.${n}'`) || message.includes(`r.${n}.`));
+      const blamed = changed().filter(
+        (n) => message.includes(`g.${n}]`) || message.includes(`g.${n}:`) || message.includes(`'g.${n}'`) || message.includes(`r.${n}.`),
+      );
       const reverted = blamed.length ? blamed : changed();
       for (const n of reverted) revert(n, message);
       log.warn({ err: message, blamed: reverted }, 'HAProxy config not applied; keeping the last good version of the gateways involved');
@@ -103,7 +105,9 @@ function portBusy(host: string, port: number): Promise<string | undefined> {
 /** Route sockets of routes that are gone (HAProxy leaves the files behind). */
 async function removeStaleSockets(ctx: AgentContext): Promise<void> {
   const dir = ctx.render.dir;
-  const keep = new Set([...ctx.state.applied.values()].flatMap((a) => Object.keys(a.gateway.routes).map((r) => basename(routeSocketPath(dir, a.gateway.name, r)))));
+  const keep = new Set(
+    [...ctx.state.applied.values()].flatMap((a) => Object.keys(a.gateway.routes).map((r) => basename(routeSocketPath(dir, a.gateway.name, r)))),
+  );
   const files = await readdir(join(dir, 'r')).catch(() => [] as string[]);
   await Promise.all(files.filter((f) => f.endsWith('.sock') && !keep.has(f)).map((f) => rm(join(dir, 'r', f), { force: true })));
 }

@@ -113,7 +113,10 @@ export function renderGateway(r: RenderableGateway, o: RenderOptions): string {
       out.push('    http-request deny deny_status 404 if !vhost');
     }
     const conditional = routes.filter(([, route]) => route.condition && route.conditionStrength > 0);
-    const { acls, terms } = aclNames(conditional.map(([name, route]) => compileCondition(parseCondition(route.condition!, `routes.${name}.condition`))), 'c_');
+    const { acls, terms } = aclNames(
+      conditional.map(([name, route]) => compileCondition(parseCondition(route.condition!, `routes.${name}.condition`))),
+      'c_',
+    );
     for (const a of acls) out.push(`    ${a}`);
     conditional.forEach(([name, route], i) => {
       let strength = '';
@@ -137,7 +140,14 @@ export function renderGateway(r: RenderableGateway, o: RenderOptions): string {
   out.push('');
 
   for (const [name, route] of routes) {
-    out.push(`frontend ${routeFrontendName(g.name, name)}`, `    mode ${g.mode}`, `    bind unix@${routeSocketPath(o.dir, g.name, name)} accept-proxy`, '    no log', `    default_backend ${routeBackendName(g.name, name)}`, '');
+    out.push(
+      `frontend ${routeFrontendName(g.name, name)}`,
+      `    mode ${g.mode}`,
+      `    bind unix@${routeSocketPath(o.dir, g.name, name)} accept-proxy`,
+      '    no log',
+      `    default_backend ${routeBackendName(g.name, name)}`,
+      '',
+    );
     out.push(`backend ${routeBackendName(g.name, name)}`, `    mode ${g.mode}`, `    balance ${route.balance ?? (http ? 'roundrobin' : 'leastconn')}`);
     if (http) {
       out.push('    option forwardfor', '    http-response set-header x-veer-server %[srv_name]');
@@ -167,7 +177,12 @@ export function routeServers(r: RenderableGateway, route: string): RouteServer[]
     const name = serverName(t);
     if (seen.has(name)) continue;
     seen.add(name);
-    out.push({ name, host: t.host, port: t.port, options: ['check', 'inter 2s', 'init-addr libc,none', ...(r.gateway.sticky === 'instance' ? [`cookie ${name}`] : [])] });
+    out.push({
+      name,
+      host: t.host,
+      port: t.port,
+      options: ['check', 'inter 2s', 'init-addr libc,none', ...(r.gateway.sticky === 'instance' ? [`cookie ${name}`] : [])],
+    });
   }
   return out;
 }

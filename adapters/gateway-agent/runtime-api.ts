@@ -52,7 +52,8 @@ export function createRuntimeApi(socketPath: string): RuntimeApi {
     async setWeights(changes) {
       if (changes.length === 0) return;
       for (const c of changes) {
-        if (!Number.isInteger(c.weight) || c.weight < 0 || c.weight > 256) throw new VeerError('GATEWAY.INVALID', `weight ${c.weight} for ${c.backend}/${c.server} is outside HAProxy's 0-256`);
+        if (!Number.isInteger(c.weight) || c.weight < 0 || c.weight > 256)
+          throw new VeerError('GATEWAY.INVALID', `weight ${c.weight} for ${c.backend}/${c.server} is outside HAProxy's 0-256`);
       }
       const answer = (await send(changes.map((c) => `set server ${c.backend}/${c.server} weight ${c.weight}`))).trim();
       // Success is silent; anything else is an error message (e.g. "No such server.").
@@ -82,7 +83,13 @@ export function createRuntimeApi(socketPath: string): RuntimeApi {
     async serverConnections(backend, server) {
       const answer = await send([`show servers conn ${backend}`]);
       // # bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur …
-      const header = answer.split('\n').find((l) => l.startsWith('#'))?.slice(1).trim().split(/\s+/) ?? [];
+      const header =
+        answer
+          .split('\n')
+          .find((l) => l.startsWith('#'))
+          ?.slice(1)
+          .trim()
+          .split(/\s+/) ?? [];
       const line = answer.split('\n').find((l) => l.startsWith(`${backend}/${server} `));
       if (!line) return undefined;
       const f = line.trim().split(/\s+/);

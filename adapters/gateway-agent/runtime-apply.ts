@@ -50,7 +50,10 @@ export async function applyRuntime(ctx: AgentContext, candidates: Map<string, Ap
     for (const s of remove) await api.disableServer(s.backend, s.name);
     const busy = await deleteWhenIdle(ctx, remove);
     if (busy.length && !state.closed) {
-      log.warn({ servers: busy.map((s) => `${s.backend}/${s.name}`), drainTimeoutMs: ctx.drainTimeoutMs }, 'removed servers still have connections; reloading instead');
+      log.warn(
+        { servers: busy.map((s) => `${s.backend}/${s.name}`), drainTimeoutMs: ctx.drainTimeoutMs },
+        'removed servers still have connections; reloading instead',
+      );
       return false;
     }
   } catch (err) {
@@ -62,7 +65,8 @@ export async function applyRuntime(ctx: AgentContext, candidates: Map<string, Ap
   state.haproxy.serverChanges = (state.haproxy.serverChanges ?? 0) + add.length + remove.length;
   if (textChanged) await ctx.haproxy.persist(renderConfig([...candidates.values()], ctx.render));
   if (changes.length) log.info({ changes: changes.length }, 'weights applied at runtime');
-  if (add.length || remove.length) log.info({ added: add.map((s) => `${s.backend}/${s.name}`), removed: remove.map((s) => `${s.backend}/${s.name}`) }, 'servers changed at runtime');
+  if (add.length || remove.length)
+    log.info({ added: add.map((s) => `${s.backend}/${s.name}`), removed: remove.map((s) => `${s.backend}/${s.name}`) }, 'servers changed at runtime');
   return true;
 }
 

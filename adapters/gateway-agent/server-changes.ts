@@ -14,7 +14,27 @@ const DYNAMIC_BALANCE = new Set(['roundrobin', 'leastconn', 'first', 'random']);
  * Notably not `cookie` (sticky instance needs a reload) and not `init-addr`: a dynamic server
  * is always `init-addr none`, which is why only IP addresses are added at runtime.
  */
-const DYNAMIC_KEYWORDS = new Set(['check', 'inter', 'fastinter', 'downinter', 'rise', 'fall', 'weight', 'maxconn', 'maxqueue', 'minconn', 'slowstart', 'send-proxy', 'send-proxy-v2', 'observe', 'on-error', 'on-marked-down', 'on-marked-up', 'error-limit', 'backup']);
+const DYNAMIC_KEYWORDS = new Set([
+  'check',
+  'inter',
+  'fastinter',
+  'downinter',
+  'rise',
+  'fall',
+  'weight',
+  'maxconn',
+  'maxqueue',
+  'minconn',
+  'slowstart',
+  'send-proxy',
+  'send-proxy-v2',
+  'observe',
+  'on-error',
+  'on-marked-down',
+  'on-marked-up',
+  'error-limit',
+  'backup',
+]);
 
 /** What a config server gets by default and a dynamic one does not (its purge delay defaults to 0: no reuse). */
 const DYNAMIC_POOL_DEFAULTS = ['pool-max-conn -1', 'pool-purge-delay 5s'];

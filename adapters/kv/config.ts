@@ -16,7 +16,10 @@ import { parseEnv } from '../../engine/shared/env.ts';
 export const KvEnvSchema = z.object({
   VEER_KV: z.enum(['redis', 'etcd', 'consul', 'zookeeper']).default('redis'),
   VEER_KV_URL: z.string().optional(),
-  VEER_KV_PREFIX: z.string().regex(/^\/?[A-Za-z0-9_.~:@=+,%-]+(\/[A-Za-z0-9_.~:@=+,%-]+)*\/?$/, 'segments of letters, digits and _ . ~ : @ = + , % -').default('veer'),
+  VEER_KV_PREFIX: z
+    .string()
+    .regex(/^\/?[A-Za-z0-9_.~:@=+,%-]+(\/[A-Za-z0-9_.~:@=+,%-]+)*\/?$/, 'segments of letters, digits and _ . ~ : @ = + , % -')
+    .default('veer'),
   VEER_KV_TOKEN: z.string().optional(),
   VEER_KV_USERNAME: z.string().optional(),
   VEER_KV_PASSWORD: z.string().optional(),

@@ -103,7 +103,10 @@ export function createConsulKvStore(options: ConsulKvStoreOptions): KvStore {
   async function readTree(c: ConsulApi, prefix: string, extra: Record<string, unknown> = {}): Promise<{ entries: KvEntry[]; position: string }> {
     const reqCtx = (extra.ctx as EventEmitter | undefined) ?? new EventEmitter();
     Object.assign(reqCtx, { includeResponse: true });
-    const [res, body] = (await c.kv.get({ key: listKey(prefix), recurse: true, ...extra, ctx: reqCtx })) as [{ headers: Record<string, string> }, Item[] | undefined];
+    const [res, body] = (await c.kv.get({ key: listKey(prefix), recurse: true, ...extra, ctx: reqCtx })) as [
+      { headers: Record<string, string> },
+      Item[] | undefined,
+    ];
     const position = String(res.headers['x-consul-index'] ?? '0');
     const entries: KvEntry[] = [];
     for (const item of body ?? []) {
@@ -135,7 +138,11 @@ export function createConsulKvStore(options: ConsulKvStoreOptions): KvStore {
       if (typeof value !== 'string') throw kvInvalid(kind, `the value of ${key} must be a string`);
       const ifRevision = checkRevision(kind, opts.ifRevision);
       checkTtl(kind, opts.ttlSeconds, false, TTL_WHY);
-      const op = { Key: full(key), Value: Buffer.from(value, 'utf8').toString('base64'), ...(ifRevision === undefined ? { Verb: 'set' } : { Verb: 'cas', Index: Number(ifRevision) }) };
+      const op = {
+        Key: full(key),
+        Value: Buffer.from(value, 'utf8').toString('base64'),
+        ...(ifRevision === undefined ? { Verb: 'set' } : { Verb: 'cas', Index: Number(ifRevision) }),
+      };
       return call('put', key, async (c) => {
         try {
           const res = await c.transaction.create([{ KV: op }], {});
@@ -185,8 +192,9 @@ export function createConsulKvStore(options: ConsulKvStoreOptions): KvStore {
           const cancel = () => reqCtx.emit('cancel');
           signal.addEventListener('abort', cancel, { once: true });
           const blocking = after === undefined ? {} : { index: after, wait: `${Math.ceil(waitMs / 1000)}s`, timeout: waitMs + timeoutMs };
-          return call('watch', prefix, (c) => readTree(c, prefix, { ...blocking, ctx: reqCtx }), waitMs + timeoutMs + 1000)
-            .finally(() => signal.removeEventListener('abort', cancel));
+          return call('watch', prefix, (c) => readTree(c, prefix, { ...blocking, ctx: reqCtx }), waitMs + timeoutMs + 1000).finally(() =>
+            signal.removeEventListener('abort', cancel),
+          );
         },
         close: async () => {
           watches.delete(watch);

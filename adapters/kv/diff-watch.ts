@@ -70,47 +70,55 @@ export function createDiffWatch(options: DiffWatchOptions): KvWatch {
     delivered = pulled && new Map(pulled);
   }
 
-  return createKvWatch({
-    async pull(signal) {
-      if (options.fromPosition !== undefined && !pulled) {
-        throw kvCompacted(kind, prefix, options.fromPosition, `${kind} keeps no change history and this store instance did not hand out that position (use a position from its list() or its watch events)`);
-      }
-      for (;;) {
-        const res = await options.read(position, signal);
-        if (signal.aborted) return [];
-        position = res.position;
-        const next: State = new Map(res.entries.filter((e) => underPrefix(e.key, prefix)).map((e) => [e.key, e]));
-        if (!pulled) {
-          // A watch from "now": this first read is the baseline, not a change.
+  return createKvWatch(
+    {
+      async pull(signal) {
+        if (options.fromPosition !== undefined && !pulled) {
+          throw kvCompacted(
+            kind,
+            prefix,
+            options.fromPosition,
+            `${kind} keeps no change history and this store instance did not hand out that position (use a position from its list() or its watch events)`,
+          );
+        }
+        for (;;) {
+          const res = await options.read(position, signal);
+          if (signal.aborted) return [];
+          position = res.position;
+          const next: State = new Map(res.entries.filter((e) => underPrefix(e.key, prefix)).map((e) => [e.key, e]));
+          if (!pulled) {
+            // A watch from "now": this first read is the baseline, not a change.
+            pulled = next;
+            delivered = new Map(next);
+            deliveredPosition = res.position;
+            continue;
+          }
+          const events: KvWatchEvent[] = [];
+          for (const [key, e] of next) {
+            if (pulled.get(key)?.revision !== e.revision) events.push({ type: 'put', key, value: e.value, revision: e.revision });
+          }
+          for (const key of pulled.keys()) {
+            if (!next.has(key)) events.push({ type: 'delete', key, revision: res.position });
+          }
           pulled = next;
-          delivered = new Map(next);
-          deliveredPosition = res.position;
-          continue;
+          if (events.length) {
+            return events.sort((a, b) => {
+              const d = BigInt(a.revision) - BigInt(b.revision);
+              return d < 0n ? -1 : d > 0n ? 1 : 0;
+            });
+          }
         }
-        const events: KvWatchEvent[] = [];
-        for (const [key, e] of next) {
-          if (pulled.get(key)?.revision !== e.revision) events.push({ type: 'put', key, value: e.value, revision: e.revision });
-        }
-        for (const key of pulled.keys()) {
-          if (!next.has(key)) events.push({ type: 'delete', key, revision: res.position });
-        }
-        pulled = next;
-        if (events.length) {
-          return events.sort((a, b) => {
-            const d = BigInt(a.revision) - BigInt(b.revision);
-            return d < 0n ? -1 : d > 0n ? 1 : 0;
-          });
-        }
-      }
+      },
+      delivered(event) {
+        if (event.type === 'put') delivered?.set(event.key, { key: event.key, value: event.value, revision: event.revision });
+        else delivered?.delete(event.key);
+        deliveredPosition = event.revision;
+      },
+      async close() {
+        if (delivered && deliveredPosition !== undefined) registry.remember(prefix, deliveredPosition, delivered.values());
+        await options.close();
+      },
     },
-    delivered(event) {
-      if (event.type === 'put') delivered?.set(event.key, { key: event.key, value: event.value, revision: event.revision });
-      else delivered?.delete(event.key);
-      deliveredPosition = event.revision;
-    },
-    async close() {
-      if (delivered && deliveredPosition !== undefined) registry.remember(prefix, deliveredPosition, delivered.values());
-      await options.close();
-    },
-  }, options.signal);
+    options.signal,
+  );
 }

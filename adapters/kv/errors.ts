@@ -46,9 +46,13 @@ export function kvInvalid(kind: string, message: string, details?: unknown): Vee
 }
 
 export function kvCompacted(kind: string, prefix: string, position: string, why: string): VeerError {
-  return new VeerError('KV.COMPACTED', `${kind}: cannot watch ${prefix || '(root)'} from position ${position}: ${why}; list() again and watch from its position`, {
-    details: { store: kind, prefix, position },
-  });
+  return new VeerError(
+    'KV.COMPACTED',
+    `${kind}: cannot watch ${prefix || '(root)'} from position ${position}: ${why}; list() again and watch from its position`,
+    {
+      details: { store: kind, prefix, position },
+    },
+  );
 }
 
 /** Settles with `promise`, or rejects with `onTimeout()` after `ms`: no store call may hang forever. */

@@ -90,7 +90,10 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
         const put = c.put(full(key)).value(value);
         if (ttl !== undefined) put.lease(await c.lease(Math.max(1, Math.ceil(ttl)), { autoKeepAlive: false }).grant());
         if (ifRevision === undefined) return String((await put.exec()).header.revision);
-        const res = await compare(c, key, ifRevision).then(put).else(c.get(full(key))).commit();
+        const res = await compare(c, key, ifRevision)
+          .then(put)
+          .else(c.get(full(key)))
+          .commit();
         if (!res.succeeded) throw kvConflict(ctx, 'put', key, ifRevision, actualOf(res));
         return String(res.header.revision);
       });
@@ -102,11 +105,16 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
       return call('delete', key, async (c) => {
         if (ifRevision === undefined) return Number((await c.delete().key(full(key)).exec()).deleted) > 0;
         if (ifRevision === '0') {
-          const res = await compare(c, key, '0').else(c.get(full(key))).commit();
+          const res = await compare(c, key, '0')
+            .else(c.get(full(key)))
+            .commit();
           if (!res.succeeded) throw kvConflict(ctx, 'delete', key, '0', actualOf(res));
           return false;
         }
-        const res = await compare(c, key, ifRevision).then(c.delete().key(full(key))).else(c.get(full(key))).commit();
+        const res = await compare(c, key, ifRevision)
+          .then(c.delete().key(full(key)))
+          .else(c.get(full(key)))
+          .commit();
         if (!res.succeeded) throw kvConflict(ctx, 'delete', key, ifRevision, actualOf(res));
         return true;
       });
@@ -115,7 +123,10 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
     async list(prefix: string): Promise<{ entries: KvEntry[]; position: string }> {
       checkPrefix(kind, prefix);
       const res = await call('list', prefix, (c) => c.getAll().inRange(range(prefix)).exec());
-      const entries = res.kvs.map(entryOf).filter((e) => underPrefix(e.key, prefix)).sort(byKey);
+      const entries = res.kvs
+        .map(entryOf)
+        .filter((e) => underPrefix(e.key, prefix))
+        .sort(byKey);
       return { entries, position: String(res.header.revision) };
     },
 
@@ -149,7 +160,18 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
       // store fails instead of waiting forever (the client would retry indefinitely).
       const arm = () => {
         if (graceTimer) return; // reconnect attempts must not push the deadline back
-        graceTimer = setTimeout(() => fail(kvUnavailable(ctx, 'watch', key, new Error(connected ? `watch stream lost and not re-established within ${timeoutMs} ms` : `watch not established within ${timeoutMs} ms`))), timeoutMs);
+        graceTimer = setTimeout(
+          () =>
+            fail(
+              kvUnavailable(
+                ctx,
+                'watch',
+                key,
+                new Error(connected ? `watch stream lost and not re-established within ${timeoutMs} ms` : `watch not established within ${timeoutMs} ms`),
+              ),
+            ),
+          timeoutMs,
+        );
       };
       arm();
       watcher
@@ -163,11 +185,20 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
           // etcd3 drops the response's compact_revision (the message is just "Watcher
           // canceled:"), so ask etcd whether the start revision is still readable.
           const start = from === undefined ? undefined : String(BigInt(from) + 1n);
-          const probe = start === undefined ? Promise.resolve(false)
-            : withTimeout(etcd().get(key).revision(start).exec(), timeoutMs, () => timeoutError(timeoutMs)).then(() => false, (e: Error) => /compact/i.test(e.message));
-          void probe.then((compacted) => fail(compacted || /compact/i.test(err.message)
-            ? kvCompacted(kind, prefix, from ?? '(now)', 'etcd compacted its history past that revision')
-            : kvUnavailable(ctx, 'watch', key, err)));
+          const probe =
+            start === undefined
+              ? Promise.resolve(false)
+              : withTimeout(etcd().get(key).revision(start).exec(), timeoutMs, () => timeoutError(timeoutMs)).then(
+                  () => false,
+                  (e: Error) => /compact/i.test(e.message),
+                );
+          void probe.then((compacted) =>
+            fail(
+              compacted || /compact/i.test(err.message)
+                ? kvCompacted(kind, prefix, from ?? '(now)', 'etcd compacted its history past that revision')
+                : kvUnavailable(ctx, 'watch', key, err),
+            ),
+          );
         })
         .on('put', (kv) => {
           const e = entryOf(kv);
@@ -180,21 +211,24 @@ export function createEtcdKvStore(options: EtcdKvStoreOptions): KvStore {
           notify();
         });
 
-      const watch = createKvWatch({
-        pull: async (signal) => {
-          for (;;) {
-            if (queue.length) return queue.splice(0);
-            if (failure) throw failure;
-            if (signal.aborted) return [];
-            await raceAbort(new Promise<void>((resolve) => (wake = resolve)), signal).catch(() => undefined);
-          }
+      const watch = createKvWatch(
+        {
+          pull: async (signal) => {
+            for (;;) {
+              if (queue.length) return queue.splice(0);
+              if (failure) throw failure;
+              if (signal.aborted) return [];
+              await raceAbort(new Promise<void>((resolve) => (wake = resolve)), signal).catch(() => undefined);
+            }
+          },
+          close: async () => {
+            clearTimeout(graceTimer);
+            watches.delete(watch);
+            await withTimeout(watcher?.cancel() ?? Promise.resolve(), timeoutMs, () => timeoutError(timeoutMs)).catch(() => undefined);
+          },
         },
-        close: async () => {
-          clearTimeout(graceTimer);
-          watches.delete(watch);
-          await withTimeout(watcher?.cancel() ?? Promise.resolve(), timeoutMs, () => timeoutError(timeoutMs)).catch(() => undefined);
-        },
-      }, opts.signal);
+        opts.signal,
+      );
       watches.add(watch);
       return watch;
     },

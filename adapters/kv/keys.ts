@@ -25,7 +25,11 @@ function checkSegments(kind: string, value: string, what: string): void {
   if (value.length > 512) throw kvInvalid(kind, `${what} is longer than 512 characters`, { [what]: value });
   for (const seg of value.split('/')) {
     if (seg === '' || seg === '.' || seg === '..' || !SEGMENT.test(seg)) {
-      throw kvInvalid(kind, `invalid ${what} '${value}': use '/'-separated segments of letters, digits and _ . ~ : @ = + , % - (no empty, '.' or '..' segments, no leading or trailing '/')`, { [what]: value });
+      throw kvInvalid(
+        kind,
+        `invalid ${what} '${value}': use '/'-separated segments of letters, digits and _ . ~ : @ = + , % - (no empty, '.' or '..' segments, no leading or trailing '/')`,
+        { [what]: value },
+      );
     }
   }
 }
@@ -55,7 +59,8 @@ export function checkRevision(kind: string, revision: string | undefined, what =
 export function checkTtl(kind: string, ttlSeconds: number | undefined, supported: boolean, why?: string): number | undefined {
   if (ttlSeconds === undefined) return undefined;
   if (!supported) throw kvInvalid(kind, `ttlSeconds is not supported (capabilities.ttl is false): ${why ?? ''}`);
-  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw kvInvalid(kind, `ttlSeconds must be a positive number, got ${ttlSeconds}`);
+  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0)
+    throw kvInvalid(kind, `ttlSeconds must be a positive number, got ${ttlSeconds}`);
   return ttlSeconds;
 }
 

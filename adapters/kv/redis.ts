@@ -156,54 +156,66 @@ export function createRedisKvStore(options: RedisKvStoreOptions): KvStore {
       const main = connection();
       // Ask for "now" immediately: commands run in order on one connection, so a write
       // issued after watch() returns is after this position.
-      const position: Promise<bigint> = from !== undefined
-        ? Promise.resolve(BigInt(from))
-        : call('watch', prefix, (c) => c.get(`${base}:rev`)).then((v) => BigInt(v ?? '0'));
+      const position: Promise<bigint> =
+        from !== undefined ? Promise.resolve(BigInt(from)) : call('watch', prefix, (c) => c.get(`${base}:rev`)).then((v) => BigInt(v ?? '0'));
       position.catch(() => undefined);
       // One blocking reader per watch (the shared stream reader); it never retries on its own:
       // a lost connection fails the watch, and the caller resumes from its last revision.
       let after = 0n;
       let reader: AsyncGenerator<StreamEntry[]> | undefined;
-      const watch = createKvWatch({
-        pull: async (signal) => {
-          reader ??= readStream({
-            connect: () => main.duplicate({ lazyConnect: true, commandTimeout: undefined, maxRetriesPerRequest: 0, retryStrategy: () => null }),
-            key: `${base}:log`,
-            from: position.then((p) => ((after = p), `${p}-0`)),
-            count: 256, blockMs, timeoutMs, signal,
-          });
-          for (;;) {
-            let next: IteratorResult<StreamEntry[]>;
-            try {
-              next = await raceAbort(reader.next(), signal);
-            } catch (err) {
-              if (signal.aborted) return [];
-              throw kvUnavailable(ctx, 'watch', `${root}/${prefix}`, err);
-            }
-            if (next.done) return [];
-            const events: KvWatchEvent[] = [];
-            let expected = after + 1n;
-            for (const [id, fields] of next.value) {
-              const rev = BigInt(id.split('-')[0]);
-              if (rev !== expected) {
-                throw kvCompacted(kind, prefix, String(after), `changes after revision ${expected - 1n} were trimmed from the change log (VEER_KV log keeps about ${maxLen} changes)`);
+      const watch = createKvWatch(
+        {
+          pull: async (signal) => {
+            reader ??= readStream({
+              connect: () => main.duplicate({ lazyConnect: true, commandTimeout: undefined, maxRetriesPerRequest: 0, retryStrategy: () => null }),
+              key: `${base}:log`,
+              from: position.then((p) => ((after = p), `${p}-0`)),
+              count: 256,
+              blockMs,
+              timeoutMs,
+              signal,
+            });
+            for (;;) {
+              let next: IteratorResult<StreamEntry[]>;
+              try {
+                next = await raceAbort(reader.next(), signal);
+              } catch (err) {
+                if (signal.aborted) return [];
+                throw kvUnavailable(ctx, 'watch', `${root}/${prefix}`, err);
               }
-              expected = rev + 1n;
-              const f = toFields(fields);
-              if (!underPrefix(f.k, prefix)) continue;
-              events.push(f.t === 'put' ? { type: 'put', key: f.k, value: f.v ?? '', revision: String(rev) } : { type: 'delete', key: f.k, revision: String(rev) });
+              if (next.done) return [];
+              const events: KvWatchEvent[] = [];
+              let expected = after + 1n;
+              for (const [id, fields] of next.value) {
+                const rev = BigInt(id.split('-')[0]);
+                if (rev !== expected) {
+                  throw kvCompacted(
+                    kind,
+                    prefix,
+                    String(after),
+                    `changes after revision ${expected - 1n} were trimmed from the change log (VEER_KV log keeps about ${maxLen} changes)`,
+                  );
+                }
+                expected = rev + 1n;
+                const f = toFields(fields);
+                if (!underPrefix(f.k, prefix)) continue;
+                events.push(
+                  f.t === 'put' ? { type: 'put', key: f.k, value: f.v ?? '', revision: String(rev) } : { type: 'delete', key: f.k, revision: String(rev) },
+                );
+              }
+              after = expected - 1n;
+              if (events.length) return events;
             }
-            after = expected - 1n;
-            if (events.length) return events;
-          }
+          },
+          close: async () => {
+            // The watch's signal already aborted, which drops the reader's connection.
+            void reader?.return(undefined).catch(() => undefined);
+            watches.delete(watch);
+            stopReaperIfIdle();
+          },
         },
-        close: async () => {
-          // The watch's signal already aborted, which drops the reader's connection.
-          void reader?.return(undefined).catch(() => undefined);
-          watches.delete(watch);
-          stopReaperIfIdle();
-        },
-      }, opts.signal);
+        opts.signal,
+      );
       watches.add(watch);
       startReaper();
       return watch;

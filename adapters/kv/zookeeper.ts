@@ -78,7 +78,9 @@ export function createZookeeperKvStore(options: ZookeeperKvStoreOptions): KvStor
   const is = (err: unknown, c: number) => code(err) === c;
 
   const getData = (p: string, watcher?: Watcher) =>
-    op<[Buffer | undefined, Stat] | undefined>((c, cb) => c.getData(p, watcher, (err, data, stat) => (is(err, Exception.NO_NODE) ? cb(null, undefined) : cb(err, [data, stat]))));
+    op<[Buffer | undefined, Stat] | undefined>((c, cb) =>
+      c.getData(p, watcher, (err, data, stat) => (is(err, Exception.NO_NODE) ? cb(null, undefined) : cb(err, [data, stat]))),
+    );
   const zxid = (b: Buffer) => b.readBigInt64BE(0);
 
   async function ensureParents(p: string): Promise<void> {
@@ -92,7 +94,12 @@ export function createZookeeperKvStore(options: ZookeeperKvStoreOptions): KvStor
   /** Creates the znode with its value; the multi's setData hands back the stat (mzxid). */
   const createWithStat = (p: string, data: Buffer) =>
     op<Stat | 'exists'>((c, cb) =>
-      c.transaction().create(p, data).setData(p, data, 0).commit((err, results) => (is(err, Exception.NODE_EXISTS) ? cb(null, 'exists') : cb(err, results?.[1]?.stat))));
+      c
+        .transaction()
+        .create(p, data)
+        .setData(p, data, 0)
+        .commit((err, results) => (is(err, Exception.NODE_EXISTS) ? cb(null, 'exists') : cb(err, results?.[1]?.stat))),
+    );
 
   async function guarded<T>(opName: string, key: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -166,7 +173,10 @@ export function createZookeeperKvStore(options: ZookeeperKvStoreOptions): KvStor
             continue; // created concurrently: decide again against what is there now
           }
           const stat = await op<Stat | 'changed' | 'gone'>((c, cb) =>
-            c.setData(p, data, cur.stat!.version, (err, s) => cb(is(err, Exception.BAD_VERSION) ? null : is(err, Exception.NO_NODE) ? null : err, err ? (is(err, Exception.NO_NODE) ? 'gone' : 'changed') : s)));
+            c.setData(p, data, cur.stat!.version, (err, s) =>
+              cb(is(err, Exception.BAD_VERSION) ? null : is(err, Exception.NO_NODE) ? null : err, err ? (is(err, Exception.NO_NODE) ? 'gone' : 'changed') : s),
+            ),
+          );
           if (typeof stat === 'object') return zxid(stat.mzxid).toString();
         }
       });
@@ -184,12 +194,23 @@ export function createZookeeperKvStore(options: ZookeeperKvStoreOptions): KvStor
           if (cur.revision === '0') return false;
           const version = cur.stat!.version;
           const outcome = await op<'done' | 'retry' | 'has-children'>((c, cb) =>
-            c.remove(p, version, (err) => cb(is(err, Exception.NOT_EMPTY) ? null : is(err, Exception.BAD_VERSION) || is(err, Exception.NO_NODE) ? null : err, is(err, Exception.NOT_EMPTY) ? 'has-children' : err ? 'retry' : 'done')));
+            c.remove(p, version, (err) =>
+              cb(
+                is(err, Exception.NOT_EMPTY) ? null : is(err, Exception.BAD_VERSION) || is(err, Exception.NO_NODE) ? null : err,
+                is(err, Exception.NOT_EMPTY) ? 'has-children' : err ? 'retry' : 'done',
+              ),
+            ),
+          );
           if (outcome === 'done') return true;
           if (outcome === 'has-children') {
             // Children are other keys: keep the znode, drop only this key's value.
             // (a multi, because the client's plain setData cannot send null data)
-            const cleared = await op<boolean>((c, cb) => c.transaction().setData(p, null, version).commit((err) => cb(is(err, Exception.BAD_VERSION) || is(err, Exception.NO_NODE) ? null : err, !err)));
+            const cleared = await op<boolean>((c, cb) =>
+              c
+                .transaction()
+                .setData(p, null, version)
+                .commit((err) => cb(is(err, Exception.BAD_VERSION) || is(err, Exception.NO_NODE) ? null : err, !err)),
+            );
             if (cleared) return true;
           }
         }

@@ -15,7 +15,6 @@ export interface ElasticsearchMetricsStoreOptions extends ElasticsearchConnectio
   now?: () => number;
 }
 
-
 /**
  * Request samples as documents (replaces Vamp's Logstash/Filebeat step): `_bulk` into
  * daily indices under a template, numbers from aggregations (value count, 5xx filter,
@@ -32,25 +31,34 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
   let template: Promise<void> | undefined;
 
   function ensureTemplate(): Promise<void> {
-    template ??= client.indices.putIndexTemplate({
-      name: `${prefix}-requests`,
-      index_patterns: [pattern],
-      priority: 200,
-      template: {
-        settings: { number_of_shards: 1, refresh_interval: '5s' },
-        mappings: {
-          dynamic: false,
-          properties: {
-            '@timestamp': { type: 'date', format: 'epoch_millis||strict_date_optional_time' },
-            gateway: { type: 'keyword' }, route: { type: 'keyword' }, server: { type: 'keyword' },
-            status: { type: 'short' }, durationMs: { type: 'float' }, bytes: { type: 'long' },
+    template ??= client.indices
+      .putIndexTemplate({
+        name: `${prefix}-requests`,
+        index_patterns: [pattern],
+        priority: 200,
+        template: {
+          settings: { number_of_shards: 1, refresh_interval: '5s' },
+          mappings: {
+            dynamic: false,
+            properties: {
+              '@timestamp': { type: 'date', format: 'epoch_millis||strict_date_optional_time' },
+              gateway: { type: 'keyword' },
+              route: { type: 'keyword' },
+              server: { type: 'keyword' },
+              status: { type: 'short' },
+              durationMs: { type: 'float' },
+              bytes: { type: 'long' },
+            },
           },
         },
-      },
-    }).then(() => undefined, (err) => {
-      template = undefined;
-      throw translateEsError('metrics', 'put index template', err);
-    });
+      })
+      .then(
+        () => undefined,
+        (err) => {
+          template = undefined;
+          throw translateEsError('metrics', 'put index template', err);
+        },
+      );
     return template;
   }
 
@@ -89,7 +97,11 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
       if (q.route !== undefined) filter.push({ term: { route: q.route } });
       try {
         const res = await client.search({
-          index: pattern, ignore_unavailable: true, allow_no_indices: true, size: 0, track_total_hits: true,
+          index: pattern,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+          size: 0,
+          track_total_hits: true,
           query: { bool: { filter } },
           aggs: {
             requests: { value_count: { field: 'durationMs' } },
@@ -99,13 +111,19 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
           },
         });
         const a = res.aggregations as {
-          requests: { value: number }; errors: { doc_count: number }; avg: { value: number | null };
+          requests: { value: number };
+          errors: { doc_count: number };
+          avg: { value: number | null };
           pct: { values: Record<string, number | null> };
         };
         const requests = a.requests.value;
         return summarize(gateway, q, {
-          requests, errors: a.errors.doc_count, durationSum: (a.avg.value ?? 0) * requests,
-          p50: a.pct.values['50.0'] ?? null, p95: a.pct.values['95.0'] ?? null, p99: a.pct.values['99.0'] ?? null,
+          requests,
+          errors: a.errors.doc_count,
+          durationSum: (a.avg.value ?? 0) * requests,
+          p50: a.pct.values['50.0'] ?? null,
+          p95: a.pct.values['95.0'] ?? null,
+          p99: a.pct.values['99.0'] ?? null,
         });
       } catch (err) {
         throw translateEsError('metrics', 'query (search with aggregations)', err);

@@ -37,7 +37,11 @@ export function createRedisMetricsStore(options: RedisMetricsStoreOptions): Gate
   const now = options.now ?? Date.now;
   const key = createKeys(options.prefix).metricsBucket;
   const unavailable = (op: string, err: unknown) =>
-    new UnavailableError('METRICS.UNAVAILABLE', `metrics store (redis): ${op} failed: Redis is unreachable (${(err as Error).message}); check that it runs at VEER_REDIS_URL`, { cause: err });
+    new UnavailableError(
+      'METRICS.UNAVAILABLE',
+      `metrics store (redis): ${op} failed: Redis is unreachable (${(err as Error).message}); check that it runs at VEER_REDIS_URL`,
+      { cause: err },
+    );
 
   return {
     kind: 'redis',
@@ -122,8 +126,12 @@ export function createRedisMetricsStore(options: RedisMetricsStoreOptions): Gate
         }
       }
       return summarize(gateway, q, {
-        requests, errors, durationSum,
-        p50: percentile(hist, requests, 50), p95: percentile(hist, requests, 95), p99: percentile(hist, requests, 99),
+        requests,
+        errors,
+        durationSum,
+        p50: percentile(hist, requests, 50),
+        p95: percentile(hist, requests, 95),
+        p99: percentile(hist, requests, 99),
       });
     },
 

@@ -10,8 +10,13 @@ import type { GatewayMetricsStore, GatewayRequestSample } from '../../engine/por
 export function fromGatewayLogRecord(r: GatewayLogRecord): GatewayRequestSample | undefined {
   if (!r.gateway || !(r.timings.total >= 0)) return undefined;
   return {
-    time: r.timestamp, gateway: r.gateway, route: r.route ?? '', server: r.instance ?? '',
-    status: r.status ?? 0, durationMs: r.timings.total, bytes: Math.max(0, r.bytesOut),
+    time: r.timestamp,
+    gateway: r.gateway,
+    route: r.route ?? '',
+    server: r.instance ?? '',
+    status: r.status ?? 0,
+    durationMs: r.timings.total,
+    bytes: Math.max(0, r.bytesOut),
   };
 }
 

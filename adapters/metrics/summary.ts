@@ -16,9 +16,10 @@ export function summarize(
     rate: requests / (q.windowMs / 1000),
     errors,
     errorRate: requests > 0 ? errors / requests : null,
-    latency: requests > 0
-      ? { avg: round(totals.durationSum / requests), p50: round(totals.p50), p95: round(totals.p95), p99: round(totals.p99) }
-      : { avg: null, p50: null, p95: null, p99: null },
+    latency:
+      requests > 0
+        ? { avg: round(totals.durationSum / requests), p50: round(totals.p50), p95: round(totals.p95), p99: round(totals.p99) }
+        : { avg: null, p50: null, p95: null, p99: null },
     samples: requests,
     noData: requests < (q.minSamples ?? DEFAULT_MIN_SAMPLES),
   };

@@ -30,14 +30,18 @@ export function createBullmqRunQueue(options: BullmqRunQueueOptions): RunQueue {
   queue.on('error', (err) => options.onError?.(err));
   const ops = guarded('run queue', {
     async enqueue(runId: string, opts: { attempts: number; backoffMs: number; jobId?: string }) {
-      await queue.add('run', { runId }, {
-        jobId: opts.jobId ?? runId,
-        attempts: opts.attempts,
-        backoff: { type: 'exponential', delay: opts.backoffMs },
-        // The run record keeps history; BullMQ's copies would only grow Redis.
-        removeOnComplete: true,
-        removeOnFail: true,
-      });
+      await queue.add(
+        'run',
+        { runId },
+        {
+          jobId: opts.jobId ?? runId,
+          attempts: opts.attempts,
+          backoff: { type: 'exponential', delay: opts.backoffMs },
+          // The run record keeps history; BullMQ's copies would only grow Redis.
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
     },
     async removeWaiting(runId: string) {
       const job = await queue.getJob(runId);

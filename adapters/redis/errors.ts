@@ -8,7 +8,8 @@ import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
  * bugs, not outages, and pass through unchanged.
  */
 const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const OUTAGE_MESSAGE = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|enableOfflineQueue|Reached the max retries|^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)\b/;
+const OUTAGE_MESSAGE =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|enableOfflineQueue|Reached the max retries|^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)\b/;
 
 export function isRedisOutage(err: unknown): boolean {
   if (!(err instanceof Error) || err instanceof VeerError) return false;
@@ -48,12 +49,17 @@ export async function guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
 export function guarded<T extends object>(label: string, target: T): T {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(target)) {
-    out[name] = typeof value === 'function'
-      ? (...args: unknown[]) => {
-          const res = (value as (...a: unknown[]) => unknown).apply(out, args);
-          return res instanceof Promise ? res.catch((err) => { throw translateRedisError(`${label}.${name}`, err); }) : res;
-        }
-      : value;
+    out[name] =
+      typeof value === 'function'
+        ? (...args: unknown[]) => {
+            const res = (value as (...a: unknown[]) => unknown).apply(out, args);
+            return res instanceof Promise
+              ? res.catch((err) => {
+                  throw translateRedisError(`${label}.${name}`, err);
+                })
+              : res;
+          }
+        : value;
   }
   return out as T;
 }

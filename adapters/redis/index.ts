@@ -17,7 +17,6 @@ import { createSubscriber } from './subscriber.ts';
 import { createRedisTriggerState } from './trigger-state.ts';
 import { createRedisWorkflowStore } from './workflow-store.ts';
 
-
 export interface RedisBackendOptions {
   url: string;
   prefix: string;

@@ -87,8 +87,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RunStore {
 
   const store: RunStore = guarded('run store', {
     async create(run: Run) {
-      await redis.eval(CREATE_SCRIPT, 3, keys.run(run.id), keys.workflowRuns(run.workflow), runKeyPrefix,
-        Date.now(), run.id, history, ...encode(run));
+      await redis.eval(CREATE_SCRIPT, 3, keys.run(run.id), keys.workflowRuns(run.workflow), runKeyPrefix, Date.now(), run.id, history, ...encode(run));
     },
     async get(id: string) {
       return decode(await redis.hgetall(keys.run(id)));
@@ -112,7 +111,9 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RunStore {
     },
     async appendLog(id: string, entry: Omit<LogEntry, 'seq'>) {
       const notice: Omit<LogEntry, 'seq'> = {
-        time: entry.time, level: 'warn', attempt: entry.attempt,
+        time: entry.time,
+        level: 'warn',
+        attempt: entry.attempt,
         message: `log cap of ${logMax} entries reached; later entries of this run are dropped (VEER_RUN_LOG_MAX)`,
       };
       await redis.eval(APPEND_LOG_SCRIPT, 2, keys.runLog(id), keys.runLogSeq(id), logMax, JSON.stringify(entry), JSON.stringify(notice));
@@ -154,8 +155,13 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RunStore {
     if (await final()) return yield* drain();
     try {
       for await (const raw of readStream({
-        connect: options.connect, key: keys.runLog(id), from: `0-${seq}`, count: 1000,
-        blockMs: options.followBlockMs ?? 1000, signal, yieldEmpty: true,
+        connect: options.connect,
+        key: keys.runLog(id),
+        from: `0-${seq}`,
+        count: 1000,
+        blockMs: options.followBlockMs ?? 1000,
+        signal,
+        yieldEmpty: true,
       })) {
         if (raw.length) {
           const batch = entriesOf(raw);

@@ -18,12 +18,16 @@ export function createRedisStateStore(options: { redis: Redis; keys: RedisKeys }
       }
       const json = JSON.stringify(value ?? null);
       if (Buffer.byteLength(json) > STATE_LIMITS.valueBytes) {
-        throw new ValidationError(`state value for '${key}' is ${Buffer.byteLength(json)} bytes as JSON; the limit is ${STATE_LIMITS.valueBytes}`, [{ path: key, message: 'too large' }]);
+        throw new ValidationError(`state value for '${key}' is ${Buffer.byteLength(json)} bytes as JSON; the limit is ${STATE_LIMITS.valueBytes}`, [
+          { path: key, message: 'too large' },
+        ]);
       }
       const k = keys.workflowState(workflow);
       const [[, exists], [, count]] = (await redis.multi().hexists(k, key).hlen(k).exec()) as [[null, number], [null, number]];
       if (!exists && count >= STATE_LIMITS.keys) {
-        throw new ValidationError(`workflow '${workflow}' already has ${count} state keys (limit ${STATE_LIMITS.keys}); delete some first`, [{ path: key, message: 'too many keys' }]);
+        throw new ValidationError(`workflow '${workflow}' already has ${count} state keys (limit ${STATE_LIMITS.keys}); delete some first`, [
+          { path: key, message: 'too many keys' },
+        ]);
       }
       await redis.hset(k, key, json);
     },

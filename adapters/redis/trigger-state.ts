@@ -61,7 +61,8 @@ export function createRedisTriggerState(options: { redis: Redis; keys: RedisKeys
       async reset(workflow: string, checkpoint: EsQueryCheckpoint) {
         await redis.multi().del(keys.esTriggerSeen(workflow)).set(keys.esTriggerCheckpoint(workflow), toStored(checkpoint)).exec();
       },
-      saveCheckpoint: (workflow: string, checkpoint: EsQueryCheckpoint, lease: Lease) => holder(lease, keys.esTriggerCheckpoint(workflow), toStored(checkpoint)),
+      saveCheckpoint: (workflow: string, checkpoint: EsQueryCheckpoint, lease: Lease) =>
+        holder(lease, keys.esTriggerCheckpoint(workflow), toStored(checkpoint)),
       async seenCount(workflow: string, sinceMs: number) {
         return redis.zcount(keys.esTriggerSeen(workflow), sinceMs, '+inf');
       },

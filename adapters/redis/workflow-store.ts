@@ -52,9 +52,15 @@ export function createRedisWorkflowStore(options: { redis: Redis; keys: RedisKey
       // Lua prepends version and createdAt as the first two fields (no cjson: it mangles `{}`).
       const rest = { name, ...spec, compiled, updatedAt: now };
       const json = (await redis.eval(
-        PUT_SCRIPT, 4,
-        keys.workflow(name), keys.workflowVersions(name), keys.workflowNames, changed,
-        JSON.stringify(rest), name, JSON.stringify(now),
+        PUT_SCRIPT,
+        4,
+        keys.workflow(name),
+        keys.workflowVersions(name),
+        keys.workflowNames,
+        changed,
+        JSON.stringify(rest),
+        name,
+        JSON.stringify(now),
       )) as string;
       return JSON.parse(json) as Workflow;
     },

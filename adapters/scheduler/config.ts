@@ -5,31 +5,39 @@ import { parseEnv } from '../../engine/shared/env.ts';
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-export const SchedulerEnvSchema = z.object({
-  VEER_SCHEDULER: z.enum(['local', 'kubernetes', 'marathon', 'rancher']).default('local'),
-  VEER_SCHEDULER_POLL_MS: int(1000, 10),
-  VEER_KUBE_NAMESPACE: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/).default('default'),
-  VEER_KUBE_AUTH: z.enum(['auto', 'in-cluster', 'kubeconfig']).default('auto'),
-  VEER_KUBE_CONTEXT: z.string().optional(),
-  VEER_MARATHON_URL: z.string().url().optional(),
-  VEER_MARATHON_TOKEN: z.string().optional(),
-  VEER_MARATHON_GROUP: z.string().regex(/^\/?[a-z0-9/-]*$/).default('/'),
-  VEER_RANCHER_URL: z.string().url().optional(),
-  VEER_RANCHER_TOKEN: z.string().optional(),
-  VEER_RANCHER_CLUSTER: z.string().optional(),
-  VEER_RANCHER_INSECURE: bool.default(false),
-  VEER_LOCAL_HEALTH_INTERVAL_MS: int(1000, 10),
-  VEER_LOCAL_DRAIN_MS: int(2000),
-  VEER_LOCAL_STOP_GRACE_MS: int(10_000),
-  VEER_LOCAL_RESTART_BACKOFF_MS: int(500, 1),
-  VEER_LOCAL_RESTART_BACKOFF_MAX_MS: int(30_000, 1),
-}).superRefine((e, ctx) => {
-  const need = (cond: boolean, names: Array<keyof typeof e>) => {
-    for (const n of names) if (cond && !e[n]) ctx.addIssue({ code: 'custom', path: [n], message: `required when VEER_SCHEDULER=${e.VEER_SCHEDULER}` });
-  };
-  need(e.VEER_SCHEDULER === 'marathon', ['VEER_MARATHON_URL']);
-  need(e.VEER_SCHEDULER === 'rancher', ['VEER_RANCHER_URL', 'VEER_RANCHER_TOKEN', 'VEER_RANCHER_CLUSTER']);
-});
+export const SchedulerEnvSchema = z
+  .object({
+    VEER_SCHEDULER: z.enum(['local', 'kubernetes', 'marathon', 'rancher']).default('local'),
+    VEER_SCHEDULER_POLL_MS: int(1000, 10),
+    VEER_KUBE_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)
+      .default('default'),
+    VEER_KUBE_AUTH: z.enum(['auto', 'in-cluster', 'kubeconfig']).default('auto'),
+    VEER_KUBE_CONTEXT: z.string().optional(),
+    VEER_MARATHON_URL: z.string().url().optional(),
+    VEER_MARATHON_TOKEN: z.string().optional(),
+    VEER_MARATHON_GROUP: z
+      .string()
+      .regex(/^\/?[a-z0-9/-]*$/)
+      .default('/'),
+    VEER_RANCHER_URL: z.string().url().optional(),
+    VEER_RANCHER_TOKEN: z.string().optional(),
+    VEER_RANCHER_CLUSTER: z.string().optional(),
+    VEER_RANCHER_INSECURE: bool.default(false),
+    VEER_LOCAL_HEALTH_INTERVAL_MS: int(1000, 10),
+    VEER_LOCAL_DRAIN_MS: int(2000),
+    VEER_LOCAL_STOP_GRACE_MS: int(10_000),
+    VEER_LOCAL_RESTART_BACKOFF_MS: int(500, 1),
+    VEER_LOCAL_RESTART_BACKOFF_MAX_MS: int(30_000, 1),
+  })
+  .superRefine((e, ctx) => {
+    const need = (cond: boolean, names: Array<keyof typeof e>) => {
+      for (const n of names) if (cond && !e[n]) ctx.addIssue({ code: 'custom', path: [n], message: `required when VEER_SCHEDULER=${e.VEER_SCHEDULER}` });
+    };
+    need(e.VEER_SCHEDULER === 'marathon', ['VEER_MARATHON_URL']);
+    need(e.VEER_SCHEDULER === 'rancher', ['VEER_RANCHER_URL', 'VEER_RANCHER_TOKEN', 'VEER_RANCHER_CLUSTER']);
+  });
 
 export type SchedulerConfig =
   | {
@@ -52,7 +60,15 @@ export function loadSchedulerConfig(env: Record<string, string | undefined>): Sc
     case 'marathon':
       return { kind: 'marathon', pollIntervalMs, url: e.VEER_MARATHON_URL!, token: e.VEER_MARATHON_TOKEN, group: e.VEER_MARATHON_GROUP };
     case 'rancher':
-      return { kind: 'rancher', pollIntervalMs, url: e.VEER_RANCHER_URL!, token: e.VEER_RANCHER_TOKEN!, clusterId: e.VEER_RANCHER_CLUSTER!, namespace: e.VEER_KUBE_NAMESPACE, insecureSkipTlsVerify: e.VEER_RANCHER_INSECURE };
+      return {
+        kind: 'rancher',
+        pollIntervalMs,
+        url: e.VEER_RANCHER_URL!,
+        token: e.VEER_RANCHER_TOKEN!,
+        clusterId: e.VEER_RANCHER_CLUSTER!,
+        namespace: e.VEER_KUBE_NAMESPACE,
+        insecureSkipTlsVerify: e.VEER_RANCHER_INSECURE,
+      };
     default:
       return {
         kind: 'local',

@@ -82,7 +82,17 @@ export async function watchAllEndpoints(
   const last = new Map<string, string>();
   while (!options.signal.aborted) {
     try {
-      const now = new Map((await driver.list()).map((d) => [d.name, JSON.stringify(d.endpoints.filter((e) => e.ready).map((e) => [e.host, e.port, e.name]).sort())]));
+      const now = new Map(
+        (await driver.list()).map((d) => [
+          d.name,
+          JSON.stringify(
+            d.endpoints
+              .filter((e) => e.ready)
+              .map((e) => [e.host, e.port, e.name])
+              .sort(),
+          ),
+        ]),
+      );
       const changed = [...new Set([...now.keys(), ...last.keys()])].filter((n) => now.get(n) !== last.get(n));
       last.clear();
       now.forEach((v, k) => last.set(k, v));

@@ -29,7 +29,12 @@ export async function createSchedulerDriver(config: SchedulerConfig, deps: Sched
         logger: deps.logger,
       });
     case 'marathon':
-      return (await import('./marathon.ts')).createMarathonDriver({ url: config.url, token: config.token, group: config.group, pollIntervalMs: config.pollIntervalMs });
+      return (await import('./marathon.ts')).createMarathonDriver({
+        url: config.url,
+        token: config.token,
+        group: config.group,
+        pollIntervalMs: config.pollIntervalMs,
+      });
     case 'rancher':
       return (await import('./rancher.ts')).createRancherDriver(config);
     case 'local':
@@ -48,7 +53,13 @@ export function createSchedulerSupervisor(
   deps: SchedulerDeps & { redis: Redis; baseEnv?: Record<string, string> },
 ): LocalSupervisor | undefined {
   if (config.kind !== 'local') return undefined;
-  return createLocalSupervisor({ redis: deps.redis, prefix: localPrefix(deps), logger: deps.logger, timings: config.local, baseEnv: deps.baseEnv ?? config.baseEnv });
+  return createLocalSupervisor({
+    redis: deps.redis,
+    prefix: localPrefix(deps),
+    logger: deps.logger,
+    timings: config.local,
+    baseEnv: deps.baseEnv ?? config.baseEnv,
+  });
 }
 
 function localPrefix(deps: SchedulerDeps): string {

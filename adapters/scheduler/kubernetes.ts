@@ -61,8 +61,11 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Schedu
   const ns = options.namespace;
   const where = `in namespace '${ns}'`;
   const hints = {
-    forbidden: options.hints?.forbidden ?? `grant this service account get/list/patch on deployments and deployments/scale, and list on endpointslices (discovery.k8s.io) in namespace '${ns}'`,
-    unavailable: options.hints?.unavailable ?? 'check the API server address and credentials in the kubeconfig (KUBECONFIG) or, in a cluster, the service account mount',
+    forbidden:
+      options.hints?.forbidden ??
+      `grant this service account get/list/patch on deployments and deployments/scale, and list on endpointslices (discovery.k8s.io) in namespace '${ns}'`,
+    unavailable:
+      options.hints?.unavailable ?? 'check the API server address and credentials in the kubeconfig (KUBECONFIG) or, in a cluster, the service account mount',
   };
   let clients: { apps: k8s.AppsV1Api; discovery: k8s.DiscoveryV1Api } | undefined;
   const api = () => {
@@ -149,12 +152,17 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Schedu
           { op: 'test', path: `${base}/name`, value: container.name },
           { op: 'add', path: `${base}/resources`, value: resources },
         ];
-        await call(name, () => api().apps.patchNamespacedDeployment({ name, namespace: ns, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch)));
+        await call(name, () =>
+          api().apps.patchNamespacedDeployment({ name, namespace: ns, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch)),
+        );
       }
       if (r.instances !== undefined) {
         const replicas = r.instances;
         await call(name, () =>
-          api().apps.patchNamespacedDeploymentScale({ name, namespace: ns, body: { spec: { replicas } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)),
+          api().apps.patchNamespacedDeploymentScale(
+            { name, namespace: ns, body: { spec: { replicas } } },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+          ),
         );
       }
       return get(name);
@@ -175,7 +183,10 @@ function containerOf(d: k8s.V1Deployment): { index: number; container: k8s.V1Con
   const wanted = d.metadata?.annotations?.[ANNOTATION_CONTAINER];
   const index = wanted ? containers.findIndex((c) => c.name === wanted) : 0;
   if (index < 0 || !containers[index]) {
-    throw invalid('kubernetes', `deployment '${d.metadata?.name}' has no container ${wanted ? `named '${wanted}' (annotation ${ANNOTATION_CONTAINER})` : 'at all'}`);
+    throw invalid(
+      'kubernetes',
+      `deployment '${d.metadata?.name}' has no container ${wanted ? `named '${wanted}' (annotation ${ANNOTATION_CONTAINER})` : 'at all'}`,
+    );
   }
   return { index, container: containers[index] };
 }

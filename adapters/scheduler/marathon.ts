@@ -23,14 +23,27 @@ const KIND = 'marathon';
 const MiB = 1024 * 1024;
 const EMBED = 'embed=app.tasks&embed=app.counts&embed=app.deployments';
 
-interface MarathonTask { host: string; ports?: number[]; state?: string; healthCheckResults?: Array<{ alive: boolean }> }
+interface MarathonTask {
+  host: string;
+  ports?: number[];
+  state?: string;
+  healthCheckResults?: Array<{ alive: boolean }>;
+}
 interface MarathonApp {
-  id: string; instances: number; cpus?: number; mem?: number; cmd?: string | null;
+  id: string;
+  instances: number;
+  cpus?: number;
+  mem?: number;
+  cmd?: string | null;
   container?: { docker?: { image?: string }; portMappings?: Array<{ name?: string }> | null };
   portDefinitions?: Array<{ name?: string }>;
-  labels?: Record<string, string>; healthChecks?: unknown[];
-  tasksRunning?: number; tasksHealthy?: number; tasksUnhealthy?: number;
-  tasks?: MarathonTask[]; deployments?: Array<{ id: string }>;
+  labels?: Record<string, string>;
+  healthChecks?: unknown[];
+  tasksRunning?: number;
+  tasksHealthy?: number;
+  tasksUnhealthy?: number;
+  tasks?: MarathonTask[];
+  deployments?: Array<{ id: string }>;
 }
 
 /**
@@ -68,7 +81,10 @@ export function createMarathonDriver(options: MarathonDriverOptions): SchedulerD
     if (res.status === 404) throw notFound(withCause, `check the name and VEER_MARATHON_GROUP (now '${group}')`);
     if (res.status === 409) {
       const ids = (json?.deployments ?? []).map((d: { id: string }) => d.id).join(', ');
-      throw conflict(withCause, `the app is locked by a running Marathon deployment${ids ? ` (${ids})` : ''}; wait for it to finish (GET /v2/deployments) and retry`);
+      throw conflict(
+        withCause,
+        `the app is locked by a running Marathon deployment${ids ? ` (${ids})` : ''}; wait for it to finish (GET /v2/deployments) and retry`,
+      );
     }
     if (res.status === 400 || res.status === 422) throw invalid(KIND, `Marathon rejected the change to '${name}': ${message}`);
     throw unavailable(withCause, `Marathon answered ${res.status}; check VEER_MARATHON_URL (now ${base}) and the Marathon leader`);
@@ -99,7 +115,11 @@ export function createMarathonDriver(options: MarathonDriverOptions): SchedulerD
     },
     waitReady(name, o) {
       return pollUntilReady({
-        driver: KIND, name, where: `(app '${appId(name)}')`, ...o, intervalMs: options.pollIntervalMs ?? 1000,
+        driver: KIND,
+        name,
+        where: `(app '${appId(name)}')`,
+        ...o,
+        intervalMs: options.pollIntervalMs ?? 1000,
         read: () => get(name),
         isReady: async () => {
           const deployments = (await request(name, 'GET', '/v2/deployments')) as Array<{ affectedApps?: string[] }>;

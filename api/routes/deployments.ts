@@ -9,18 +9,20 @@ import { createRouter } from '../validation.ts';
 
 const NameParam = z.object({ name: NameSchema });
 const EndpointBody = z.object({ host: z.string(), port: z.number(), ready: z.boolean(), name: z.string().optional() });
-const DeploymentBody = z.object({
-  name: z.string(),
-  desiredInstances: z.number(),
-  readyInstances: z.number(),
-  cpu: z.number().optional().describe('cores per instance'),
-  memory: z.number().optional().describe('bytes per instance'),
-  image: z.string().optional(),
-  command: z.string().optional(),
-  labels: z.record(z.string(), z.string()),
-  status: z.enum(['ready', 'progressing', 'degraded', 'unknown']),
-  endpoints: z.array(EndpointBody),
-}).openapi('Deployment');
+const DeploymentBody = z
+  .object({
+    name: z.string(),
+    desiredInstances: z.number(),
+    readyInstances: z.number(),
+    cpu: z.number().optional().describe('cores per instance'),
+    memory: z.number().optional().describe('bytes per instance'),
+    image: z.string().optional(),
+    command: z.string().optional(),
+    labels: z.record(z.string(), z.string()),
+    status: z.enum(['ready', 'progressing', 'degraded', 'unknown']),
+    endpoints: z.array(EndpointBody),
+  })
+  .openapi('Deployment');
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
   400: errorResponse('Invalid request, or an ability this scheduler lacks (code SCHEDULER.INVALID)'),
@@ -47,59 +49,87 @@ export function createDeploymentRoutes(deps: DeploymentRouteDeps) {
   });
   const needDefine = (what: string) => {
     if (!scheduler.capabilities.define || !scheduler.define || !scheduler.remove) {
-      throw invalid(scheduler.kind, `${what} is only possible with the local scheduler (VEER_SCHEDULER=local); deployments on ${scheduler.kind} are managed there, Veer only reads and scales them`);
+      throw invalid(
+        scheduler.kind,
+        `${what} is only possible with the local scheduler (VEER_SCHEDULER=local); deployments on ${scheduler.kind} are managed there, Veer only reads and scales them`,
+      );
     }
     return { define: scheduler.define.bind(scheduler), remove: scheduler.remove.bind(scheduler) };
   };
   const settle = async (name: string, q: z.infer<typeof WaitQuery>) =>
     q.wait === 'true' ? scheduler.waitReady(name, { timeoutMs: q.timeoutMs ?? maxWaitMs, signal: AbortSignal.timeout(maxWaitMs + 1000) }) : scheduler.get(name);
 
-  r.openapi(createRoute({
-    method: 'get', path: '/deployments', summary: 'List deployments on the configured scheduler',
-    responses: { 200: json(z.object({ scheduler: z.string(), deployments: z.array(DeploymentBody) }), 'Deployments by name'), 503: errors[503] },
-  }), async (c) => c.json({ scheduler: scheduler.kind, deployments: await scheduler.list() }, 200));
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deployments',
+      summary: 'List deployments on the configured scheduler',
+      responses: { 200: json(z.object({ scheduler: z.string(), deployments: z.array(DeploymentBody) }), 'Deployments by name'), 503: errors[503] },
+    }),
+    async (c) => c.json({ scheduler: scheduler.kind, deployments: await scheduler.list() }, 200),
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/deployments/{name}', summary: 'Get a deployment: instances, resources, status, endpoints',
-    request: { params: NameParam },
-    responses: { 200: json(DeploymentBody, 'The deployment'), ...errors },
-  }), async (c) => c.json(await scheduler.get(c.req.valid('param').name), 200));
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deployments/{name}',
+      summary: 'Get a deployment: instances, resources, status, endpoints',
+      request: { params: NameParam },
+      responses: { 200: json(DeploymentBody, 'The deployment'), ...errors },
+    }),
+    async (c) => c.json(await scheduler.get(c.req.valid('param').name), 200),
+  );
 
-  r.openapi(createRoute({
-    method: 'put', path: '/deployments/{name}/scale', summary: 'Scale a deployment (instances, cpu cores, memory per instance)',
-    request: { params: NameParam, query: WaitQuery, body: { required: true, content: { 'application/json': { schema: ScaleRequestSchema } } } },
-    responses: { 200: json(DeploymentBody, 'Ready (with ?wait=true)'), 202: json(DeploymentBody, 'Accepted; the rollout continues'), ...errors },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const q = c.req.valid('query');
-    const accepted = await scheduler.scale(name, c.req.valid('json'));
-    if (q.wait !== 'true') return c.json(accepted, 202);
-    return c.json(await settle(name, q), 200);
-  });
+  r.openapi(
+    createRoute({
+      method: 'put',
+      path: '/deployments/{name}/scale',
+      summary: 'Scale a deployment (instances, cpu cores, memory per instance)',
+      request: { params: NameParam, query: WaitQuery, body: { required: true, content: { 'application/json': { schema: ScaleRequestSchema } } } },
+      responses: { 200: json(DeploymentBody, 'Ready (with ?wait=true)'), 202: json(DeploymentBody, 'Accepted; the rollout continues'), ...errors },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const accepted = await scheduler.scale(name, c.req.valid('json'));
+      if (q.wait !== 'true') return c.json(accepted, 202);
+      return c.json(await settle(name, q), 200);
+    },
+  );
 
-  r.openapi(createRoute({
-    method: 'put', path: '/deployments/{name}', summary: 'Define or replace a local deployment (local scheduler only)',
-    request: { params: NameParam, query: WaitQuery, body: { required: true, content: { 'application/json': { schema: DeploymentDefinitionSchema } } } },
-    responses: { 200: json(DeploymentBody, 'Ready (with ?wait=true)'), 202: json(DeploymentBody, 'Accepted; instances are starting'), ...errors },
-  }), async (c) => {
-    const { define } = needDefine('defining deployments');
-    const { name } = c.req.valid('param');
-    const q = c.req.valid('query');
-    const accepted = await define(name, c.req.valid('json'));
-    if (q.wait !== 'true') return c.json(accepted, 202);
-    return c.json(await settle(name, q), 200);
-  });
+  r.openapi(
+    createRoute({
+      method: 'put',
+      path: '/deployments/{name}',
+      summary: 'Define or replace a local deployment (local scheduler only)',
+      request: { params: NameParam, query: WaitQuery, body: { required: true, content: { 'application/json': { schema: DeploymentDefinitionSchema } } } },
+      responses: { 200: json(DeploymentBody, 'Ready (with ?wait=true)'), 202: json(DeploymentBody, 'Accepted; instances are starting'), ...errors },
+    }),
+    async (c) => {
+      const { define } = needDefine('defining deployments');
+      const { name } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const accepted = await define(name, c.req.valid('json'));
+      if (q.wait !== 'true') return c.json(accepted, 202);
+      return c.json(await settle(name, q), 200);
+    },
+  );
 
-  r.openapi(createRoute({
-    method: 'delete', path: '/deployments/{name}', summary: 'Remove a local deployment, draining its instances (local scheduler only)',
-    request: { params: NameParam },
-    responses: { 204: { description: 'Removed' }, ...errors },
-  }), async (c) => {
-    const { remove } = needDefine('removing deployments');
-    const { name } = c.req.valid('param');
-    if (!(await remove(name))) throw notFound({ driver: scheduler.kind, deployment: name }, 'nothing to remove');
-    return c.body(null, 204);
-  });
+  r.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/deployments/{name}',
+      summary: 'Remove a local deployment, draining its instances (local scheduler only)',
+      request: { params: NameParam },
+      responses: { 204: { description: 'Removed' }, ...errors },
+    }),
+    async (c) => {
+      const { remove } = needDefine('removing deployments');
+      const { name } = c.req.valid('param');
+      if (!(await remove(name))) throw notFound({ driver: scheduler.kind, deployment: name }, 'nothing to remove');
+      return c.body(null, 204);
+    },
+  );
 
   return r;
 }

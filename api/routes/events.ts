@@ -7,9 +7,15 @@ import { errorResponse } from '../error-body.ts';
 import { sseResponse, type SseItem, type SseSourceContext } from '../sse.ts';
 import { createRouter } from '../validation.ts';
 
-const EventBody = z.object({
-  id: z.string(), tags: z.array(z.string()), type: z.string(), value: z.unknown(), timestamp: z.string(),
-}).openapi('Event');
+const EventBody = z
+  .object({
+    id: z.string(),
+    tags: z.array(z.string()),
+    type: z.string(),
+    value: z.unknown(),
+    timestamp: z.string(),
+  })
+  .openapi('Event');
 // Documentation shape only: normalizeEvent validates (and explains) the real input.
 const EventInputBody = z.object({
   tags: z.union([z.string(), z.array(z.string())]).describe('one tag or a list (at least one); `group:name` also counts as `group`'),
@@ -17,7 +23,10 @@ const EventInputBody = z.object({
   value: z.unknown().optional().describe('any JSON, at most 64 KiB'),
   timestamp: z.string().optional().describe('ISO-8601, at most 60 s in the future; default now'),
 });
-const tagParam = z.union([z.string(), z.array(z.string())]).optional().describe('repeatable; every tag must be on the event');
+const tagParam = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .describe('repeatable; every tag must be on the event');
 const timeParam = z.string().optional().describe('ISO-8601 or epoch milliseconds; bound on the event timestamp');
 
 export interface EventRouteDeps {
@@ -34,7 +43,8 @@ export interface EventRouteDeps {
 function parseTime(name: string, v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new ValidationError(`${name}: must be ISO-8601 or epoch milliseconds`, [{ path: name, message: 'must be ISO-8601 or epoch milliseconds' }]);
+  if (!Number.isFinite(ms))
+    throw new ValidationError(`${name}: must be ISO-8601 or epoch milliseconds`, [{ path: name, message: 'must be ISO-8601 or epoch milliseconds' }]);
   return ms;
 }
 
@@ -47,7 +57,12 @@ function filterFrom(tags: string[], type: string | undefined): EventFilter {
  * live ones from the bus. It subscribes before replaying, so whatever is appended during
  * the replay is queued, and dropped when the replay already sent it: no gap, no duplicate.
  */
-async function eventFeed(deps: EventRouteDeps, filter: EventFilter, maxQueue: number, { lastEventId, signal }: SseSourceContext): Promise<AsyncIterable<SseItem>> {
+async function eventFeed(
+  deps: EventRouteDeps,
+  filter: EventFilter,
+  maxQueue: number,
+  { lastEventId, signal }: SseSourceContext,
+): Promise<AsyncIterable<SseItem>> {
   const { events, bus } = deps;
   const queue: VeerEvent[] = [];
   let overflow = false;
@@ -120,59 +135,85 @@ export function createEventRoutes(deps: EventRouteDeps) {
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const maxQueue = deps.maxQueue ?? 10_000;
 
-  r.openapi(createRoute({
-    method: 'post', path: '/events', summary: 'Publish an event (triggers workflows, reaches every stream)',
-    request: { body: { required: true, content: { 'application/json': { schema: EventInputBody } } } },
-    responses: {
-      201: { description: 'The stored event', content: { 'application/json': { schema: EventBody } } },
-      400: errorResponse('Invalid event; `details.issues` names every field at fault'),
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/events',
+      summary: 'Publish an event (triggers workflows, reaches every stream)',
+      request: { body: { required: true, content: { 'application/json': { schema: EventInputBody } } } },
+      responses: {
+        201: { description: 'The stored event', content: { 'application/json': { schema: EventBody } } },
+        400: errorResponse('Invalid event; `details.issues` names every field at fault'),
+      },
+    }),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        throw new ValidationError('request body must be a JSON event: { "tags": [...], "type"?, "value"?, "timestamp"? }', [
+          { path: '(body)', message: 'must be JSON' },
+        ]);
+      }
+      const stored = await deps.bus.emit(body);
+      return c.json(stored, 201);
     },
-  }), async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new ValidationError('request body must be a JSON event: { "tags": [...], "type"?, "value"?, "timestamp"? }', [{ path: '(body)', message: 'must be JSON' }]);
-    }
-    const stored = await deps.bus.emit(body);
-    return c.json(stored, 201);
-  });
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/events', summary: 'Query stored events, newest first unless order=asc',
-    request: {
-      query: z.object({
-        tag: tagParam,
-        type: z.string().optional(),
-        since: timeParam,
-        until: timeParam,
-        limit: z.coerce.number().int().min(1).max(1000).default(50),
-        cursor: z.string().max(200).optional().describe('nextCursor of the previous page (or any event id): continue after it'),
-        order: z.enum(['asc', 'desc']).default('desc'),
-      }),
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/events',
+      summary: 'Query stored events, newest first unless order=asc',
+      request: {
+        query: z.object({
+          tag: tagParam,
+          type: z.string().optional(),
+          since: timeParam,
+          until: timeParam,
+          limit: z.coerce.number().int().min(1).max(1000).default(50),
+          cursor: z.string().max(200).optional().describe('nextCursor of the previous page (or any event id): continue after it'),
+          order: z.enum(['asc', 'desc']).default('desc'),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'A page of events; a nextCursor means more may follow',
+          content: { 'application/json': { schema: z.object({ events: z.array(EventBody), nextCursor: z.string().optional() }) } },
+        },
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const page = await deps.events.query({
+        tags: c.req.queries('tag') ?? [],
+        type: q.type,
+        since: parseTime('since', q.since),
+        until: parseTime('until', q.until),
+        limit: q.limit,
+        cursor: q.cursor,
+        order: q.order,
+      });
+      return c.json(page, 200);
     },
-    responses: {
-      200: { description: 'A page of events; a nextCursor means more may follow', content: { 'application/json': { schema: z.object({ events: z.array(EventBody), nextCursor: z.string().optional() }) } } },
-    },
-  }), async (c) => {
-    const q = c.req.valid('query');
-    const page = await deps.events.query({
-      tags: c.req.queries('tag') ?? [], type: q.type, since: parseTime('since', q.since), until: parseTime('until', q.until),
-      limit: q.limit, cursor: q.cursor, order: q.order,
-    });
-    return c.json(page, 200);
-  });
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/events/stream', summary: 'Server-Sent Events: matching events as they are stored',
-    description: 'Each event is one SSE message (default event name `message`) whose id is the event id and whose data is the event JSON. '
-      + 'Comment lines keep the connection alive. Reconnect with `Last-Event-ID` to receive what was missed, then live events, without gaps or duplicates.',
-    request: { query: z.object({ tag: tagParam, type: z.string().optional() }) },
-    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } } },
-  }), async (c) => {
-    const filter = filterFrom(c.req.queries('tag') ?? [], c.req.valid('query').type);
-    return sseResponse(c, (source) => eventFeed(deps, filter, maxQueue, source), { heartbeatMs, retryMs: deps.retryMs ?? 2000 });
-  });
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/events/stream',
+      summary: 'Server-Sent Events: matching events as they are stored',
+      description:
+        'Each event is one SSE message (default event name `message`) whose id is the event id and whose data is the event JSON. ' +
+        'Comment lines keep the connection alive. Reconnect with `Last-Event-ID` to receive what was missed, then live events, without gaps or duplicates.',
+      request: { query: z.object({ tag: tagParam, type: z.string().optional() }) },
+      responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } } },
+    }),
+    async (c) => {
+      const filter = filterFrom(c.req.queries('tag') ?? [], c.req.valid('query').type);
+      return sseResponse(c, (source) => eventFeed(deps, filter, maxQueue, source), { heartbeatMs, retryMs: deps.retryMs ?? 2000 });
+    },
+  );
 
   return r;
 }

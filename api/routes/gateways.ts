@@ -7,7 +7,10 @@ import { createRouter } from '../validation.ts';
 
 const NameParam = z.object({ name: GatewayNameSchema });
 const IfMatch = z.object({ 'if-match': z.string().optional().describe('CAS: the revision you read (plain or as an ETag, "12")') });
-const GatewayBody = z.object({ name: z.string(), revision: z.string() }).passthrough().describe('The stored gateway: normalised spec plus name, revision, updatedAt');
+const GatewayBody = z
+  .object({ name: z.string(), revision: z.string() })
+  .passthrough()
+  .describe('The stored gateway: normalised spec plus name, revision, updatedAt');
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
   400: errorResponse('Invalid input; `details.issues` names each field (and the column for conditions)'),
@@ -22,7 +25,8 @@ const PutBody = GatewaySpecSchema.extend({
   name: z.string().optional(),
   updatedAt: z.string().optional(),
 });
-const WeightsBody = z.record(z.string(), z.union([z.number(), z.string()]))
+const WeightsBody = z
+  .record(z.string(), z.union([z.number(), z.string()]))
   .describe('route → absolute whole percentage, e.g. {"v1": 80, "v2": 20}; an optional "revision" string for CAS');
 
 const unquote = (v: string | undefined) => (v === undefined ? undefined : v.replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
@@ -30,7 +34,9 @@ const unquote = (v: string | undefined) => (v === undefined ? undefined : v.repl
 function revisionFrom(header: string | undefined, body: string | undefined): string | undefined {
   const h = unquote(header);
   if (h !== undefined && body !== undefined && h !== body) {
-    throw new ValidationError(`If-Match (${h}) and the body's revision (${body}) disagree; send one of them`, [{ path: 'revision', message: 'disagrees with If-Match' }]);
+    throw new ValidationError(`If-Match (${h}) and the body's revision (${body}) disagree; send one of them`, [
+      { path: 'revision', message: 'disagrees with If-Match' },
+    ]);
   }
   return h ?? body;
 }
@@ -39,77 +45,112 @@ export function createGatewayRoutes(deps: { gateways: GatewayService }) {
   const r = createRouter();
   const { gateways } = deps;
 
-  r.openapi(createRoute({
-    method: 'get', path: '/gateways', summary: 'List gateways',
-    responses: { 200: json(z.object({ gateways: z.array(GatewayBody) }), 'Gateways by name') },
-  }), async (c) => c.json({ gateways: await gateways.list() }, 200));
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/gateways',
+      summary: 'List gateways',
+      responses: { 200: json(z.object({ gateways: z.array(GatewayBody) }), 'Gateways by name') },
+    }),
+    async (c) => c.json({ gateways: await gateways.list() }, 200),
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/gateways/{name}', summary: 'Get a gateway',
-    request: { params: NameParam },
-    responses: { 200: json(GatewayBody, 'The gateway'), ...errors },
-  }), async (c) => {
-    const g = await gateways.get(c.req.valid('param').name);
-    c.header('etag', `"${g.revision}"`);
-    return c.json(g, 200);
-  });
-
-  r.openapi(createRoute({
-    method: 'put', path: '/gateways/{name}', summary: 'Create or replace a gateway (missing weights are filled in evenly)',
-    request: { params: NameParam, headers: IfMatch, body: { required: true, content: { 'application/json': { schema: PutBody } } } },
-    responses: { 200: json(GatewayBody, 'Replaced (or unchanged)'), 201: json(GatewayBody, 'Created'), ...errors },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const { revision, name: bodyName, updatedAt: _updatedAt, ...spec } = c.req.valid('json');
-    if (bodyName !== undefined && bodyName !== name) {
-      throw new ValidationError(`name: the body names gateway '${bodyName}' but the path says '${name}'`, [{ path: 'name', message: 'differs from the path' }]);
-    }
-    const ifRevision = revisionFrom(c.req.valid('header')['if-match'], revision);
-    const { created, ...g } = await gateways.put(name, spec, { ifRevision });
-    c.header('etag', `"${g.revision}"`);
-    return c.json(g, created ? 201 : 200);
-  });
-
-  r.openapi(createRoute({
-    method: 'delete', path: '/gateways/{name}', summary: 'Delete a gateway',
-    request: { params: NameParam, headers: IfMatch },
-    responses: { 204: { description: 'Deleted' }, ...errors },
-  }), async (c) => {
-    await gateways.delete(c.req.valid('param').name, { ifRevision: unquote(c.req.valid('header')['if-match']) });
-    return c.body(null, 204);
-  });
-
-  r.openapi(createRoute({
-    method: 'put', path: '/gateways/{name}/weights', summary: 'Set route weights (absolute, idempotent; unlisted routes keep theirs)',
-    request: { params: NameParam, headers: IfMatch, body: { required: true, content: { 'application/json': { schema: WeightsBody } } } },
-    responses: { 200: json(GatewayBody, 'The gateway with its new weights'), ...errors },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const body = { ...c.req.valid('json') };
-    let bodyRevision: string | undefined;
-    if (typeof body.revision === 'string') {
-      bodyRevision = body.revision;
-      delete body.revision;
-    }
-    const weights: Record<string, number> = {};
-    for (const [route, w] of Object.entries(body)) {
-      if (typeof w !== 'number') throw new ValidationError(`weights.${route}: expected a whole percentage, got ${JSON.stringify(w)}`, [{ path: `weights.${route}`, message: 'expected a number' }]);
-      weights[route] = w;
-    }
-    const ifRevision = revisionFrom(c.req.valid('header')['if-match'], bodyRevision);
-    const { before: _before, ...g } = await gateways.setWeights(name, weights, { ifRevision });
-    c.header('etag', `"${g.revision}"`);
-    return c.json(g, 200);
-  });
-
-  r.openapi(createRoute({
-    method: 'get', path: '/gateways/{name}/status', summary: 'Which agents serve which revision, and whether the current one is live everywhere',
-    request: { params: NameParam },
-    responses: {
-      200: json(z.object({ name: z.string(), revision: z.string(), live: z.boolean(), agents: z.array(z.object({}).passthrough()) }), 'Per-agent status'),
-      ...errors,
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/gateways/{name}',
+      summary: 'Get a gateway',
+      request: { params: NameParam },
+      responses: { 200: json(GatewayBody, 'The gateway'), ...errors },
+    }),
+    async (c) => {
+      const g = await gateways.get(c.req.valid('param').name);
+      c.header('etag', `"${g.revision}"`);
+      return c.json(g, 200);
     },
-  }), async (c) => c.json(await gateways.status(c.req.valid('param').name), 200));
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'put',
+      path: '/gateways/{name}',
+      summary: 'Create or replace a gateway (missing weights are filled in evenly)',
+      request: { params: NameParam, headers: IfMatch, body: { required: true, content: { 'application/json': { schema: PutBody } } } },
+      responses: { 200: json(GatewayBody, 'Replaced (or unchanged)'), 201: json(GatewayBody, 'Created'), ...errors },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const { revision, name: bodyName, updatedAt: _updatedAt, ...spec } = c.req.valid('json');
+      if (bodyName !== undefined && bodyName !== name) {
+        throw new ValidationError(`name: the body names gateway '${bodyName}' but the path says '${name}'`, [
+          { path: 'name', message: 'differs from the path' },
+        ]);
+      }
+      const ifRevision = revisionFrom(c.req.valid('header')['if-match'], revision);
+      const { created, ...g } = await gateways.put(name, spec, { ifRevision });
+      c.header('etag', `"${g.revision}"`);
+      return c.json(g, created ? 201 : 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/gateways/{name}',
+      summary: 'Delete a gateway',
+      request: { params: NameParam, headers: IfMatch },
+      responses: { 204: { description: 'Deleted' }, ...errors },
+    }),
+    async (c) => {
+      await gateways.delete(c.req.valid('param').name, { ifRevision: unquote(c.req.valid('header')['if-match']) });
+      return c.body(null, 204);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'put',
+      path: '/gateways/{name}/weights',
+      summary: 'Set route weights (absolute, idempotent; unlisted routes keep theirs)',
+      request: { params: NameParam, headers: IfMatch, body: { required: true, content: { 'application/json': { schema: WeightsBody } } } },
+      responses: { 200: json(GatewayBody, 'The gateway with its new weights'), ...errors },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const body = { ...c.req.valid('json') };
+      let bodyRevision: string | undefined;
+      if (typeof body.revision === 'string') {
+        bodyRevision = body.revision;
+        delete body.revision;
+      }
+      const weights: Record<string, number> = {};
+      for (const [route, w] of Object.entries(body)) {
+        if (typeof w !== 'number')
+          throw new ValidationError(`weights.${route}: expected a whole percentage, got ${JSON.stringify(w)}`, [
+            { path: `weights.${route}`, message: 'expected a number' },
+          ]);
+        weights[route] = w;
+      }
+      const ifRevision = revisionFrom(c.req.valid('header')['if-match'], bodyRevision);
+      const { before: _before, ...g } = await gateways.setWeights(name, weights, { ifRevision });
+      c.header('etag', `"${g.revision}"`);
+      return c.json(g, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/gateways/{name}/status',
+      summary: 'Which agents serve which revision, and whether the current one is live everywhere',
+      request: { params: NameParam },
+      responses: {
+        200: json(z.object({ name: z.string(), revision: z.string(), live: z.boolean(), agents: z.array(z.object({}).passthrough()) }), 'Per-agent status'),
+        ...errors,
+      },
+    }),
+    async (c) => c.json(await gateways.status(c.req.valid('param').name), 200),
+  );
 
   return r;
 }

@@ -25,51 +25,71 @@ export function createHealthRoutes(deps: HealthDeps) {
   collectDefaultMetrics({ register: registry, prefix: 'veer_' });
 
   new Gauge({
-    name: 'veer_runs_finished_total', help: 'Runs that reached a final status, by status (all engines)', labelNames: ['status'], registers: [registry],
+    name: 'veer_runs_finished_total',
+    help: 'Runs that reached a final status, by status (all engines)',
+    labelNames: ['status'],
+    registers: [registry],
     async collect() {
       const s = await deps.stats.read();
       for (const st of RUN_STATUSES) if (st !== 'queued' && st !== 'running') this.set({ status: st }, s.byStatus[st] ?? 0);
     },
   });
   new Gauge({
-    name: 'veer_queue_jobs', help: 'Run jobs in the queue, by state', labelNames: ['state'], registers: [registry],
+    name: 'veer_queue_jobs',
+    help: 'Run jobs in the queue, by state',
+    labelNames: ['state'],
+    registers: [registry],
     async collect() {
       const c = await deps.queue.counts();
       for (const [state, n] of Object.entries(c)) this.set({ state }, n);
     },
   });
 
-  r.openapi(createRoute({
-    method: 'get', path: '/healthz', summary: 'The process is up',
-    responses: { 200: { description: 'Up', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } } },
-  }), (c) => c.json({ ok: true }, 200));
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      summary: 'The process is up',
+      responses: { 200: { description: 'Up', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } } },
+    }),
+    (c) => c.json({ ok: true }, 200),
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/readyz', summary: 'Redis answers and at least one engine has a healthy worker (blocking connection included)',
-    responses: {
-      200: { description: 'Ready', content: { 'application/json': { schema: z.object({ ok: z.boolean(), checks: z.record(z.string(), z.unknown()) }) } } },
-      503: { description: 'Not ready; `checks` says what is wrong', content: { 'application/json': { schema: z.object({ ok: z.boolean(), checks: z.record(z.string(), z.unknown()) }) } } },
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      summary: 'Redis answers and at least one engine has a healthy worker (blocking connection included)',
+      responses: {
+        200: { description: 'Ready', content: { 'application/json': { schema: z.object({ ok: z.boolean(), checks: z.record(z.string(), z.unknown()) }) } } },
+        503: {
+          description: 'Not ready; `checks` says what is wrong',
+          content: { 'application/json': { schema: z.object({ ok: z.boolean(), checks: z.record(z.string(), z.unknown()) }) } },
+        },
+      },
+    }),
+    async (c) => {
+      const checks: Record<string, { ok: boolean; detail?: string }> = {};
+      // The check keeps the name `redis`: the coordination store is Redis, and clients read it by that name.
+      try {
+        await deps.coordination.ping(PING_TIMEOUT_MS);
+        checks.redis = { ok: true };
+        const list = await deps.coordination.engines.list();
+        const healthy = list.filter((e) => e.healthy);
+        checks.engines =
+          list.length === 0
+            ? { ok: false, detail: 'no engine is running (start one with `npm run engine`)' }
+            : { ok: healthy.length === list.length, detail: `${healthy.length}/${list.length} engines have a healthy worker and blocking Redis connection` };
+      } catch (err) {
+        checks.redis = { ok: false, detail: `Redis unreachable: ${(err as Error).message}` };
+      }
+      for (const [name, check] of Object.entries(deps.checks ?? {})) {
+        checks[name] = await check().catch((err: Error) => ({ ok: false, detail: err.message }));
+      }
+      const ok = Object.values(checks).every((x) => x.ok);
+      return c.json({ ok, checks }, ok ? 200 : 503);
     },
-  }), async (c) => {
-    const checks: Record<string, { ok: boolean; detail?: string }> = {};
-    // The check keeps the name `redis`: the coordination store is Redis, and clients read it by that name.
-    try {
-      await deps.coordination.ping(PING_TIMEOUT_MS);
-      checks.redis = { ok: true };
-      const list = await deps.coordination.engines.list();
-      const healthy = list.filter((e) => e.healthy);
-      checks.engines = list.length === 0
-        ? { ok: false, detail: 'no engine is running (start one with `npm run engine`)' }
-        : { ok: healthy.length === list.length, detail: `${healthy.length}/${list.length} engines have a healthy worker and blocking Redis connection` };
-    } catch (err) {
-      checks.redis = { ok: false, detail: `Redis unreachable: ${(err as Error).message}` };
-    }
-    for (const [name, check] of Object.entries(deps.checks ?? {})) {
-      checks[name] = await check().catch((err: Error) => ({ ok: false, detail: err.message }));
-    }
-    const ok = Object.values(checks).every((x) => x.ok);
-    return c.json({ ok, checks }, ok ? 200 : 503);
-  });
+  );
 
   r.get('/metrics', async (c) => {
     const s = await deps.stats.read().catch(() => undefined);

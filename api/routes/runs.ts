@@ -12,14 +12,29 @@ import { sseResponse, type SseItem, type SseSourceContext } from '../sse.ts';
 import { createRouter } from '../validation.ts';
 
 const RunBody = z.object({
-  id: z.string(), workflow: z.string(), workflowVersion: z.number(),
+  id: z.string(),
+  workflow: z.string(),
+  workflowVersion: z.number(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled']),
-  trigger: z.object({ type: z.string() }).passthrough(), input: z.unknown(), attempts: z.number(), maxAttempts: z.number(),
-  queuedAt: z.string(), startedAt: z.string().optional(), finishedAt: z.string().optional(), durationMs: z.number().optional(),
+  trigger: z.object({ type: z.string() }).passthrough(),
+  input: z.unknown(),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  queuedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  durationMs: z.number().optional(),
   result: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() }).optional(),
 });
-const LogEntryBody = z.object({ seq: z.number(), time: z.string(), level: z.string(), message: z.string(), fields: z.record(z.string(), z.unknown()).optional(), attempt: z.number().optional() });
+const LogEntryBody = z.object({
+  seq: z.number(),
+  time: z.string(),
+  level: z.string(),
+  message: z.string(),
+  fields: z.record(z.string(), z.unknown()).optional(),
+  attempt: z.number().optional(),
+});
 const notFound = { 404: errorResponse('No such workflow or run') };
 
 export interface RunRouteDeps {
@@ -65,93 +80,124 @@ export function createRunRoutes(deps: RunRouteDeps) {
   const r = createRouter();
   const maxWaitMs = deps.maxWaitMs ?? 300_000;
 
-  r.openapi(createRoute({
-    method: 'post', path: '/workflows/{name}/runs', summary: 'Start a run; with ?wait=true answer when it ends',
-    request: {
-      params: z.object({ name: NameSchema }),
-      query: z.object({
-        wait: z.enum(['true', 'false']).optional(),
-        timeoutMs: z.coerce.number().int().min(1).max(maxWaitMs).optional().describe('how long ?wait=true waits (default: the workflow timeout plus retries, at most 5 minutes)'),
-      }),
-      body: { required: false, content: { 'application/json': { schema: z.object({ input: z.unknown().optional() }).strict() } } },
-    },
-    responses: {
-      201: { description: 'Run queued (or finished, with ?wait=true)', content: { 'application/json': { schema: RunBody } } },
-      202: { description: 'With ?wait=true: still running when the wait ended', content: { 'application/json': { schema: RunBody } } },
-      ...notFound,
-    },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const { wait, timeoutMs } = c.req.valid('query');
-    const body = (c.req.header('content-type') ?? '').includes('json') ? c.req.valid('json') : {};
-    const res = await deps.launcher.start(name, { input: body?.input, trigger: { type: 'manual' } });
-    if (!res.started) throw new ConflictError(`the run was not started (${res.reason}); retry, or check the workflow`, { reason: res.reason, runId: res.runId });
-    if (wait !== 'true') return c.json(res.run, 201);
-    const wf = await deps.workflows.require(name);
-    const budget = timeoutMs ?? Math.min(maxWaitMs, wf.limits.timeoutMs * wf.retries.attempts + wf.retries.backoffMs * 2 ** wf.retries.attempts + 5000);
-    const run = await waitForFinal(deps.runs, res.run.id, budget);
-    return c.json(run, FINAL_STATUSES.has(run.status) ? 201 : 202);
-  });
-
-  r.openapi(createRoute({
-    method: 'get', path: '/workflows/{name}/runs', summary: "A workflow's runs, newest first",
-    request: {
-      params: z.object({ name: NameSchema }),
-      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50), offset: z.coerce.number().int().min(0).default(0) }),
-    },
-    responses: { 200: { description: 'Runs', content: { 'application/json': { schema: z.object({ runs: z.array(RunBody) }) } } }, ...notFound },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const { limit, offset } = c.req.valid('query');
-    await deps.workflows.require(name);
-    return c.json({ runs: await deps.runs.list(name, { limit, offset }) }, 200);
-  });
-
-  r.openapi(createRoute({
-    method: 'get', path: '/runs/{id}', summary: 'One run',
-    request: { params: z.object({ id: z.string().min(1).max(100) }) },
-    responses: { 200: { description: 'The run', content: { 'application/json': { schema: RunBody } } }, ...notFound },
-  }), async (c) => c.json(await deps.runs.require(c.req.valid('param').id), 200));
-
-  r.openapi(createRoute({
-    method: 'post', path: '/runs/{id}/cancel', summary: 'Cancel a queued or running run',
-    request: { params: z.object({ id: z.string().min(1).max(100) }) },
-    responses: {
-      202: { description: 'Cancellation requested (the run ends as cancelled)', content: { 'application/json': { schema: RunBody } } },
-      409: errorResponse('The run already ended'),
-      ...notFound,
-    },
-  }), async (c) => c.json(await deps.canceller.cancel(c.req.valid('param').id), 202));
-
-  r.openapi(createRoute({
-    method: 'get', path: '/runs/{id}/logs',
-    summary: "A run's log; with `Accept: text/event-stream` (or ?follow=true) a live Server-Sent Events stream that ends when the run does",
-    request: {
-      params: z.object({ id: z.string().min(1).max(100) }),
-      query: z.object({
-        after: z.coerce.number().int().min(0).default(0).describe('only entries with seq greater than this'),
-        limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
-        follow: z.enum(['true', 'false']).optional(),
-      }),
-    },
-    responses: {
-      200: {
-        description: 'Log entries (JSON), or an SSE stream of `log` events (id = seq) followed by one `end` event with the run',
-        content: { 'application/json': { schema: z.object({ entries: z.array(LogEntryBody) }) }, 'text/event-stream': { schema: z.string() } },
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/workflows/{name}/runs',
+      summary: 'Start a run; with ?wait=true answer when it ends',
+      request: {
+        params: z.object({ name: NameSchema }),
+        query: z.object({
+          wait: z.enum(['true', 'false']).optional(),
+          timeoutMs: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(maxWaitMs)
+            .optional()
+            .describe('how long ?wait=true waits (default: the workflow timeout plus retries, at most 5 minutes)'),
+        }),
+        body: { required: false, content: { 'application/json': { schema: z.object({ input: z.unknown().optional() }).strict() } } },
       },
-      ...notFound,
+      responses: {
+        201: { description: 'Run queued (or finished, with ?wait=true)', content: { 'application/json': { schema: RunBody } } },
+        202: { description: 'With ?wait=true: still running when the wait ended', content: { 'application/json': { schema: RunBody } } },
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const { wait, timeoutMs } = c.req.valid('query');
+      const body = (c.req.header('content-type') ?? '').includes('json') ? c.req.valid('json') : {};
+      const res = await deps.launcher.start(name, { input: body?.input, trigger: { type: 'manual' } });
+      if (!res.started)
+        throw new ConflictError(`the run was not started (${res.reason}); retry, or check the workflow`, { reason: res.reason, runId: res.runId });
+      if (wait !== 'true') return c.json(res.run, 201);
+      const wf = await deps.workflows.require(name);
+      const budget = timeoutMs ?? Math.min(maxWaitMs, wf.limits.timeoutMs * wf.retries.attempts + wf.retries.backoffMs * 2 ** wf.retries.attempts + 5000);
+      const run = await waitForFinal(deps.runs, res.run.id, budget);
+      return c.json(run, FINAL_STATUSES.has(run.status) ? 201 : 202);
     },
-  }), async (c) => {
-    const { id } = c.req.valid('param');
-    const { after, limit, follow } = c.req.valid('query');
-    await deps.runs.require(id);
-    const wantsStream = follow === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');
-    if (!wantsStream) return c.json({ entries: await deps.runs.readLog(id, { afterSeq: after, limit }) }, 200);
-    return sseResponse(c, (source) => logFeed(deps.runs, id, after, source), {
-      heartbeatMs: deps.heartbeatMs ?? 15_000,
-      end: async () => JSON.stringify(await deps.runs.require(id)),
-    });
-  });
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{name}/runs',
+      summary: "A workflow's runs, newest first",
+      request: {
+        params: z.object({ name: NameSchema }),
+        query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50), offset: z.coerce.number().int().min(0).default(0) }),
+      },
+      responses: { 200: { description: 'Runs', content: { 'application/json': { schema: z.object({ runs: z.array(RunBody) }) } } }, ...notFound },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const { limit, offset } = c.req.valid('query');
+      await deps.workflows.require(name);
+      return c.json({ runs: await deps.runs.list(name, { limit, offset }) }, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs/{id}',
+      summary: 'One run',
+      request: { params: z.object({ id: z.string().min(1).max(100) }) },
+      responses: { 200: { description: 'The run', content: { 'application/json': { schema: RunBody } } }, ...notFound },
+    }),
+    async (c) => c.json(await deps.runs.require(c.req.valid('param').id), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs/{id}/cancel',
+      summary: 'Cancel a queued or running run',
+      request: { params: z.object({ id: z.string().min(1).max(100) }) },
+      responses: {
+        202: { description: 'Cancellation requested (the run ends as cancelled)', content: { 'application/json': { schema: RunBody } } },
+        409: errorResponse('The run already ended'),
+        ...notFound,
+      },
+    }),
+    async (c) => c.json(await deps.canceller.cancel(c.req.valid('param').id), 202),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs/{id}/logs',
+      summary: "A run's log; with `Accept: text/event-stream` (or ?follow=true) a live Server-Sent Events stream that ends when the run does",
+      request: {
+        params: z.object({ id: z.string().min(1).max(100) }),
+        query: z.object({
+          after: z.coerce.number().int().min(0).default(0).describe('only entries with seq greater than this'),
+          limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+          follow: z.enum(['true', 'false']).optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'Log entries (JSON), or an SSE stream of `log` events (id = seq) followed by one `end` event with the run',
+          content: { 'application/json': { schema: z.object({ entries: z.array(LogEntryBody) }) }, 'text/event-stream': { schema: z.string() } },
+        },
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { after, limit, follow } = c.req.valid('query');
+      await deps.runs.require(id);
+      const wantsStream = follow === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');
+      if (!wantsStream) return c.json({ entries: await deps.runs.readLog(id, { afterSeq: after, limit }) }, 200);
+      return sseResponse(c, (source) => logFeed(deps.runs, id, after, source), {
+        heartbeatMs: deps.heartbeatMs ?? 15_000,
+        end: async () => JSON.stringify(await deps.runs.require(id)),
+      });
+    },
+  );
 
   return r;
 }

@@ -56,66 +56,98 @@ function checkSpec(input: unknown, known: Issue[]): { issues: Issue[]; compiled?
 export function createWorkflowRoutes(deps: { workflows: WorkflowStore }) {
   const r = createRouter();
 
-  r.openapi(createRoute({
-    method: 'put', path: '/workflows/{name}', summary: 'Create or replace a workflow (stores a new version)',
-    request: { params: NameParam, body: { required: true, content: { 'application/json': { schema: WorkflowSpecSchema } } } },
-    responses: { 200: { description: 'The stored workflow', content: { 'application/json': { schema: WorkflowBody } } }, ...errors },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const spec = c.req.valid('json');
-    const checked = checkSpec(spec, []);
-    if (checked.issues.length || checked.compiled === undefined) throw validationErrorOf(checked.issues);
-    const wf = await deps.workflows.put(name, spec, checked.compiled);
-    return c.json(presentWorkflow(wf), 200);
-  }, (result): undefined => {
-    if (result.success) return undefined;
-    const error = result.error as unknown as ZodError;
-    if (result.target !== 'json') throw validationErrorFromZod(error);
-    // A body that fails its schema is still checked for script and cron mistakes.
-    const issues = issuesFromZod(error);
-    issues.push(...checkSpec((result as { data?: unknown }).data, issues).issues);
-    throw validationErrorOf(issues);
-  });
+  r.openapi(
+    createRoute({
+      method: 'put',
+      path: '/workflows/{name}',
+      summary: 'Create or replace a workflow (stores a new version)',
+      request: { params: NameParam, body: { required: true, content: { 'application/json': { schema: WorkflowSpecSchema } } } },
+      responses: { 200: { description: 'The stored workflow', content: { 'application/json': { schema: WorkflowBody } } }, ...errors },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const spec = c.req.valid('json');
+      const checked = checkSpec(spec, []);
+      if (checked.issues.length || checked.compiled === undefined) throw validationErrorOf(checked.issues);
+      const wf = await deps.workflows.put(name, spec, checked.compiled);
+      return c.json(presentWorkflow(wf), 200);
+    },
+    (result): undefined => {
+      if (result.success) return undefined;
+      const error = result.error as unknown as ZodError;
+      if (result.target !== 'json') throw validationErrorFromZod(error);
+      // A body that fails its schema is still checked for script and cron mistakes.
+      const issues = issuesFromZod(error);
+      issues.push(...checkSpec((result as { data?: unknown }).data, issues).issues);
+      throw validationErrorOf(issues);
+    },
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/workflows', summary: 'List workflows',
-    responses: { 200: { description: 'Workflows', content: { 'application/json': { schema: z.object({ workflows: z.array(WorkflowBody) }) } } } },
-  }), async (c) => c.json({ workflows: (await deps.workflows.list()).map(presentWorkflow) }, 200));
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows',
+      summary: 'List workflows',
+      responses: { 200: { description: 'Workflows', content: { 'application/json': { schema: z.object({ workflows: z.array(WorkflowBody) }) } } } },
+    }),
+    async (c) => c.json({ workflows: (await deps.workflows.list()).map(presentWorkflow) }, 200),
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/workflows/{name}', summary: 'Get a workflow (current version, or ?version=N)',
-    request: { params: NameParam, query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
-    responses: { 200: { description: 'The workflow', content: { 'application/json': { schema: WorkflowBody } } }, ...errors },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const { version } = c.req.valid('query');
-    const wf = version ? await deps.workflows.getVersion(name, version) : await deps.workflows.get(name);
-    if (!wf) {
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{name}',
+      summary: 'Get a workflow (current version, or ?version=N)',
+      request: { params: NameParam, query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
+      responses: { 200: { description: 'The workflow', content: { 'application/json': { schema: WorkflowBody } } }, ...errors },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const { version } = c.req.valid('query');
+      const wf = version ? await deps.workflows.getVersion(name, version) : await deps.workflows.get(name);
+      if (!wf) {
+        await deps.workflows.require(name);
+        throw new VeerError('NOT_FOUND', `workflow '${name}' has no version ${version}`, { details: { kind: 'workflow', name, version } });
+      }
+      return c.json(presentWorkflow(wf), 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{name}/versions',
+      summary: 'List the stored versions of a workflow',
+      request: { params: NameParam },
+      responses: {
+        200: {
+          description: 'Versions, oldest first',
+          content: { 'application/json': { schema: z.object({ versions: z.array(z.object({ version: z.number(), createdAt: z.string() })) }) } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
       await deps.workflows.require(name);
-      throw new VeerError('NOT_FOUND', `workflow '${name}' has no version ${version}`, { details: { kind: 'workflow', name, version } });
-    }
-    return c.json(presentWorkflow(wf), 200);
-  });
+      return c.json({ versions: await deps.workflows.versions(name) }, 200);
+    },
+  );
 
-  r.openapi(createRoute({
-    method: 'get', path: '/workflows/{name}/versions', summary: 'List the stored versions of a workflow',
-    request: { params: NameParam },
-    responses: { 200: { description: 'Versions, oldest first', content: { 'application/json': { schema: z.object({ versions: z.array(z.object({ version: z.number(), createdAt: z.string() })) }) } } }, ...errors },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    await deps.workflows.require(name);
-    return c.json({ versions: await deps.workflows.versions(name) }, 200);
-  });
-
-  r.openapi(createRoute({
-    method: 'delete', path: '/workflows/{name}', summary: 'Delete a workflow, its versions, state and schedule',
-    request: { params: NameParam },
-    responses: { 204: { description: 'Deleted' }, ...errors },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    if (!(await deps.workflows.delete(name))) await deps.workflows.require(name);
-    return c.body(null, 204);
-  });
+  r.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/workflows/{name}',
+      summary: 'Delete a workflow, its versions, state and schedule',
+      request: { params: NameParam },
+      responses: { 204: { description: 'Deleted' }, ...errors },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      if (!(await deps.workflows.delete(name))) await deps.workflows.require(name);
+      return c.body(null, 204);
+    },
+  );
 
   return r;
 }

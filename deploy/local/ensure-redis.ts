@@ -28,10 +28,28 @@ export async function ensureRedis(url: string, dataDir: string, logger: Logger, 
   mkdirSync(dir, { recursive: true });
   const port = u.port || '6379';
   logger.info({ url, dir }, 'no Redis answered; starting a local redis-server (AOF on, noeviction)');
-  const child = spawn('redis-server', [
-    '--bind', '127.0.0.1', '--port', port, '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
-    '--save', '', '--maxmemory-policy', 'noeviction', '--logfile', 'redis.log',
-  ], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      port,
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--logfile',
+      'redis.log',
+    ],
+    { stdio: 'ignore' },
+  );
   const deadline = Date.now() + 10_000;
   while (!(await answers(url))) {
     if (child.exitCode !== null || Date.now() > deadline) {

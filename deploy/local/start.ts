@@ -52,7 +52,9 @@ if (import.meta.main) {
     if (core.startGatewayAgent === 'true' || (core.startGatewayAgent === 'auto' && haveHaproxy)) {
       agent = await startGatewayAgentProcess(env, logger.child({ component: 'gateway-agent' }));
     } else if (core.startGatewayAgent === 'auto') {
-      logger.warn(`HAProxy (${config.haproxyBin}) is not installed: gateways are stored but no traffic is routed. Install it (Debian/Ubuntu: sudo apt-get install -y haproxy; macOS: brew install haproxy) and restart.`);
+      logger.warn(
+        `HAProxy (${config.haproxyBin}) is not installed: gateways are stored but no traffic is routed. Install it (Debian/Ubuntu: sudo apt-get install -y haproxy; macOS: brew install haproxy) and restart.`,
+      );
     }
     logger.info(`Veer is up: API on http://127.0.0.1:${api.port}/api/v1 — try curl -s http://127.0.0.1:${api.port}/readyz`);
   })();

@@ -73,7 +73,9 @@ export function createDeploymentsCapability(options: DeploymentsCapabilityOption
       const req = parse(ScaleRequestSchema, request, 'request');
       authorize(scope, n, req.instances);
       if (req.memory !== undefined && memoryBytes(req.memory) === undefined) {
-        throw new ValidationError(`ctx.deployments.scale: memory ${JSON.stringify(req.memory)} is not bytes or a quantity like '256Mi'`, [{ path: 'request.memory', message: 'invalid quantity' }]);
+        throw new ValidationError(`ctx.deployments.scale: memory ${JSON.stringify(req.memory)} is not bytes or a quantity like '256Mi'`, [
+          { path: 'request.memory', message: 'invalid quantity' },
+        ]);
       }
       const before = snapshot(await scheduler.get(n));
       const afterDeployment = await scheduler.scale(n, req);

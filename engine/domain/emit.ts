@@ -7,4 +7,3 @@ export interface EmittedEvent {
 
 /** Publishes an event through the one events path (API, triggers, SSE). Never throws. */
 export type EmitEvent = (event: EmittedEvent) => Promise<void>;
-

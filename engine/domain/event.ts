@@ -36,14 +36,16 @@ export const MAX_FUTURE_SKEW_MS = 60_000;
 export const TagSchema = z.string().min(1).max(200).regex(TAG_PATTERN, 'must be `name` or `group:name` (letters, digits, _ . - / ; no spaces)');
 export const TypeSchema = z.string().min(1).max(100).regex(TYPE_PATTERN, 'must be letters, digits, _ . or -');
 
-export const EventInputSchema = z.object({
-  tags: z.union([TagSchema.transform((t) => [t]), z.array(TagSchema).min(1, 'at least one tag is required').max(MAX_TAGS)])
-    .describe('one tag or a list; `group:name` tags also count as `group`'),
-  type: TypeSchema.default('event'),
-  value: z.unknown().optional().describe('any JSON value, at most 64 KiB'),
-  timestamp: z.string().datetime({ offset: true }).optional().describe('ISO-8601; default: now'),
-}).strict();
-
+export const EventInputSchema = z
+  .object({
+    tags: z
+      .union([TagSchema.transform((t) => [t]), z.array(TagSchema).min(1, 'at least one tag is required').max(MAX_TAGS)])
+      .describe('one tag or a list; `group:name` tags also count as `group`'),
+    type: TypeSchema.default('event'),
+    value: z.unknown().optional().describe('any JSON value, at most 64 KiB'),
+    timestamp: z.string().datetime({ offset: true }).optional().describe('ISO-8601; default: now'),
+  })
+  .strict();
 
 /** `['deployments:shop', 'health']` → `['deployments:shop', 'deployments', 'health']` (order kept, no duplicates). */
 export function expandTags(tags: readonly string[]): string[] {
@@ -80,11 +82,15 @@ export function normalizeEvent(input: unknown, now: number = Date.now()): NewEve
     throw new ValidationError('invalid event: value must be JSON', [{ path: 'value', message: 'must be JSON' }]);
   }
   if (Buffer.byteLength(json) > MAX_VALUE_BYTES) {
-    throw new ValidationError(`invalid event: value is larger than ${MAX_VALUE_BYTES} bytes as JSON`, [{ path: 'value', message: `must be at most ${MAX_VALUE_BYTES} bytes as JSON` }]);
+    throw new ValidationError(`invalid event: value is larger than ${MAX_VALUE_BYTES} bytes as JSON`, [
+      { path: 'value', message: `must be at most ${MAX_VALUE_BYTES} bytes as JSON` },
+    ]);
   }
   const ms = e.timestamp ? Date.parse(e.timestamp) : now;
   if (ms > now + MAX_FUTURE_SKEW_MS) {
-    throw new ValidationError('invalid event: timestamp is more than 60 s in the future; check the producer\'s clock', [{ path: 'timestamp', message: 'must not be more than 60 s in the future' }]);
+    throw new ValidationError("invalid event: timestamp is more than 60 s in the future; check the producer's clock", [
+      { path: 'timestamp', message: 'must not be more than 60 s in the future' },
+    ]);
   }
   return { tags: expandTags(e.tags), type: e.type, value: JSON.parse(json), timestamp: new Date(ms).toISOString() };
 }

@@ -5,62 +5,100 @@ export const NameSchema = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits or dashes, starting and ending with a letter or digit');
 
-export const CronTriggerSchema = z.object({
-  cron: z.string().min(1).describe('cron expression: 5 fields (minute precision) or 6 fields (leading seconds)'),
-  timezone: z.string().default('UTC').describe('IANA timezone the expression is evaluated in'),
-}).strict();
+export const CronTriggerSchema = z
+  .object({
+    cron: z.string().min(1).describe('cron expression: 5 fields (minute precision) or 6 fields (leading seconds)'),
+    timezone: z.string().default('UTC').describe('IANA timezone the expression is evaluated in'),
+  })
+  .strict();
 
-export const EventTriggerSchema = z.object({
-  events: z.object({
-    tags: z.array(z.string().min(1)).default([]).describe('every tag must be on the event (a group:name tag also matches group)'),
-    type: z.string().min(1).optional(),
-  }).strict(),
-}).strict();
+export const EventTriggerSchema = z
+  .object({
+    events: z
+      .object({
+        tags: z.array(z.string().min(1)).default([]).describe('every tag must be on the event (a group:name tag also matches group)'),
+        type: z.string().min(1).optional(),
+      })
+      .strict(),
+  })
+  .strict();
 
-export const ElasticsearchTriggerSchema = z.object({
-  elasticsearch: z.object({
-    index: z.string().min(1),
-    query: z.record(z.string(), z.unknown()).default({ match_all: {} }),
-    every: z.string().regex(/^\d+(ms|s|m|h)$/, 'must be a duration like 500ms, 10s, 5m or 1h').default('10s'),
-    timestampField: z.string().default('@timestamp'),
-    batchSize: z.number().int().min(1).max(1000).default(100),
-  }).strict(),
-}).strict();
+export const ElasticsearchTriggerSchema = z
+  .object({
+    elasticsearch: z
+      .object({
+        index: z.string().min(1),
+        query: z.record(z.string(), z.unknown()).default({ match_all: {} }),
+        every: z
+          .string()
+          .regex(/^\d+(ms|s|m|h)$/, 'must be a duration like 500ms, 10s, 5m or 1h')
+          .default('10s'),
+        timestampField: z.string().default('@timestamp'),
+        batchSize: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict(),
+  })
+  .strict();
 
 export const TriggerSchema = z.union([CronTriggerSchema, EventTriggerSchema, ElasticsearchTriggerSchema]);
 
-export const LimitsSchema = z.object({
-  timeoutMs: z.number().int().min(10).max(24 * 3600_000).default(30_000).describe('wall-clock deadline of one attempt'),
-  memoryMb: z.number().int().min(8).max(1024).default(64).describe('isolate heap limit'),
-  cpuMs: z.number().int().min(10).max(24 * 3600_000).optional().describe('CPU time of one attempt; defaults to timeoutMs'),
-}).strict();
+export const LimitsSchema = z
+  .object({
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(24 * 3600_000)
+      .default(30_000)
+      .describe('wall-clock deadline of one attempt'),
+    memoryMb: z.number().int().min(8).max(1024).default(64).describe('isolate heap limit'),
+    cpuMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(24 * 3600_000)
+      .optional()
+      .describe('CPU time of one attempt; defaults to timeoutMs'),
+  })
+  .strict();
 
-export const RetriesSchema = z.object({
-  attempts: z.number().int().min(1).max(20).default(1).describe('total attempts, the first included'),
-  backoffMs: z.number().int().min(0).max(3600_000).default(1000).describe('exponential backoff base'),
-}).strict();
+export const RetriesSchema = z
+  .object({
+    attempts: z.number().int().min(1).max(20).default(1).describe('total attempts, the first included'),
+    backoffMs: z.number().int().min(0).max(3600_000).default(1000).describe('exponential backoff base'),
+  })
+  .strict();
 
-export const DeploymentBoundsSchema = z.object({
-  minInstances: z.number().int().min(0).default(0),
-  maxInstances: z.number().int().min(0).default(100),
-}).strict();
+export const DeploymentBoundsSchema = z
+  .object({
+    minInstances: z.number().int().min(0).default(0),
+    maxInstances: z.number().int().min(0).default(100),
+  })
+  .strict();
 
-export const PermissionsSchema = z.object({
-  gateways: z.array(z.string().min(1)).default([]).describe('gateway names or globs (`shop-*`) the script may change'),
-  deployments: z.record(z.string(), DeploymentBoundsSchema).default({}).describe('deployment name or glob → instance bounds the script may scale within'),
-}).strict();
+export const PermissionsSchema = z
+  .object({
+    gateways: z.array(z.string().min(1)).default([]).describe('gateway names or globs (`shop-*`) the script may change'),
+    deployments: z.record(z.string(), DeploymentBoundsSchema).default({}).describe('deployment name or glob → instance bounds the script may scale within'),
+  })
+  .strict();
 
-export const WorkflowSpecSchema = z.object({
-  description: z.string().max(2000).optional(),
-  script: z.string().min(1, 'must not be empty').max(512 * 1024, 'must be at most 512 KiB'),
-  trigger: TriggerSchema.optional().describe('absent: manual runs only'),
-  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
-  limits: LimitsSchema.default({ timeoutMs: 30_000, memoryMb: 64 }),
-  retries: RetriesSchema.default({ attempts: 1, backoffMs: 1000 }),
-  overlap: z.enum(['skip', 'allow', 'replace']).default('skip'),
-  enabled: z.boolean().default(true),
-  permissions: PermissionsSchema.default({ gateways: [], deployments: {} }),
-}).strict();
+export const WorkflowSpecSchema = z
+  .object({
+    description: z.string().max(2000).optional(),
+    script: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(512 * 1024, 'must be at most 512 KiB'),
+    trigger: TriggerSchema.optional().describe('absent: manual runs only'),
+    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+    limits: LimitsSchema.default({ timeoutMs: 30_000, memoryMb: 64 }),
+    retries: RetriesSchema.default({ attempts: 1, backoffMs: 1000 }),
+    overlap: z.enum(['skip', 'allow', 'replace']).default('skip'),
+    enabled: z.boolean().default(true),
+    permissions: PermissionsSchema.default({ gateways: [], deployments: {} }),
+  })
+  .strict();
 
 export type WorkflowSpecInput = z.input<typeof WorkflowSpecSchema>;
 export type WorkflowSpec = z.output<typeof WorkflowSpecSchema>;

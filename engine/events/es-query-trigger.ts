@@ -69,7 +69,10 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
   let held: Lease | undefined;
 
   const fingerprint = (t: ElasticsearchTrigger['elasticsearch']) =>
-    createHash('sha1').update(JSON.stringify([t.index, t.query, t.timestampField])).digest('hex').slice(0, 12);
+    createHash('sha1')
+      .update(JSON.stringify([t.index, t.query, t.timestampField]))
+      .digest('hex')
+      .slice(0, 12);
 
   async function poll(wf: Workflow): Promise<boolean> {
     if (!isElasticsearchTrigger(wf.trigger)) return false;
@@ -83,10 +86,20 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
     }
     const lower = Math.max(cp.floor + 1, cp.watermark - bufferMs);
     const seenCount = await state.seenCount(wf.name, lower);
-    const res = await search.search({ index: t.index, query: t.query, timestampField: t.timestampField, from: lower, to: upper, size: Math.min(10_000, seenCount + maxNew) });
+    const res = await search.search({
+      index: t.index,
+      query: t.query,
+      timestampField: t.timestampField,
+      from: lower,
+      to: upper,
+      size: Math.min(10_000, seenCount + maxNew),
+    });
     const fresh: typeof res.hits = [];
     if (res.hits.length) {
-      const seen = await state.seen(wf.name, res.hits.map((h) => `${h.index}/${h.id}`));
+      const seen = await state.seen(
+        wf.name,
+        res.hits.map((h) => `${h.index}/${h.id}`),
+      );
       res.hits.forEach((h, i) => {
         if (!seen[i] && fresh.length < maxNew) fresh.push(h);
       });
@@ -95,7 +108,10 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
     if (fresh.length) {
       const batch = fresh.slice(0, t.batchSize);
       const count = Math.max(fresh.length, res.total - seenCount);
-      const key = createHash('sha1').update(fresh.map((h) => `${h.index}/${h.id}`).join('\n')).digest('hex').slice(0, 20);
+      const key = createHash('sha1')
+        .update(fresh.map((h) => `${h.index}/${h.id}`).join('\n'))
+        .digest('hex')
+        .slice(0, 20);
       const result = await launcher.start(wf.name, {
         input: { documents: batch.map((h) => ({ _id: h.id, _index: h.index, ...(h.source as object) })), count, more: count - batch.length },
         trigger: { type: 'elasticsearch', index: t.index, count },
@@ -104,7 +120,10 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
       // Skipped because a run is still going: keep the documents for the next poll.
       if (!result.started && result.reason === 'overlap') return false;
       started = result.started;
-      await state.markSeen(wf.name, fresh.map((h) => ({ id: `${h.index}/${h.id}`, time: Number.isFinite(h.time) ? h.time : upper })));
+      await state.markSeen(
+        wf.name,
+        fresh.map((h) => ({ id: `${h.index}/${h.id}`, time: Number.isFinite(h.time) ? h.time : upper })),
+      );
     }
     await state.forgetSeenBefore(wf.name, upper - bufferMs);
     const next: EsQueryCheckpoint = { ...cp, watermark: Math.max(cp.watermark, upper) };

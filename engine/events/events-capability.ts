@@ -23,11 +23,18 @@ export function createEventsCapability(bus: EventBus): HostCapability<EventsCapa
       const time = (v: unknown, name: string) => {
         if (v === undefined) return undefined;
         const ms = typeof v === 'number' ? v : Date.parse(String(v));
-        if (!Number.isFinite(ms)) throw new ValidationError(`ctx.events.query: ${name} must be ISO-8601 or epoch ms`, [{ path: name, message: 'must be ISO-8601 or epoch ms' }]);
+        if (!Number.isFinite(ms))
+          throw new ValidationError(`ctx.events.query: ${name} must be ISO-8601 or epoch ms`, [{ path: name, message: 'must be ISO-8601 or epoch ms' }]);
         return ms;
       };
       const limit = Math.min(Math.max(Number(f.limit ?? 20) || 20, 1), MAX_QUERY);
-      const page = await bus.store.query({ tags, type: typeof f.type === 'string' ? f.type : undefined, since: time(f.since, 'since'), until: time(f.until, 'until'), limit });
+      const page = await bus.store.query({
+        tags,
+        type: typeof f.type === 'string' ? f.type : undefined,
+        since: time(f.since, 'since'),
+        until: time(f.until, 'until'),
+        limit,
+      });
       return page.events;
     },
   };

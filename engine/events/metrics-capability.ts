@@ -12,12 +12,16 @@ import { parseDuration } from './duration.ts';
 export function createMetricsCapability(metrics: GatewayMetricsStore): HostCapability<MetricsCapability> {
   return {
     gateway: async (scope, name, opts) => {
-      if (typeof name !== 'string' || !name) throw new ValidationError('ctx.metrics.gateway(name): name must be a gateway name', [{ path: 'name', message: 'required' }]);
+      if (typeof name !== 'string' || !name)
+        throw new ValidationError('ctx.metrics.gateway(name): name must be a gateway name', [{ path: 'name', message: 'required' }]);
       const o = (opts ?? {}) as { route?: unknown; window?: unknown; minSamples?: unknown };
-      if (o.route !== undefined && typeof o.route !== 'string') throw new ValidationError('ctx.metrics.gateway: route must be a string', [{ path: 'route', message: 'must be a string' }]);
+      if (o.route !== undefined && typeof o.route !== 'string')
+        throw new ValidationError('ctx.metrics.gateway: route must be a string', [{ path: 'route', message: 'must be a string' }]);
       const minSamples = o.minSamples === undefined ? undefined : Number(o.minSamples);
       if (minSamples !== undefined && !(Number.isInteger(minSamples) && minSamples >= 0)) {
-        throw new ValidationError('ctx.metrics.gateway: minSamples must be a whole number ≥ 0', [{ path: 'minSamples', message: 'must be a whole number ≥ 0' }]);
+        throw new ValidationError('ctx.metrics.gateway: minSamples must be a whole number ≥ 0', [
+          { path: 'minSamples', message: 'must be a whole number ≥ 0' },
+        ]);
       }
       const windowMs = parseDuration(o.window ?? '1m', 'window');
       const m = await metrics.query(name, { route: o.route as string | undefined, windowMs, minSamples });

@@ -10,7 +10,8 @@ import { globMatches } from '../domain/glob.ts';
 export { globMatches };
 
 function requireName(value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ValidationError('gateways: expected a gateway name (string) as the first argument', [{ path: 'name', message: 'expected a string' }]);
+  if (typeof value !== 'string' || value === '')
+    throw new ValidationError('gateways: expected a gateway name (string) as the first argument', [{ path: 'name', message: 'expected a string' }]);
   return value;
 }
 
@@ -48,7 +49,12 @@ export function createGatewaysCapability(service: GatewayService): HostCapabilit
       const before = weightsOf(await service.get(name));
       const gateway = await service.update(name, patch as GatewayPatch);
       const after = weightsOf(gateway);
-      scope.log('info', `gateway ${name}: updated; weights ${describeWeightChange(before, after)}`, { gateway: name, before, after, revision: gateway.revision });
+      scope.log('info', `gateway ${name}: updated; weights ${describeWeightChange(before, after)}`, {
+        gateway: name,
+        before,
+        after,
+        revision: gateway.revision,
+      });
       return gateway;
     },
   };

@@ -51,7 +51,13 @@ const isConflict = (err: unknown) => err instanceof VeerError && (err.code === '
 
 /** Everything but updatedAt (and revision): equal content means a write would change nothing. */
 const content = (g: Gateway) => JSON.stringify({ ...g, updatedAt: undefined, revision: undefined });
-const structure = (g: Gateway) => JSON.stringify({ ...g, updatedAt: undefined, revision: undefined, routes: Object.fromEntries(Object.entries(g.routes).map(([r, v]) => [r, { ...v, weight: 0 }])) });
+const structure = (g: Gateway) =>
+  JSON.stringify({
+    ...g,
+    updatedAt: undefined,
+    revision: undefined,
+    routes: Object.fromEntries(Object.entries(g.routes).map(([r, v]) => [r, { ...v, weight: 0 }])),
+  });
 
 export function createGatewayService(options: GatewayServiceOptions): GatewayService {
   const { kv, logger } = options;
@@ -81,8 +87,14 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
     const { record, error, entry } = await load(name);
     if (record) return record;
     const why = error instanceof Error ? error.message : String(error);
-    const issues = error instanceof ValidationError ? (error.details as { issues: Array<{ path: string; message: string }> }).issues : [{ path: '(stored value)', message: why }];
-    throw new ValidationError(`gateway '${name}' in the ${kv.kind} store (revision ${entry.revision}) is invalid — replace it with PUT /gateways/${name}: ${why}`, issues);
+    const issues =
+      error instanceof ValidationError
+        ? (error.details as { issues: Array<{ path: string; message: string }> }).issues
+        : [{ path: '(stored value)', message: why }];
+    throw new ValidationError(
+      `gateway '${name}' in the ${kv.kind} store (revision ${entry.revision}) is invalid — replace it with PUT /gateways/${name}: ${why}`,
+      issues,
+    );
   };
 
   const emit = async (type: 'gateway.weights' | 'gateway.updated', name: string, value: Record<string, unknown>) => {
@@ -97,9 +109,10 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
   const staleRevision = async (name: string, expected: string): Promise<never> => {
     const current = await kv.get(gatewayKey(name)).catch(() => undefined);
     const now = current ? `it is now at revision ${current.revision}` : 'it does not exist any more';
-    const msg = expected === '0'
-      ? `gateway '${name}' already exists (revision ${current?.revision}); drop ifRevision '0' to replace it`
-      : `gateway '${name}' was changed by someone else: you sent revision ${expected} but ${now}; re-read it and retry`;
+    const msg =
+      expected === '0'
+        ? `gateway '${name}' already exists (revision ${current?.revision}); drop ifRevision '0' to replace it`
+        : `gateway '${name}' was changed by someone else: you sent revision ${expected} but ${now}; re-read it and retry`;
     throw new ConflictError(msg, { gateway: name, expected, current: current?.revision });
   };
 
@@ -124,7 +137,11 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
       } catch {
         continue;
       }
-      if (port === g.port) throw new ConflictError(`port ${g.port} is already used by gateway '${other}'; choose another port or change that gateway first`, { port: g.port, gateway: other });
+      if (port === g.port)
+        throw new ConflictError(`port ${g.port} is already used by gateway '${other}'; choose another port or change that gateway first`, {
+          port: g.port,
+          gateway: other,
+        });
     }
   };
 
@@ -133,7 +150,12 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
    * without one the change is re-applied to the fresh value (our changes are absolute, so
    * re-applying is safe).
    */
-  const modify = async <T>(name: string, opts: WriteOptions, change: (current: GatewayRecord) => Gateway, after: (prev: GatewayRecord, next: GatewayRecord) => Promise<T>): Promise<T> => {
+  const modify = async <T>(
+    name: string,
+    opts: WriteOptions,
+    change: (current: GatewayRecord) => Gateway,
+    after: (prev: GatewayRecord, next: GatewayRecord) => Promise<T>,
+  ): Promise<T> => {
     const backoff = casBackoff();
     for (let attempt = 0; ; attempt++) {
       const current = await read(name);
@@ -217,63 +239,82 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
 
     async setWeights(name, weights, opts = {}) {
       if (typeof weights !== 'object' || weights === null || Array.isArray(weights) || Object.keys(weights).length === 0) {
-        throw new ValidationError('weights: expected an object of route → whole percentage, e.g. {"v1": 90, "v2": 10}', [{ path: 'weights', message: 'expected an object of route → weight' }]);
+        throw new ValidationError('weights: expected an object of route → whole percentage, e.g. {"v1": 90, "v2": 10}', [
+          { path: 'weights', message: 'expected an object of route → weight' },
+        ]);
       }
-      return modify(name, opts, (current) => {
-        const unknown = Object.keys(weights).filter((r) => !(r in current.routes));
-        if (unknown.length) {
-          const message = `gateway '${name}' has no route ${unknown.map((r) => `'${r}'`).join(', ')}; its routes are ${Object.keys(current.routes).join(', ')}`;
-          throw new ValidationError(`weights: ${message}`, unknown.map((r) => ({ path: `weights.${r}`, message: 'no such route' })));
-        }
-        const spec = specOf(current) as { routes: Record<string, { weight: number }> };
-        for (const [r, w] of Object.entries(weights)) spec.routes[r].weight = w;
-        return validateGateway(name, spec, now());
-      }, async (prev, next) => {
-        const before = weightsOf(prev);
-        if (prev !== next) {
-          await emit('gateway.weights', name, { revision: next.revision, before, after: weightsOf(next) });
-          log.info({ gateway: name, revision: next.revision, before, after: weightsOf(next) }, 'gateway weights changed');
-        }
-        return { ...next, before };
-      });
+      return modify(
+        name,
+        opts,
+        (current) => {
+          const unknown = Object.keys(weights).filter((r) => !(r in current.routes));
+          if (unknown.length) {
+            const message = `gateway '${name}' has no route ${unknown.map((r) => `'${r}'`).join(', ')}; its routes are ${Object.keys(current.routes).join(', ')}`;
+            throw new ValidationError(
+              `weights: ${message}`,
+              unknown.map((r) => ({ path: `weights.${r}`, message: 'no such route' })),
+            );
+          }
+          const spec = specOf(current) as { routes: Record<string, { weight: number }> };
+          for (const [r, w] of Object.entries(weights)) spec.routes[r].weight = w;
+          return validateGateway(name, spec, now());
+        },
+        async (prev, next) => {
+          const before = weightsOf(prev);
+          if (prev !== next) {
+            await emit('gateway.weights', name, { revision: next.revision, before, after: weightsOf(next) });
+            log.info({ gateway: name, revision: next.revision, before, after: weightsOf(next) }, 'gateway weights changed');
+          }
+          return { ...next, before };
+        },
+      );
     },
 
     async update(name, patch, opts = {}) {
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
         throw new ValidationError('update: expected an object with the fields to change', [{ path: '(body)', message: 'expected an object' }]);
       }
-      return modify(name, opts, (current) => {
-        const spec = specOf(current) as Record<string, unknown> & { routes: Record<string, Record<string, unknown>> };
-        for (const [k, v] of Object.entries(patch)) {
-          if (k === 'routes' || k === 'name' || k === 'revision' || k === 'updatedAt') continue;
-          if (v === null) delete spec[k];
-          else spec[k] = v;
-        }
-        if (patch.routes !== undefined) {
-          if (typeof patch.routes !== 'object' || patch.routes === null) throw new ValidationError('routes: expected an object of route name → route changes (null removes a route)', [{ path: 'routes', message: 'expected an object' }]);
-          for (const [r, change] of Object.entries(patch.routes)) {
-            if (change === null) {
-              delete spec.routes[r];
-              continue;
-            }
-            const route = { ...(spec.routes[r] ?? {}) };
-            for (const [k, v] of Object.entries(change)) {
-              if (v === null) delete route[k];
-              else route[k] = v;
-            }
-            if (route.condition === undefined && !('conditionStrength' in change)) delete route.conditionStrength;
-            spec.routes[r] = route;
+      return modify(
+        name,
+        opts,
+        (current) => {
+          const spec = specOf(current) as Record<string, unknown> & { routes: Record<string, Record<string, unknown>> };
+          for (const [k, v] of Object.entries(patch)) {
+            if (k === 'routes' || k === 'name' || k === 'revision' || k === 'updatedAt') continue;
+            if (v === null) delete spec[k];
+            else spec[k] = v;
           }
-        }
-        return validateGateway(name, spec, now());
-      }, async (prev, next) => {
-        if (prev !== next) {
-          if (structure(prev) === structure(next)) await emit('gateway.weights', name, { revision: next.revision, before: weightsOf(prev), after: weightsOf(next) });
-          else await emit('gateway.updated', name, { revision: next.revision, action: 'updated', weights: weightsOf(next) });
-          log.info({ gateway: name, revision: next.revision }, 'gateway updated');
-        }
-        return next;
-      });
+          if (patch.routes !== undefined) {
+            if (typeof patch.routes !== 'object' || patch.routes === null)
+              throw new ValidationError('routes: expected an object of route name → route changes (null removes a route)', [
+                { path: 'routes', message: 'expected an object' },
+              ]);
+            for (const [r, change] of Object.entries(patch.routes)) {
+              if (change === null) {
+                delete spec.routes[r];
+                continue;
+              }
+              const route = { ...(spec.routes[r] ?? {}) };
+              for (const [k, v] of Object.entries(change)) {
+                if (v === null) delete route[k];
+                else route[k] = v;
+              }
+              if (route.condition === undefined && !('conditionStrength' in change)) delete route.conditionStrength;
+              spec.routes[r] = route;
+            }
+          }
+          return validateGateway(name, spec, now());
+        },
+        async (prev, next) => {
+          if (prev !== next) {
+            if (structure(prev) === structure(next))
+              await emit('gateway.weights', name, { revision: next.revision, before: weightsOf(prev), after: weightsOf(next) });
+            else await emit('gateway.updated', name, { revision: next.revision, action: 'updated', weights: weightsOf(next) });
+            log.info({ gateway: name, revision: next.revision }, 'gateway updated');
+          }
+          return next;
+        },
+      );
     },
 
     async status(name) {

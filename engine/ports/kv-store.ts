@@ -23,9 +23,7 @@ export interface KvEntry {
   revision: string;
 }
 
-export type KvWatchEvent =
-  | { type: 'put'; key: string; value: string; revision: string }
-  | { type: 'delete'; key: string; revision: string };
+export type KvWatchEvent = { type: 'put'; key: string; value: string; revision: string } | { type: 'delete'; key: string; revision: string };
 
 export interface KvPutOptions {
   /** Compare-and-set: write only if the key's current revision equals this; `'0'` means "only if absent". */

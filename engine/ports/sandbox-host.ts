@@ -25,7 +25,6 @@ export type Capability = Record<string, HostFunction>;
 /** `{ gateways: { list, get, setWeights }, … }` — the names become `ctx.gateways.list()`. */
 export type Capabilities = Record<string, Capability>;
 
-
 /** What the script sees as `ctx` besides the capabilities: plain copied data. */
 export interface SandboxContextData {
   input: unknown;
@@ -55,9 +54,7 @@ export interface SandboxRequest {
   scope: RunScope;
 }
 
-export type SandboxOutcome =
-  | { status: 'succeeded'; result: unknown }
-  | { status: 'failed' | 'timed_out' | 'cancelled'; error: RunError };
+export type SandboxOutcome = { status: 'succeeded'; result: unknown } | { status: 'failed' | 'timed_out' | 'cancelled'; error: RunError };
 
 /**
  * Runs one script execution in isolation. The isolated implementation runs isolates in

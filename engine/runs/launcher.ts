@@ -10,9 +10,7 @@ export interface StartRunOptions {
   dedupeKey?: string;
 }
 
-export type StartRunResult =
-  | { started: true; run: Run }
-  | { started: false; reason: 'duplicate' | 'overlap' | 'disabled'; runId?: string };
+export type StartRunResult = { started: true; run: Run } | { started: false; reason: 'duplicate' | 'overlap' | 'disabled'; runId?: string };
 
 /** The one way anything (API, cron, event triggers) starts a run. */
 export interface RunLauncher {

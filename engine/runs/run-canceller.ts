@@ -26,7 +26,9 @@ export function createRunCanceller(options: { runs: RunStore; queue: RunQueue; c
         await queue.removeWaiting(runId);
         const now = new Date().toISOString();
         const done = await runs.transition(runId, ['queued'], {
-          status: 'cancelled', finishedAt: now, error: { code: 'RUN.CANCELLED', message: reason },
+          status: 'cancelled',
+          finishedAt: now,
+          error: { code: 'RUN.CANCELLED', message: reason },
         });
         if (done) {
           await runs.removeActive(run.workflow, runId);

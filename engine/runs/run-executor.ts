@@ -65,18 +65,34 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       const startedMs = Date.now();
       const attempt = run.attempts + 1;
       const moved = await o.runs.transition(run.id, ['queued', 'running'], {
-        status: 'running', attempts: attempt, startedAt: new Date(startedMs).toISOString(),
+        status: 'running',
+        attempts: attempt,
+        startedAt: new Date(startedMs).toISOString(),
       });
       if (!moved) return 'done';
       if (!wf) {
-        await finish(run, undefined, { status: 'failed', error: { code: 'RUN.WORKFLOW_GONE', message: `workflow '${run.workflow}' version ${run.workflowVersion} no longer exists` } }, startedMs);
+        await finish(
+          run,
+          undefined,
+          { status: 'failed', error: { code: 'RUN.WORKFLOW_GONE', message: `workflow '${run.workflow}' version ${run.workflowVersion} no longer exists` } },
+          startedMs,
+        );
         return 'done';
       }
       if (run.status === 'running') {
         // The previous attempt was interrupted (engine crash, stalled job) before it could finish.
-        await o.runs.appendLog(run.id, { time: new Date().toISOString(), level: 'warn', attempt, message: `attempt ${run.attempts} was interrupted (engine stopped or stalled); starting attempt ${attempt}` });
+        await o.runs.appendLog(run.id, {
+          time: new Date().toISOString(),
+          level: 'warn',
+          attempt,
+          message: `attempt ${run.attempts} was interrupted (engine stopped or stalled); starting attempt ${attempt}`,
+        });
       }
-      void o.emit({ tags: ['runs', 'workflows', `workflows:${run.workflow}`, 'runs:started'], type: 'run.started', value: { runId: run.id, workflow: run.workflow, version: wf.version, attempt } });
+      void o.emit({
+        tags: ['runs', 'workflows', `workflows:${run.workflow}`, 'runs:started'],
+        type: 'run.started',
+        value: { runId: run.id, workflow: run.workflow, version: wf.version, attempt },
+      });
 
       const controller = new AbortController();
       inFlight.set(run.id, controller);
@@ -88,19 +104,29 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         signal: controller.signal,
         deadline,
         log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-          o.runs.appendLog(run.id, { time: new Date().toISOString(), level, message, fields, attempt }).catch((err) => log.warn({ err }, 'could not append to run log'));
+          o.runs
+            .appendLog(run.id, { time: new Date().toISOString(), level, message, fields, attempt })
+            .catch((err) => log.warn({ err }, 'could not append to run log'));
         },
       };
       log.info({ attempt, trigger: run.trigger }, 'run started');
       let outcome;
       try {
-        outcome = await o.sandbox.run({
-          code: wf.compiled,
-          context: { input: run.input, env: wf.env, workflow: { name: wf.name, version: wf.version }, run: { id: run.id, attempt, trigger: run.trigger } },
-          limits: { timeoutMs: wf.limits.timeoutMs, memoryMb: wf.limits.memoryMb, cpuMs: wf.limits.cpuMs ?? wf.limits.timeoutMs, maxResultBytes: o.resultMaxBytes },
-          capabilities: o.capabilities,
-          scope,
-        }, controller.signal);
+        outcome = await o.sandbox.run(
+          {
+            code: wf.compiled,
+            context: { input: run.input, env: wf.env, workflow: { name: wf.name, version: wf.version }, run: { id: run.id, attempt, trigger: run.trigger } },
+            limits: {
+              timeoutMs: wf.limits.timeoutMs,
+              memoryMb: wf.limits.memoryMb,
+              cpuMs: wf.limits.cpuMs ?? wf.limits.timeoutMs,
+              maxResultBytes: o.resultMaxBytes,
+            },
+            capabilities: o.capabilities,
+            scope,
+          },
+          controller.signal,
+        );
       } finally {
         inFlight.delete(run.id);
       }
@@ -116,7 +142,9 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         // Several runs share a sandbox process, so this one may only have been next to the
         // script that crashed it: one more try in a fresh process, whatever `retries` says.
         // A script that crashes its process itself will crash again and then fail.
-        scope.log('warn', `attempt ${attempt}: ${error.message}; retrying once in a fresh process, since another run sharing it may have caused the crash`, { code: error.code });
+        scope.log('warn', `attempt ${attempt}: ${error.message}; retrying once in a fresh process, since another run sharing it may have caused the crash`, {
+          code: error.code,
+        });
         await o.runs.transition(run.id, ['running'], { status: 'queued', error, crashRetried: true });
         await o.queue.enqueue(run.id, { attempts: Math.max(1, job.maxAttempts - job.attemptsMade), backoffMs: wf.retries.backoffMs, jobId: `${run.id}-crash` });
         return 'done';
@@ -127,7 +155,11 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       }
       if (attempt < job.maxAttempts && job.attemptsMade + 1 < job.maxAttempts) {
         const next = wf.retries.backoffMs * 2 ** job.attemptsMade;
-        scope.log('warn', `attempt ${attempt} of ${job.maxAttempts} ${outcome.status === 'timed_out' ? 'timed out' : 'failed'}: ${error.message}; retrying in ${next} ms`, { code: error.code });
+        scope.log(
+          'warn',
+          `attempt ${attempt} of ${job.maxAttempts} ${outcome.status === 'timed_out' ? 'timed out' : 'failed'}: ${error.message}; retrying in ${next} ms`,
+          { code: error.code },
+        );
         await o.runs.transition(run.id, ['running'], { status: 'queued', error });
         return 'retry';
       }

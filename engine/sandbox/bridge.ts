@@ -149,7 +149,8 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
       try {
         fieldsJson = toJson(fields, setup.maxLogFieldsChars);
       } catch (err) {
-        const why = err === TOO_LARGE ? 'fields larger than ' + setup.maxLogFieldsChars + ' characters were dropped' : describe('fields could not be serialised: ', err);
+        const why =
+          err === TOO_LARGE ? 'fields larger than ' + setup.maxLogFieldsChars + ' characters were dropped' : describe('fields could not be serialised: ', err);
         fieldsJson = JSONstringify({ __proto__: null, fieldsError: why });
       }
     }
@@ -178,18 +179,36 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
   };
 
   const logApi = ObjectFreeze({
-    debug: function debug(message: unknown, fields?: unknown) { log('debug', message, fields); },
-    info: function info(message: unknown, fields?: unknown) { log('info', message, fields); },
-    warn: function warn(message: unknown, fields?: unknown) { log('warn', message, fields); },
-    error: function error(message: unknown, fields?: unknown) { log('error', message, fields); },
+    debug: function debug(message: unknown, fields?: unknown) {
+      log('debug', message, fields);
+    },
+    info: function info(message: unknown, fields?: unknown) {
+      log('info', message, fields);
+    },
+    warn: function warn(message: unknown, fields?: unknown) {
+      log('warn', message, fields);
+    },
+    error: function error(message: unknown, fields?: unknown) {
+      log('error', message, fields);
+    },
   });
 
   const consoleApi = ObjectFreeze({
-    log: function log_(...args: unknown[]) { log('info', format(args), undefined); },
-    info: function info(...args: unknown[]) { log('info', format(args), undefined); },
-    warn: function warn(...args: unknown[]) { log('warn', format(args), undefined); },
-    error: function error(...args: unknown[]) { log('error', format(args), undefined); },
-    debug: function debug(...args: unknown[]) { log('debug', format(args), undefined); },
+    log: function log_(...args: unknown[]) {
+      log('info', format(args), undefined);
+    },
+    info: function info(...args: unknown[]) {
+      log('info', format(args), undefined);
+    },
+    warn: function warn(...args: unknown[]) {
+      log('warn', format(args), undefined);
+    },
+    error: function error(...args: unknown[]) {
+      log('error', format(args), undefined);
+    },
+    debug: function debug(...args: unknown[]) {
+      log('debug', format(args), undefined);
+    },
   });
   ObjectDefineProperty(G, 'console', { __proto__: null, value: consoleApi, writable: true, configurable: true, enumerable: false });
 
@@ -199,7 +218,8 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
     try {
       argsJson = toJson(args, setup.maxHostArgsChars);
     } catch (err) {
-      if (err === TOO_LARGE) throw new ErrorCtor('ctx.' + capability + '.' + method + ': arguments are larger than ' + setup.maxHostArgsChars + ' characters of JSON');
+      if (err === TOO_LARGE)
+        throw new ErrorCtor('ctx.' + capability + '.' + method + ': arguments are larger than ' + setup.maxHostArgsChars + ' characters of JSON');
       throw err;
     }
     const call = expect(site);
@@ -261,7 +281,13 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
       const message = read(err, 'message');
       const stack = read(err, 'stack');
       const code = read(err, 'code');
-      data = { __proto__: null, name: read(err, 'name'), message: message === undefined ? describe('', err) : slice(message, 8192), stack: stack === undefined ? undefined : slice(stack, 16384), code: code === undefined ? undefined : slice(code, 200) };
+      data = {
+        __proto__: null,
+        name: read(err, 'name'),
+        message: message === undefined ? describe('', err) : slice(message, 8192),
+        stack: stack === undefined ? undefined : slice(stack, 16384),
+        code: code === undefined ? undefined : slice(code, 200),
+      };
     } else {
       data = { __proto__: null, name: undefined, message: describe('a non-error value was thrown: ', err), stack: undefined, code: undefined };
     }
@@ -276,7 +302,12 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
       return 'I' + 'the default export was not initialised when the module finished loading';
     }
     if (typeof main !== 'function') {
-      return 'I' + (main === undefined ? 'the script has no default export; add `export default async function (ctx) { … }`' : 'the default export is ' + typeof main + ', not a function; export `async function (ctx) { … }`');
+      return (
+        'I' +
+        (main === undefined
+          ? 'the script has no default export; add `export default async function (ctx) { … }`'
+          : 'the default export is ' + typeof main + ', not a function; export `async function (ctx) { … }`')
+      );
     }
     let value: unknown;
     try {

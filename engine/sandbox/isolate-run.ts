@@ -47,9 +47,13 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     if (!isolate.isDisposed) isolate.dispose();
   };
   let ended!: (outcome: Failure) => void;
-  const endedEarly = new Promise<Failure>((resolve) => { ended = resolve; });
+  const endedEarly = new Promise<Failure>((resolve) => {
+    ended = resolve;
+  });
   let finished!: (out: string) => void;
-  const scriptDone = new Promise<string>((resolve) => { finished = resolve; });
+  const scriptDone = new Promise<string>((resolve) => {
+    finished = resolve;
+  });
   const stop = (outcome: Failure) => {
     ending ??= outcome;
     dispose();
@@ -118,10 +122,16 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
       o.onHostCall(a, b, c, d);
     } else if (kind === 'sleep') {
       if (typeof a !== 'number' || typeof b !== 'number' || sleeps.has(a)) return;
-      sleeps.set(a, setTimeout(() => {
-        sleeps.delete(a);
-        deliver(a, true, undefined);
-      }, Math.min(b, limits.timeoutMs + 1000, MAX_TIMER_MS)));
+      sleeps.set(
+        a,
+        setTimeout(
+          () => {
+            sleeps.delete(a);
+            deliver(a, true, undefined);
+          },
+          Math.min(b, limits.timeoutMs + 1000, MAX_TIMER_MS),
+        ),
+      );
     }
   };
 
@@ -163,7 +173,13 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
       if (/memory limit/i.test(message)) return memoryLimit();
       if (/Script execution timed out/.test(message)) return cpuLimit();
       if (phase === 'setup' || isolate.isDisposed) {
-        return { status: 'failed', error: { code: 'SANDBOX.INTERNAL', message: `the sandbox failed while ${phase === 'setup' ? 'preparing the isolate' : 'running the script'}: ${message}` } };
+        return {
+          status: 'failed',
+          error: {
+            code: 'SANDBOX.INTERNAL',
+            message: `the sandbox failed while ${phase === 'setup' ? 'preparing the isolate' : 'running the script'}: ${message}`,
+          },
+        };
       }
       if (phase === 'compile') return { status: 'failed', error: compileRunError('SCRIPT.INVALID', message) };
       if (phase === 'link') return { status: 'failed', error: { code: 'SCRIPT.INVALID', message } };
@@ -193,7 +209,10 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
 
   const tooLarge = (size: string): Failure => ({
     status: 'failed',
-    error: { code: 'SANDBOX.RESULT_TOO_LARGE', message: `the script's result is ${size} of JSON, more than the limit of ${limits.maxResultBytes} bytes (limits.maxResultBytes)` },
+    error: {
+      code: 'SANDBOX.RESULT_TOO_LARGE',
+      message: `the script's result is ${size} of JSON, more than the limit of ${limits.maxResultBytes} bytes (limits.maxResultBytes)`,
+    },
   });
 
   const finish = async (outcome: ChildOutcome): Promise<ChildOutcome> => {
@@ -218,8 +237,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
 
   return {
     done,
-    abort: (reason) =>
-      stop(reason === 'timeout' ? timeout() : { status: 'cancelled', error: { code: 'SANDBOX.CANCELLED', message: 'the run was cancelled' } }),
+    abort: (reason) => stop(reason === 'timeout' ? timeout() : { status: 'cancelled', error: { code: 'SANDBOX.CANCELLED', message: 'the run was cancelled' } }),
     deliver,
   };
 }

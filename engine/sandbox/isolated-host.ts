@@ -95,7 +95,10 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     pool.splice(pool.indexOf(entry), 1);
     if (closed) return;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    logger.warn({ pid: entry.process.pid, code: exit.code, signal: exit.signal, runs: entry.runs.size, stderr: exit.stderr.slice(-1000) }, `sandbox process ${how}; starting a replacement`);
+    logger.warn(
+      { pid: entry.process.pid, code: exit.code, signal: exit.signal, runs: entry.runs.size, stderr: exit.stderr.slice(-1000) },
+      `sandbox process ${how}; starting a replacement`,
+    );
     for (const run of [...entry.runs.values()]) {
       if (run.stopping) {
         settle(run, stoppedOutcome(run.stopping, run, ' (the sandbox process did not stop it in time and was killed)'));
@@ -103,7 +106,10 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
         const hint = /memory|allocation|invalid (array|string|size)/i.test(exit.stderr) ? ' after running out of memory' : '';
         settle(run, {
           status: 'failed',
-          error: { code: 'SANDBOX.CRASHED', message: `the sandbox process running this script ${how}${hint}; a script in that process may have made a huge allocation (e.g. new Array(1e9).fill(0)). The process was replaced` },
+          error: {
+            code: 'SANDBOX.CRASHED',
+            message: `the sandbox process running this script ${how}${hint}; a script in that process may have made a huge allocation (e.g. new Array(1e9).fill(0)). The process was replaced`,
+          },
         });
       }
     }
@@ -154,7 +160,8 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     const fn = cap && Object.hasOwn(cap, method) ? cap[method] : undefined;
     let reply: { ok: true; json: string | undefined } | { ok: false; message: string; code: string | undefined };
     try {
-      if (typeof fn !== 'function') throw Object.assign(new Error(`ctx.${capability}.${method} is not available to this run`), { code: 'SANDBOX.NO_SUCH_CAPABILITY' });
+      if (typeof fn !== 'function')
+        throw Object.assign(new Error(`ctx.${capability}.${method} is not available to this run`), { code: 'SANDBOX.NO_SUCH_CAPABILITY' });
       const parsed: unknown = JSON.parse(argsJson);
       const args = Array.isArray(parsed) ? parsed : [];
       const value = await fn(run.request.scope, ...args);
@@ -183,7 +190,13 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
   const stoppedOutcome = (reason: 'cancelled' | 'timeout', run: ActiveRun, note = ''): SandboxOutcome =>
     reason === 'cancelled'
       ? { status: 'cancelled', error: { code: 'SANDBOX.CANCELLED', message: `the run was cancelled${note}` } }
-      : { status: 'timed_out', error: { code: 'SANDBOX.TIMEOUT', message: `script did not finish within ${run.request.limits.timeoutMs} ms (limits.timeoutMs) and was stopped${note}` } };
+      : {
+          status: 'timed_out',
+          error: {
+            code: 'SANDBOX.TIMEOUT',
+            message: `script did not finish within ${run.request.limits.timeoutMs} ms (limits.timeoutMs) and was stopped${note}`,
+          },
+        };
 
   const settle = (run: ActiveRun, outcome: SandboxOutcome): void => {
     if (run.settled) return;
@@ -208,12 +221,14 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     run.stopping = reason;
     const child = run.child;
     child.process.send({ t: 'abort', id: run.id, reason });
-    run.timers.push(setTimeout(() => {
-      if (run.settled) return;
-      logger.warn({ pid: child.process.pid, runId: run.request.scope.runId }, 'sandbox process did not stop a run in time; killing it');
-      // The exit handler settles this run with `reason` and the child's other runs as crashed.
-      child.process.kill();
-    }, abortGraceMs));
+    run.timers.push(
+      setTimeout(() => {
+        if (run.settled) return;
+        logger.warn({ pid: child.process.pid, runId: run.request.scope.runId }, 'sandbox process did not stop a run in time; killing it');
+        // The exit handler settles this run with `reason` and the child's other runs as crashed.
+        child.process.kill();
+      }, abortGraceMs),
+    );
   };
 
   const pump = (): void => {
@@ -239,7 +254,9 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
       code,
       context,
       limits,
-      capabilities: Object.fromEntries(Object.entries(run.capabilities).map(([name, cap]) => [name, Object.keys(cap).filter((m) => typeof cap[m] === 'function')])),
+      capabilities: Object.fromEntries(
+        Object.entries(run.capabilities).map(([name, cap]) => [name, Object.keys(cap).filter((m) => typeof cap[m] === 'function')]),
+      ),
       settings: run.settings,
     });
     // The child enforces the deadline itself; this catches a child too busy or broken to do so.

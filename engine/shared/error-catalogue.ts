@@ -32,7 +32,7 @@ export const ERROR_CATALOGUE = {
   // Generic kinds.
   VALIDATION: caller(400, 'input does not satisfy its schema; details.issues names each field'),
   UNAUTHORIZED: refused(401, 'missing or wrong bearer token'),
-  PERMISSION: refused(403, "a workflow touched something its permissions do not grant"),
+  PERMISSION: refused(403, 'a workflow touched something its permissions do not grant'),
   NOT_FOUND: caller(404, 'no such resource (or route)'),
   CONFLICT: refused(409, 'a write raced with another, or the resource is in the wrong state'),
   PAYLOAD_TOO_LARGE: refused(413, 'request body over the API limit'),

@@ -92,7 +92,6 @@ export class UnavailableError extends VeerError {
   }
 }
 
-
 /**
  * Rebuilds an error from data; classification stays by `code`. The code is kept as sent
  * even when this process does not know it (a newer peer): `catalogueEntry` classifies

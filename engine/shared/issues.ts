@@ -101,7 +101,9 @@ export function describeSchema(schema: AnySchema, depth = 0): string {
     case 'union':
       return unique((def.options as AnySchema[]).map((o) => describeSchema(o, depth + 1))).join(' | ');
     case 'enum':
-      return Object.values(def.entries as Record<string, string | number>).map((v) => JSON.stringify(v)).join(' | ');
+      return Object.values(def.entries as Record<string, string | number>)
+        .map((v) => JSON.stringify(v))
+        .join(' | ');
     case 'literal':
       return (def.values as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
     default:

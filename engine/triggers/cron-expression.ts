@@ -17,8 +17,6 @@ export function parseCron(expression: string, timezone: string): Cron {
     return new Cron(expression, { timezone, paused: true, mode: '5-or-6-parts' });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new ValidationError(`trigger.cron: '${expression}' is not a valid cron expression: ${why}`, [
-      { path: 'trigger.cron', message: why },
-    ]);
+    throw new ValidationError(`trigger.cron: '${expression}' is not a valid cron expression: ${why}`, [{ path: 'trigger.cron', message: why }]);
   }
 }

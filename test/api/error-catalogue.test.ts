@@ -28,7 +28,8 @@ function sourceFiles(): string[] {
 
 /** Code lines only: comments may name codes as examples (`X.NOT_FOUND`). */
 function codeLines(file: string): Array<{ line: string; at: string }> {
-  return readFileSync(file, 'utf8').split('\n')
+  return readFileSync(file, 'utf8')
+    .split('\n')
     .map((line, i) => ({ line: line.replace(/\s\/\/ .*$/, ''), at: `${relative(ROOT, file)}:${i + 1}` }))
     .filter(({ line }) => !/^\s*(\*|\/\/|\/\*)/.test(line));
 }
@@ -61,11 +62,29 @@ describe('error catalogue', () => {
 
   it('maps the codes the API answers with as before', () => {
     const expected: Array<[ErrorCode, number]> = [
-      ['VALIDATION', 400], ['UNAUTHORIZED', 401], ['PERMISSION', 403], ['NOT_FOUND', 404], ['CONFLICT', 409], ['PAYLOAD_TOO_LARGE', 413],
-      ['INTERNAL', 500], ['REDIS.UNAVAILABLE', 503], ['KV.UNAVAILABLE', 503], ['KV.CONFLICT', 409], ['KV.INVALID', 400],
-      ['EVENTS.INVALID', 400], ['EVENTS.UNAVAILABLE', 503], ['METRICS.INVALID', 400], ['METRICS.UNAVAILABLE', 503],
-      ['SCHEDULER.NOT_FOUND', 404], ['SCHEDULER.FORBIDDEN', 403], ['SCHEDULER.CONFLICT', 409], ['SCHEDULER.INVALID', 400],
-      ['SCHEDULER.UNAVAILABLE', 503], ['SCHEDULER.TIMEOUT', 503], ['GATEWAY.INVALID', 400], ['GATEWAY.HAPROXY_UNAVAILABLE', 503],
+      ['VALIDATION', 400],
+      ['UNAUTHORIZED', 401],
+      ['PERMISSION', 403],
+      ['NOT_FOUND', 404],
+      ['CONFLICT', 409],
+      ['PAYLOAD_TOO_LARGE', 413],
+      ['INTERNAL', 500],
+      ['REDIS.UNAVAILABLE', 503],
+      ['KV.UNAVAILABLE', 503],
+      ['KV.CONFLICT', 409],
+      ['KV.INVALID', 400],
+      ['EVENTS.INVALID', 400],
+      ['EVENTS.UNAVAILABLE', 503],
+      ['METRICS.INVALID', 400],
+      ['METRICS.UNAVAILABLE', 503],
+      ['SCHEDULER.NOT_FOUND', 404],
+      ['SCHEDULER.FORBIDDEN', 403],
+      ['SCHEDULER.CONFLICT', 409],
+      ['SCHEDULER.INVALID', 400],
+      ['SCHEDULER.UNAVAILABLE', 503],
+      ['SCHEDULER.TIMEOUT', 503],
+      ['GATEWAY.INVALID', 400],
+      ['GATEWAY.HAPROXY_UNAVAILABLE', 503],
     ];
     for (const [code, status] of expected) assert.equal(statusForError(new VeerError(code, 'x')), status, code);
     assert.equal(statusForError(new UnavailableError('REDIS.UNAVAILABLE', 'down')), 503);
@@ -102,7 +121,10 @@ describe('error catalogue', () => {
       const res = await app.request(path, { headers: { 'x-request-id': 'req-1' }, ...init });
       return { status: res.status, body: (await res.json()) as Record<string, string> };
     };
-    assert.deepEqual(await read('/api/v1/down'), { status: 503, body: { code: 'KV.UNAVAILABLE', message: 'etcd is down', details: { store: 'etcd' }, requestId: 'req-1' } });
+    assert.deepEqual(await read('/api/v1/down'), {
+      status: 503,
+      body: { code: 'KV.UNAVAILABLE', message: 'etcd is down', details: { store: 'etcd' }, requestId: 'req-1' },
+    });
     const boom = await read('/api/v1/boom');
     assert.equal(boom.status, 500);
     assert.deepEqual(Object.keys(boom.body).sort(), ['code', 'message', 'requestId']);
@@ -110,7 +132,11 @@ describe('error catalogue', () => {
     assert.doesNotMatch(boom.body.message, /secret/);
     const missing = await read('/nowhere');
     assert.deepEqual(missing, { status: 404, body: { code: 'NOT_FOUND', message: 'no route for GET /nowhere', requestId: 'req-1' } });
-    const big = await read('/api/v1/down', { method: 'POST', headers: { 'x-request-id': 'req-1', 'content-type': 'application/json', 'content-length': '30' }, body: JSON.stringify({ much: 'too long, really' }) });
+    const big = await read('/api/v1/down', {
+      method: 'POST',
+      headers: { 'x-request-id': 'req-1', 'content-type': 'application/json', 'content-length': '30' },
+      body: JSON.stringify({ much: 'too long, really' }),
+    });
     assert.equal(big.status, 413);
     assert.equal(big.body.code, 'PAYLOAD_TOO_LARGE');
     assert.equal(big.body.requestId, 'req-1');

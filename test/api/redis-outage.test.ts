@@ -30,10 +30,13 @@ describe('the API while Redis is down', () => {
     second = await startRedis({ port: t.redis.port });
     await waitFor(async () => (await t.call('GET', '/api/v1/workflows')).status === 200, { timeoutMs: 20_000, what: 'API to serve again' });
     await t.call('PUT', '/api/v1/workflows/survives', { script: 'export default async function () { return "ok" }' });
-    const run = await waitFor(async () => {
-      const r = await t.call('POST', '/api/v1/workflows/survives/runs?wait=true&timeoutMs=2000', {});
-      return r.body.status === 'succeeded' && r.body;
-    }, { timeoutMs: 30_000, what: 'the engine to run again after the outage' });
+    const run = await waitFor(
+      async () => {
+        const r = await t.call('POST', '/api/v1/workflows/survives/runs?wait=true&timeoutMs=2000', {});
+        return r.body.status === 'succeeded' && r.body;
+      },
+      { timeoutMs: 30_000, what: 'the engine to run again after the outage' },
+    );
     assert.equal(run.result, 'ok');
     await waitFor(async () => (await t.call('GET', '/readyz')).status === 200, { timeoutMs: 20_000, what: 'ready again' });
   });

@@ -10,7 +10,17 @@ import { waitFor } from '../helpers/wait-for.ts';
 
 /** One run and its log, with `followLog` as the port describes it; records how it was called. */
 function fakeRuns() {
-  const run: Run = { id: 'r1', workflow: 'wf', workflowVersion: 1, status: 'running', trigger: { type: 'manual' }, input: null, attempts: 1, maxAttempts: 1, queuedAt: new Date().toISOString() };
+  const run: Run = {
+    id: 'r1',
+    workflow: 'wf',
+    workflowVersion: 1,
+    status: 'running',
+    trigger: { type: 'manual' },
+    input: null,
+    attempts: 1,
+    maxAttempts: 1,
+    queuedAt: new Date().toISOString(),
+  };
   const log: LogEntry[] = [];
   const wakers = new Set<() => void>();
   const follows: Array<{ fromSeq: number; signal: AbortSignal; ended: boolean }> = [];
@@ -54,7 +64,8 @@ function fakeRuns() {
     },
   };
   return {
-    store, follows,
+    store,
+    follows,
     append(message: string) {
       log.push({ seq: log.length + 1, time: new Date().toISOString(), level: 'info', message });
       poke();
@@ -84,14 +95,17 @@ async function open(app: ReturnType<typeof appFor>, path: string, headers: Recor
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
       if (done) break;
       state.text += decoder.decode(value);
-      state.messages = state.text.split('\n\n').filter((f) => /^(event|id|data):/m.test(f)).map((f) => {
-        const m: Record<string, string> = {};
-        for (const line of f.split('\n')) {
-          const i = line.indexOf(':');
-          if (i > 0) m[line.slice(0, i)] = line.slice(i + 1).trimStart();
-        }
-        return m;
-      });
+      state.messages = state.text
+        .split('\n\n')
+        .filter((f) => /^(event|id|data):/m.test(f))
+        .map((f) => {
+          const m: Record<string, string> = {};
+          for (const line of f.split('\n')) {
+            const i = line.indexOf(':');
+            if (i > 0) m[line.slice(0, i)] = line.slice(i + 1).trimStart();
+          }
+          return m;
+        });
     }
     state.done = true;
   })();
@@ -108,7 +122,15 @@ describe('run log follow (SSE through api/sse.ts and RunStore.followLog)', () =>
     runs.append('three');
     runs.finish();
     await waitFor(() => s.state.done, { what: 'the stream to end' });
-    assert.deepEqual(s.state.messages.map((m) => [m.event, m.id]), [['log', '1'], ['log', '2'], ['log', '3'], ['end', undefined]]);
+    assert.deepEqual(
+      s.state.messages.map((m) => [m.event, m.id]),
+      [
+        ['log', '1'],
+        ['log', '2'],
+        ['log', '3'],
+        ['end', undefined],
+      ],
+    );
     assert.equal(JSON.parse(s.state.messages[2].data!).message, 'three');
     assert.equal(JSON.parse(s.state.messages[3].data!).status, 'succeeded');
   });
@@ -119,11 +141,17 @@ describe('run log follow (SSE through api/sse.ts and RunStore.followLog)', () =>
     runs.finish();
     const resumed = await open(appFor(runs), '/api/v1/runs/r1/logs?follow=true', { 'last-event-id': '2' });
     await waitFor(() => resumed.state.done, { what: 'the resumed stream to end' });
-    assert.deepEqual(resumed.state.messages.map((m) => m.id ?? m.event), ['3', 'end']);
+    assert.deepEqual(
+      resumed.state.messages.map((m) => m.id ?? m.event),
+      ['3', 'end'],
+    );
     assert.equal(runs.follows[0].fromSeq, 2);
     const after = await open(appFor(runs), '/api/v1/runs/r1/logs?after=1', { accept: 'text/event-stream' });
     await waitFor(() => after.state.done, { what: 'the ?after stream to end' });
-    assert.deepEqual(after.state.messages.map((m) => m.id ?? m.event), ['2', '3', 'end']);
+    assert.deepEqual(
+      after.state.messages.map((m) => m.id ?? m.event),
+      ['2', '3', 'end'],
+    );
   });
 
   it('a client that leaves aborts the follower, which releases its reader', async () => {

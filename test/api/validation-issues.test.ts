@@ -51,7 +51,10 @@ function appWith(routers: Parameters<typeof createApp>[0]['routers']) {
   const app = createApp({ logger: silentLogger(), tokens: [], routers });
   return async (method: string, path: string, body: unknown) => {
     const res = await app.request(`/api/v1${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as { code: string; message: string; details: { issues: Array<{ path: string; message: string; line?: number }> } } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { code: string; message: string; details: { issues: Array<{ path: string; message: string; line?: number }> } },
+    };
   };
 }
 
@@ -117,10 +120,13 @@ describe('a union that matches no option says which shapes it takes', () => {
   });
 
   it('event tags: a string or a list of strings', () => {
-    assert.throws(() => normalizeEvent({ tags: 5 }), (err: { details: { issues: Array<{ path: string; message: string }> }; message: string }) => {
-      assert.deepEqual(err.details.issues, [{ path: 'tags', message: 'Invalid input: expected string or [string]' }]);
-      assert.match(err.message, /^invalid event: tags: /);
-      return true;
-    });
+    assert.throws(
+      () => normalizeEvent({ tags: 5 }),
+      (err: { details: { issues: Array<{ path: string; message: string }> }; message: string }) => {
+        assert.deepEqual(err.details.issues, [{ path: 'tags', message: 'Invalid input: expected string or [string]' }]);
+        assert.match(err.message, /^invalid event: tags: /);
+        return true;
+      },
+    );
   });
 });

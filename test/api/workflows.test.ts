@@ -26,13 +26,19 @@ describe('workflow API', () => {
     assert.deepEqual(second.body.trigger, { cron: '*/5 * * * *', timezone: 'UTC' });
 
     const versions = await t.call('GET', '/api/v1/workflows/hello/versions');
-    assert.deepEqual(versions.body.versions.map((v: { version: number }) => v.version), [1, 2]);
+    assert.deepEqual(
+      versions.body.versions.map((v: { version: number }) => v.version),
+      [1, 2],
+    );
     const v1 = await t.call('GET', '/api/v1/workflows/hello?version=1');
     assert.equal(v1.body.script, script);
     const current = await t.call('GET', '/api/v1/workflows/hello');
     assert.equal(current.body.version, 2);
     const list = await t.call('GET', '/api/v1/workflows');
-    assert.deepEqual(list.body.workflows.map((w: { name: string }) => w.name), ['hello']);
+    assert.deepEqual(
+      list.body.workflows.map((w: { name: string }) => w.name),
+      ['hello'],
+    );
   });
 
   it('deletes a workflow and then answers 404', async () => {
@@ -74,7 +80,9 @@ describe('workflow API', () => {
     assert.equal(issue.path, 'script');
     assert.equal(issue.line, 2);
     assert.ok(issue.column >= 12 && issue.column <= 13, `column ${issue.column}`);
-    const ts = await t.call('PUT', '/api/v1/workflows/broken', { script: 'interface A { n: number }\nexport default async function (ctx: A): Promise<number> {\n  return ctx.n +;\n}' });
+    const ts = await t.call('PUT', '/api/v1/workflows/broken', {
+      script: 'interface A { n: number }\nexport default async function (ctx: A): Promise<number> {\n  return ctx.n +;\n}',
+    });
     assert.equal(ts.status, 400);
     assert.equal(ts.body.details.issues[0].line, 3);
   });
@@ -98,9 +106,22 @@ describe('workflow API', () => {
     const res = await t.call('GET', '/api/v1/openapi.json');
     assert.equal(res.status, 200);
     assert.equal(res.body.openapi, '3.1.0');
-    for (const p of ['/api/v1/workflows/{name}', '/api/v1/workflows/{name}/runs', '/api/v1/runs/{id}', '/api/v1/runs/{id}/logs', '/api/v1/runs/{id}/cancel',
-      '/api/v1/gateways/{name}', '/api/v1/gateways/{name}/weights', '/api/v1/gateways/{name}/status', '/api/v1/gateways/{name}/metrics',
-      '/api/v1/deployments', '/api/v1/deployments/{name}/scale', '/api/v1/events', '/api/v1/events/stream', '/api/v1/templates']) {
+    for (const p of [
+      '/api/v1/workflows/{name}',
+      '/api/v1/workflows/{name}/runs',
+      '/api/v1/runs/{id}',
+      '/api/v1/runs/{id}/logs',
+      '/api/v1/runs/{id}/cancel',
+      '/api/v1/gateways/{name}',
+      '/api/v1/gateways/{name}/weights',
+      '/api/v1/gateways/{name}/status',
+      '/api/v1/gateways/{name}/metrics',
+      '/api/v1/deployments',
+      '/api/v1/deployments/{name}/scale',
+      '/api/v1/events',
+      '/api/v1/events/stream',
+      '/api/v1/templates',
+    ]) {
       assert.ok(res.body.paths[p], `missing ${p}`);
     }
   });

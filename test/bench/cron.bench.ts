@@ -28,7 +28,12 @@ const TICKS = Number(process.env.BENCH_CRON_TICKS ?? 8);
  * Concurrent re-upserts / scheduler restarts during the window, as [second into the window,
  * ms into that second]: mid-second, just before a tick, just after a tick, just before again.
  */
-const RESTARTS: Array<[number, number]> = [[1, 500], [2, 995], [4, 2], [5, 998]];
+const RESTARTS: Array<[number, number]> = [
+  [1, 500],
+  [2, 995],
+  [4, 2],
+  [5, 998],
+];
 /** After the last counted tick, how long processing may take before we stop looking. */
 const SETTLE_MS = 1500;
 const SCHEDULER_ID = 'every-second';
@@ -118,24 +123,42 @@ async function bullmqSchedulers(server: TestRedis): Promise<{ a: Analysis; first
   const obs: Observation[] = [];
   const seenIds = new Set<string>();
   let redelivered = 0;
-  const workers = Array.from({ length: REPLICAS }, () => new Worker(name, async (job: Job) => {
-    const at = Date.now();
-    const id = String(job.id);
-    if (seenIds.has(id)) redelivered++;
-    seenIds.add(id);
-    // Scheduler job ids are `repeat:<scheduler id>:<tick millis>`.
-    const m = /:(\d+)$/.exec(id);
-    const tick = m ? Number(m[1]) : (job.opts.prevMillis ?? Number.NaN);
-    obs.push({ tick, at });
-  }, { connection: connect(), prefix, concurrency: 1 }));
+  const workers = Array.from(
+    { length: REPLICAS },
+    () =>
+      new Worker(
+        name,
+        async (job: Job) => {
+          const at = Date.now();
+          const id = String(job.id);
+          if (seenIds.has(id)) redelivered++;
+          seenIds.add(id);
+          // Scheduler job ids are `repeat:<scheduler id>:<tick millis>`.
+          const m = /:(\d+)$/.exec(id);
+          const tick = m ? Number(m[1]) : (job.opts.prevMillis ?? Number.NaN);
+          obs.push({ tick, at });
+        },
+        { connection: connect(), prefix, concurrency: 1 },
+      ),
+  );
   for (const w of workers) w.on('error', () => {});
   const queues = Array.from({ length: REPLICAS }, () => new Queue(name, { connection: connect(), prefix }));
   try {
     await Promise.all([...workers.map((w) => w.waitUntilReady()), ...queues.map((q) => q.waitUntilReady())]);
     const upsertAll = async () => {
-      await Promise.all(queues.map((q) => q.upsertJobScheduler(SCHEDULER_ID, { pattern: '* * * * * *' }, {
-        name: 'tick', data: {}, opts: { removeOnComplete: true, removeOnFail: true },
-      })));
+      await Promise.all(
+        queues.map((q) =>
+          q.upsertJobScheduler(
+            SCHEDULER_ID,
+            { pattern: '* * * * * *' },
+            {
+              name: 'tick',
+              data: {},
+              opts: { removeOnComplete: true, removeOnFail: true },
+            },
+          ),
+        ),
+      );
     };
     await upsertAll(); // boot: all three replicas at once
     const { first, last } = windowAfter(Date.now());
@@ -179,22 +202,29 @@ async function veerSchedulers(server: TestRedis): Promise<{ a: Analysis; first: 
     if (res.status !== 200) throw new Error(`PUT workflow answered ${res.status}: ${JSON.stringify(res.body)}`);
     const { first, last } = windowAfter(Date.now());
     const restartAll = async () => {
-      await Promise.all(systems.map(async (s, i) => {
-        await current[i].stop();
-        const fresh = createCronScheduler({
-          triggers: s.system.stores.triggers, workflows: s.system.stores.workflows,
-          launcher: s.system.stores.launcher, logger: silentLogger(),
-          catchUp: s.system.config.engine.cronCatchUp, catchUpWindowMs: s.system.config.engine.cronCatchUpWindowMs,
-        });
-        current[i] = fresh;
-        await fresh.start();
-      }));
+      await Promise.all(
+        systems.map(async (s, i) => {
+          await current[i].stop();
+          const fresh = createCronScheduler({
+            triggers: s.system.stores.triggers,
+            workflows: s.system.stores.workflows,
+            launcher: s.system.stores.launcher,
+            logger: silentLogger(),
+            catchUp: s.system.config.engine.cronCatchUp,
+            catchUpWindowMs: s.system.config.engine.cronCatchUpWindowMs,
+          });
+          current[i] = fresh;
+          await fresh.start();
+        }),
+      );
     };
     const restarts = await restartsDuring(first, restartAll);
     await sleepUntil(last + SETTLE_MS);
     const list = async () => t.system.stores.runs.list('every-second', { limit: 200 });
     // Give a late start (two cores, noisy neighbours) a little longer before calling it "not started".
-    await waitFor(async () => (await list()).every((r) => r.startedAt || Date.parse((r.trigger as { tick: string }).tick) > last), { timeoutMs: 3000 }).catch(() => undefined);
+    await waitFor(async () => (await list()).every((r) => r.startedAt || Date.parse((r.trigger as { tick: string }).tick) > last), { timeoutMs: 3000 }).catch(
+      () => undefined,
+    );
     const runs = await list();
     const obs: Observation[] = runs.map((r) => {
       const trig = r.trigger as { type: string; tick: string; catchUp?: boolean };
@@ -218,7 +248,9 @@ async function main() {
   hardStop.unref();
   const server = await startRedis();
   try {
-    console.log(`cron bench: ${REPLICAS} replicas per design, ${TICKS} per-second ticks counted, ${RESTARTS.filter(([s]) => s < TICKS).length} concurrent re-upserts/restarts in the window (Node ${process.version}, Redis on loopback)`);
+    console.log(
+      `cron bench: ${REPLICAS} replicas per design, ${TICKS} per-second ticks counted, ${RESTARTS.filter(([s]) => s < TICKS).length} concurrent re-upserts/restarts in the window (Node ${process.version}, Redis on loopback)`,
+    );
     const t0 = Date.now();
     const bq = await bullmqSchedulers(server);
     const t1 = Date.now();
@@ -240,13 +272,19 @@ async function main() {
     row('still scheduled at the end', `${bq.schedulersLeft} scheduler(s), next job ${bq.nextJobLeft ? 'present' : 'MISSING'}`, 'n/a (no stored schedule)');
     if (veer.a.notStarted) row('runs never started', '-', `${veer.a.notStarted}`);
     const rel = (ts: number[], first: number) => ts.map((t) => `+${(t - first) / 1000} s`).join(', ');
-    console.log(`   re-upserts/restarts at ${RESTARTS.filter(([s]) => s < TICKS).map(([s, ms]) => `+${s}.${String(ms).padStart(3, '0')} s`).join(', ')} (window = ticks +0 … +${TICKS - 1} s)`);
+    console.log(
+      `   re-upserts/restarts at ${RESTARTS.filter(([s]) => s < TICKS)
+        .map(([s, ms]) => `+${s}.${String(ms).padStart(3, '0')} s`)
+        .join(', ')} (window = ticks +0 … +${TICKS - 1} s)`,
+    );
     if (bq.a.missing.length) console.log(`   BullMQ missing ticks: ${rel(bq.a.missing, bq.first)}`);
     if (veer.a.missing.length) console.log(`   Veer missing ticks: ${rel(veer.a.missing, veer.first)}`);
     const probe = new Redis(server.url, { maxRetriesPerRequest: 1 });
     const hz = ((await probe.config('GET', 'hz')) as string[])[1];
     probe.disconnect();
-    console.log(`   note: BullMQ workers wait for a delayed job in BZPOPMIN with a timeout, which Redis resolves at its hz (${hz} here): most of BullMQ's tick latency is that`);
+    console.log(
+      `   note: BullMQ workers wait for a delayed job in BZPOPMIN with a timeout, which Redis resolves at its hz (${hz} here): most of BullMQ's tick latency is that`,
+    );
     console.log(`   (sections took ${((t1 - t0) / 1000).toFixed(1)} s and ${((t2 - t1) / 1000).toFixed(1)} s)`);
 
     const bad = (a: Analysis) => a.duplicates + a.offPattern + a.missing.length;
@@ -254,7 +292,8 @@ async function main() {
     const veerBad = bad(veer.a);
     let verdict: string;
     if (bqBad === 0 && veerBad === 0) {
-      verdict = 'both fired every tick exactly once in this run; the BullMQ upsert races (bullmq#2876, #3085, #3262, #3381) did not reproduce here (they are timing-dependent), so the case for dedupe-by-tick is not needing a single upsert owner, not measured duplicates';
+      verdict =
+        'both fired every tick exactly once in this run; the BullMQ upsert races (bullmq#2876, #3085, #3262, #3381) did not reproduce here (they are timing-dependent), so the case for dedupe-by-tick is not needing a single upsert owner, not measured duplicates';
     } else if (bqBad > 0 && veerBad === 0) {
       verdict = 'BullMQ job schedulers mis-fired under concurrent upserts in this run; Veer dedupe-by-tick fired every tick exactly once';
     } else if (bqBad === 0) {

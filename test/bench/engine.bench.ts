@@ -33,9 +33,13 @@ async function rawBullmq(url: string): Promise<number> {
   let done = 0;
   const finished = new Promise<void>((resolve) => {
     const workerConnection = new Redis(url, { maxRetriesPerRequest: null });
-    const worker = new Worker("raw", async () => {}, { connection: workerConnection, prefix, concurrency: CONCURRENCY });
+    const worker = new Worker('raw', async () => {}, { connection: workerConnection, prefix, concurrency: CONCURRENCY });
     worker.on('completed', () => {
-      if (++done === N) void worker.close().then(() => { workerConnection.disconnect(); resolve(); });
+      if (++done === N)
+        void worker.close().then(() => {
+          workerConnection.disconnect();
+          resolve();
+        });
     });
   });
   await finished;
@@ -50,8 +54,11 @@ async function main() {
   try {
     const baseline = await rawBullmq(redis.url);
     const env = {
-      VEER_REDIS_URL: redis.url, VEER_REDIS_PREFIX: `bench${randomUUID().slice(0, 6)}`,
-      VEER_ENGINE_CONCURRENCY: String(CONCURRENCY), VEER_SANDBOX_PROCESSES: '2', VEER_RUN_HISTORY: String(N * 2),
+      VEER_REDIS_URL: redis.url,
+      VEER_REDIS_PREFIX: `bench${randomUUID().slice(0, 6)}`,
+      VEER_ENGINE_CONCURRENCY: String(CONCURRENCY),
+      VEER_SANDBOX_PROCESSES: '2',
+      VEER_RUN_HISTORY: String(N * 2),
     };
     const config = loadConfig(env);
     const logger = silentLogger();
@@ -59,7 +66,19 @@ async function main() {
     await startEngineFor(system, logger);
     const s = system.stores;
     const script = 'export default async function (ctx) { return ctx.input }';
-    await s.workflows.put('bench', { script, env: {}, limits: { timeoutMs: 10_000, memoryMb: 32 }, retries: { attempts: 1, backoffMs: 0 }, overlap: 'allow', enabled: true, permissions: { gateways: [], deployments: {} } }, compileScript(script));
+    await s.workflows.put(
+      'bench',
+      {
+        script,
+        env: {},
+        limits: { timeoutMs: 10_000, memoryMb: 32 },
+        retries: { attempts: 1, backoffMs: 0 },
+        overlap: 'allow',
+        enabled: true,
+        permissions: { gateways: [], deployments: {} },
+      },
+      compileScript(script),
+    );
 
     // Warm the sandbox processes.
     for (let i = 0; i < 20; i++) await s.launcher.start('bench', { trigger: { type: 'manual' }, input: i });

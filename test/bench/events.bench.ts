@@ -39,9 +39,11 @@ const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 
 async function rate(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n && Date.now() < deadline) await op(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n && Date.now() < deadline) await op(next++);
+    }),
+  );
   return next / ((performance.now() - t0) / 1000);
 }
 
@@ -89,7 +91,10 @@ try {
   }
   const launcher = createFakeLauncher();
   const dispatcher = createEventTriggerDispatcher({
-    ...createRedisCoordinationOn(redis, prefix), events: store, launcher, logger: silentLogger(),
+    ...createRedisCoordinationOn(redis, prefix),
+    events: store,
+    launcher,
+    logger: silentLogger(),
     workflows: workflowList([workflow('canary', { trigger: { events: { tags: ['deployments:shop'], type: 'deployed' } } })]),
   });
   await dispatcher.start();
@@ -125,11 +130,18 @@ try {
       const t0 = Date.now();
       const res = await t.call('POST', '/api/v1/events', event);
       if (res.status !== 201) throw new Error(`POST /events answered ${res.status}`);
-      const runId = await waitFor(() => sysRedis.get(keys.dedupe(name, `event:${res.body.id as string}`)), { timeoutMs: 10_000, intervalMs: 1, what: 'the event to start a run' });
-      const run = await waitFor(async () => {
-        const r = await runs.get(runId);
-        return r && r.finishedAt && r;
-      }, { timeoutMs: 10_000, intervalMs: 1, what: 'the run to finish' });
+      const runId = await waitFor(() => sysRedis.get(keys.dedupe(name, `event:${res.body.id as string}`)), {
+        timeoutMs: 10_000,
+        intervalMs: 1,
+        what: 'the event to start a run',
+      });
+      const run = await waitFor(
+        async () => {
+          const r = await runs.get(runId);
+          return r && r.finishedAt && r;
+        },
+        { timeoutMs: 10_000, intervalMs: 1, what: 'the run to finish' },
+      );
       if (run.status !== 'succeeded') throw new Error(`run ${run.status}: ${run.error?.message}`);
       return { started: Date.parse(run.startedAt!) - t0, finished: Date.parse(run.finishedAt!) - t0 };
     };

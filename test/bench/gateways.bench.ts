@@ -116,7 +116,15 @@ async function optionalStore(name: string, adapter: string, factory: string, hel
       const server = await h[starter]();
       const agentKv = a[factory]({ url: server.url, prefix: 'bench' });
       const serviceKv = a[factory]({ url: server.url, prefix: 'bench' });
-      return { agentKv, serviceKv, stop: async () => { await agentKv.close(); await serviceKv.close(); await server.stop(); } };
+      return {
+        agentKv,
+        serviceKv,
+        stop: async () => {
+          await agentKv.close();
+          await serviceKv.close();
+          await server.stop();
+        },
+      };
     },
   };
 }
@@ -131,7 +139,15 @@ async function main() {
         const r = await startRedis();
         const agentKv = createRedisKvStore({ url: r.url, prefix: 'bench' });
         const serviceKv = createRedisKvStore({ url: r.url, prefix: 'bench' });
-        return { agentKv, serviceKv, stop: async () => { await agentKv.close(); await serviceKv.close(); await r.stop(); } };
+        return {
+          agentKv,
+          serviceKv,
+          stop: async () => {
+            await agentKv.close();
+            await serviceKv.close();
+            await r.stop();
+          },
+        };
       },
     },
     {
@@ -140,14 +156,23 @@ async function main() {
         const e = await startEtcd();
         const agentKv = createEtcdKvStore({ url: e.url, prefix: 'bench' });
         const serviceKv = createEtcdKvStore({ url: e.url, prefix: 'bench' });
-        return { agentKv, serviceKv, stop: async () => { await agentKv.close(); await serviceKv.close(); await e.stop(); } };
+        return {
+          agentKv,
+          serviceKv,
+          stop: async () => {
+            await agentKv.close();
+            await serviceKv.close();
+            await e.stop();
+          },
+        };
       },
     },
   ];
   for (const s of [
     await optionalStore('zookeeper', 'adapters/kv/zookeeper.ts', 'createZookeeperKvStore', 'test/helpers/zookeeper-server.ts', 'startZookeeper'),
     await optionalStore('consul (double)', 'adapters/kv/consul.ts', 'createConsulKvStore', 'test/doubles/consul.ts', 'startConsulDouble'),
-  ]) if (s) stores.push(s);
+  ])
+    if (s) stores.push(s);
 
   console.log(`weight propagation: setWeights() returned → HAProxy serving the weight (${CHANGES} changes per store)`);
   let tput: Awaited<ReturnType<typeof throughput>> | undefined;
@@ -169,7 +194,9 @@ async function main() {
     }
   }
   if (tput) {
-    console.log(`throughput through HAProxy (keep-alive, 16 connections, load in a worker thread, ${ROUNDS} ABBA-paired rounds of ${ROUND_MS} ms each, Redis KV):`);
+    console.log(
+      `throughput through HAProxy (keep-alive, 16 connections, load in a worker thread, ${ROUNDS} ABBA-paired rounds of ${ROUND_MS} ms each, Redis KV):`,
+    );
     console.log(`  no weight changes (median): ${tput.base} req/s   rounds: ${tput.baseAll.join(', ')}`);
     console.log(`  a weight change every ~50 ms (median, ${tput.changes} changes): ${tput.during} req/s   rounds: ${tput.duringAll.join(', ')}`);
     console.log(`  with/without ratio (median of pairs): ${tput.ratio.toFixed(2)}; failed requests during changes: ${tput.failures}`);

@@ -54,7 +54,9 @@ try {
   console.log('store            rounds  put p50     event p50   event p99   event/put p50   event p50 vs redis');
   const base = results[0].ev50;
   for (const r of results) {
-    console.log(`${r.name.padEnd(16)} ${String(r.n).padStart(6)}  ${ms(r.put50).padEnd(10)}  ${ms(r.ev50).padEnd(10)}  ${ms(r.ev99).padEnd(10)}  ${(r.ev50 / r.put50).toFixed(2).padStart(6)}x        ${(r.ev50 / base).toFixed(2).padStart(6)}x`);
+    console.log(
+      `${r.name.padEnd(16)} ${String(r.n).padStart(6)}  ${ms(r.put50).padEnd(10)}  ${ms(r.ev50).padEnd(10)}  ${ms(r.ev99).padEnd(10)}  ${(r.ev50 / r.put50).toFixed(2).padStart(6)}x        ${(r.ev50 / base).toFixed(2).padStart(6)}x`,
+    );
   }
 } finally {
   await Promise.all([redis.stop(), etcd.stop(), zk.stop(), consul.stop()]);

@@ -84,7 +84,9 @@ try {
   const baseC = await measure(N, CONCURRENCY, bareIsolate);
   const sbC = await measure(N, CONCURRENCY, runTrivial);
   console.log(`  baseline in-process isolate, ${CONCURRENCY} in flight ${fmt(baseC)}`);
-  console.log(`  sandbox host,               ${CONCURRENCY} in flight ${fmt(sbC)}   ratio ${(baseC.perSec / sbC.perSec).toFixed(2)}x ${baseC.perSec >= sbC.perSec ? 'slower' : 'faster'}`);
+  console.log(
+    `  sandbox host,               ${CONCURRENCY} in flight ${fmt(sbC)}   ratio ${(baseC.perSec / sbC.perSec).toFixed(2)}x ${baseC.perSec >= sbC.perSec ? 'slower' : 'faster'}`,
+  );
 
   // Host calls: 200 sequential ctx.state.get per run, against a no-op capability.
   const CALLS = 200;
@@ -103,10 +105,13 @@ try {
     without.push(await timeRun(noCalls));
   }
   const perCall = ((pct(withCalls, 50) - pct(without, 50)) / CALLS) * 1000;
-  console.log(`host call round trip (isolate → child → engine → back), sequential: ${perCall.toFixed(0)} µs/call (the notes measured ≈50 µs for an in-process promise apply)`);
+  console.log(
+    `host call round trip (isolate → child → engine → back), sequential: ${perCall.toFixed(0)} µs/call (the notes measured ≈50 µs for an in-process promise apply)`,
+  );
 
   // compileScript (upload path): a small TypeScript script.
-  const source = 'interface W { v1: number; v2: number }\nexport default async function (ctx: { input: W }): Promise<W> {\n  const w: W = ctx.input;\n  return { v1: w.v1 - 10, v2: w.v2 + 10 };\n}\n';
+  const source =
+    'interface W { v1: number; v2: number }\nexport default async function (ctx: { input: W }): Promise<W> {\n  const w: W = ctx.input;\n  return { v1: w.v1 - 10, v2: w.v2 + 10 };\n}\n';
   const tc = performance.now();
   for (let i = 0; i < 200; i++) compileScript(source);
   console.log(`compileScript (strip types + V8 module parse + default-export check): ${(((performance.now() - tc) / 200) * 1000).toFixed(0)} µs/script`);
@@ -116,7 +121,9 @@ try {
   const quiet = compileScript('export default async (ctx) => { for (let i = 0; i < 1_000_000; i++) String("x"); };');
   const floodMs = await timeRun(flood);
   const quietMs = await timeRun(quiet);
-  console.log(`log calls past the cap (1000 kept, 999000 dropped): ${(((floodMs - quietMs) / 1_000_000) * 1e6).toFixed(0)} ns/call over an empty loop (run ${floodMs.toFixed(0)} ms vs ${quietMs.toFixed(0)} ms)`);
+  console.log(
+    `log calls past the cap (1000 kept, 999000 dropped): ${(((floodMs - quietMs) / 1_000_000) * 1e6).toFixed(0)} ns/call over an empty loop (run ${floodMs.toFixed(0)} ms vs ${quietMs.toFixed(0)} ms)`,
+  );
 } finally {
   await sandbox.close();
 }

@@ -22,11 +22,12 @@ const N = 4;
 const ROUNDS = 3;
 const READS = 2000;
 
-const health = (port: number) => new Promise<boolean>((resolve) => {
-  const req = request({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => (res.resume(), resolve(res.statusCode === 200)));
-  req.on('error', () => resolve(false));
-  req.end();
-});
+const health = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => (res.resume(), resolve(res.statusCode === 200)));
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 
 async function baselineStart(): Promise<number> {
   const t0 = performance.now();
@@ -77,7 +78,9 @@ try {
   }
   const b = med(results.baseline);
   const s = med(results.start);
-  console.log(`start ${N} instances: scheduler ${f(s)} ms vs direct spawn+health ${f(b)} ms (ratio ${f(s / b)}x; median of ${ROUNDS}; runs ${results.start.map(f).join('/')} vs ${results.baseline.map(f).join('/')})`);
+  console.log(
+    `start ${N} instances: scheduler ${f(s)} ms vs direct spawn+health ${f(b)} ms (ratio ${f(s / b)}x; median of ${ROUNDS}; runs ${results.start.map(f).join('/')} vs ${results.baseline.map(f).join('/')})`,
+  );
   console.log(`stop ${N} instances: ${f(med(results.stopNoDrain))} ms with drain 0 ms, ${f(results.stopDrain[0])} ms with the default drain of 2000 ms`);
 } finally {
   redis.disconnect();

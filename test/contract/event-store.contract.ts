@@ -71,11 +71,20 @@ export function runEventStoreContract(name: string, harness: () => Promise<Event
       const stored = await store.append(ev(['deployments:shop', 'health'], 'health', { ok: 1, list: [1, 'a'] }, '2024-05-01T10:00:00.000Z'));
       assert.ok(stored.id);
       assert.deepEqual(stored.tags, ['deployments:shop', 'deployments', 'health']);
-      const page = await waitFor(async () => {
-        const p = await store.query({ tags: ['deployments'] });
-        return p.events.length === 1 ? p : undefined;
-      }, { what: 'event visible to query' });
-      assert.deepEqual(page.events[0], { id: stored.id, tags: ['deployments:shop', 'deployments', 'health'], type: 'health', value: { ok: 1, list: [1, 'a'] }, timestamp: '2024-05-01T10:00:00.000Z' });
+      const page = await waitFor(
+        async () => {
+          const p = await store.query({ tags: ['deployments'] });
+          return p.events.length === 1 ? p : undefined;
+        },
+        { what: 'event visible to query' },
+      );
+      assert.deepEqual(page.events[0], {
+        id: stored.id,
+        tags: ['deployments:shop', 'deployments', 'health'],
+        type: 'health',
+        value: { ok: 1, list: [1, 'a'] },
+        timestamp: '2024-05-01T10:00:00.000Z',
+      });
     });
 
     it('filters by every tag (AND, group expansion) and by type', async () => {
@@ -100,12 +109,24 @@ export function runEventStoreContract(name: string, harness: () => Promise<Event
       for (let i = 0; i < 23; i++) ids.push((await store.append(ev(['paging'], 'event', i))).id);
       await waitFor(async () => (await allPages(store, { limit: 1000 })).length === 23, { what: '23 events visible' });
       const desc = await allPages(store, { tags: ['paging'], limit: 5 });
-      assert.deepEqual(desc.map((e) => e.value), [...Array(23).keys()].reverse());
+      assert.deepEqual(
+        desc.map((e) => e.value),
+        [...Array(23).keys()].reverse(),
+      );
       const asc = await allPages(store, { tags: ['paging'], limit: 7, order: 'asc' });
-      assert.deepEqual(asc.map((e) => e.value), [...Array(23).keys()]);
+      assert.deepEqual(
+        asc.map((e) => e.value),
+        [...Array(23).keys()],
+      );
       const afterTen = await allPages(store, { tags: ['paging'], order: 'asc', cursor: ids[10] });
-      assert.deepEqual(afterTen.map((e) => e.value), [...Array(23).keys()].slice(11));
-      assert.ok(ids.every((id, i) => i === 0 || store.compareIds(ids[i - 1], id) < 0), 'ids sort in append order');
+      assert.deepEqual(
+        afterTen.map((e) => e.value),
+        [...Array(23).keys()].slice(11),
+      );
+      assert.ok(
+        ids.every((id, i) => i === 0 || store.compareIds(ids[i - 1], id) < 0),
+        'ids sort in append order',
+      );
     });
 
     it('bounds queries by the event timestamp (since/until, inclusive)', async () => {
@@ -123,12 +144,18 @@ export function runEventStoreContract(name: string, harness: () => Promise<Event
       const head = await store.head();
       for (let i = 0; i < 3; i++) await store.append(ev(['tail'], 'event', i));
       const first = await collect(store, head, 3);
-      assert.deepEqual(first.events.map((e) => e.value), [0, 1, 2]);
+      assert.deepEqual(
+        first.events.map((e) => e.value),
+        [0, 1, 2],
+      );
       // Resume from the checkpoint after them: nothing lost, nothing repeated.
       for (let i = 3; i < 6; i++) await store.append(ev(['tail'], 'event', i));
       await store.append(ev(['tail'], 'event', 'end'));
       const rest = await collect(store, first.last!.checkpoint, 4);
-      assert.deepEqual(rest.events.map((e) => e.value), [3, 4, 5, 'end']);
+      assert.deepEqual(
+        rest.events.map((e) => e.value),
+        [3, 4, 5, 'end'],
+      );
     });
 
     it('a tail waits for new events and ends quietly when its signal aborts', async () => {

@@ -90,12 +90,18 @@ export function runKvContract(name: string, start: () => Promise<KvContractTarge
         for (const k of ['gw/b', 'gw/a', 'gw/a/routes/v1', 'gw', 'gw2/x', 'gwx', 'other/gw/a']) await kv.put(k, `v:${k}`);
         const { entries, position } = await kv.list('gw');
         assert.match(position, /^\d+$/);
-        assert.deepEqual(entries.map((e) => e.key), ['gw', 'gw/a', 'gw/a/routes/v1', 'gw/b']);
+        assert.deepEqual(
+          entries.map((e) => e.key),
+          ['gw', 'gw/a', 'gw/a/routes/v1', 'gw/b'],
+        );
         for (const e of entries) {
           assert.equal(e.value, `v:${e.key}`);
           assert.equal(e.revision, (await kv.get(e.key))?.revision);
         }
-        assert.deepEqual((await kv.list('gw/a')).entries.map((e) => e.key), ['gw/a', 'gw/a/routes/v1']);
+        assert.deepEqual(
+          (await kv.list('gw/a')).entries.map((e) => e.key),
+          ['gw/a', 'gw/a/routes/v1'],
+        );
         assert.deepEqual((await kv.list('nothing/here')).entries, []);
         assert.equal((await kv.list('')).entries.length, 7);
       }));
@@ -105,7 +111,10 @@ export function runKvContract(name: string, start: () => Promise<KvContractTarge
         await kv.put('w/a', '0');
         await kv.put('elsewhere/x', '0');
         const { entries, position } = await kv.list('w');
-        assert.deepEqual(entries.map((e) => [e.key, e.value]), [['w/a', '0']]);
+        assert.deepEqual(
+          entries.map((e) => [e.key, e.value]),
+          [['w/a', '0']],
+        );
         // Written after list() and before watch(): must still arrive.
         const rA1 = await kv.put('w/a', '1');
         const watch = kv.watch('w', { fromPosition: position });
@@ -123,9 +132,14 @@ export function runKvContract(name: string, start: () => Promise<KvContractTarge
         await watch.close();
         for (const e of events) assert.ok(e.key === 'w/a' || e.key === 'w/b', `unexpected key ${e.key}`);
         if (kv.capabilities.history !== false) {
-          assert.deepEqual(events.map((e) => [e.type, e.key, e.type === 'put' ? e.value : null]), [
-            ['put', 'w/a', '1'], ['put', 'w/b', '2'], ['delete', 'w/a', null],
-          ]);
+          assert.deepEqual(
+            events.map((e) => [e.type, e.key, e.type === 'put' ? e.value : null]),
+            [
+              ['put', 'w/a', '1'],
+              ['put', 'w/b', '2'],
+              ['delete', 'w/a', null],
+            ],
+          );
           assert.equal(events[0].revision, rA1);
           assert.equal(events[1].revision, rB);
         } else {
@@ -219,7 +233,10 @@ export function runKvContract(name: string, start: () => Promise<KvContractTarge
         assert.equal(await kv.get('agents/a1'), undefined);
         assert.equal((await kv.get('agents/keep'))?.value, 'no ttl');
         assert.equal((await kv.get('agents/refreshed'))?.value, 'y');
-        assert.deepEqual((await kv.list('agents')).entries.map((e) => e.key), ['agents/keep', 'agents/refreshed']);
+        assert.deepEqual(
+          (await kv.list('agents')).entries.map((e) => e.key),
+          ['agents/keep', 'agents/refreshed'],
+        );
       });
     });
   });

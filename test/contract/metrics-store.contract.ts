@@ -17,7 +17,13 @@ export const NOW = 1_800_000_000_500;
 /** Deterministic traffic: `n` requests spread over the last 30 s, status and latency from the index. */
 export function traffic(gateway: string, route: string, n: number, status: (i: number) => number, latency: (i: number) => number): GatewayRequestSample[] {
   return Array.from({ length: n }, (_, i) => ({
-    time: NOW - 30_000 + Math.floor((i * 30_000) / n), gateway, route, server: `${route}-1`, status: status(i), durationMs: latency(i), bytes: 100,
+    time: NOW - 30_000 + Math.floor((i * 30_000) / n),
+    gateway,
+    route,
+    server: `${route}-1`,
+    status: status(i),
+    durationMs: latency(i),
+    bytes: 100,
   }));
 }
 
@@ -57,9 +63,31 @@ export function runMetricsStoreContract(name: string, harness: () => Promise<Met
 
     it('computes requests, rate, 5xx errors, error rate and latency percentiles per route and per gateway', async () => {
       const store = await fresh();
-      const stable = traffic('shop', 'v1', 300, () => 200, (i) => 10 + (i * 37) % 90);
-      const canary = traffic('shop', 'v2', 200, (i) => (i % 5 === 0 ? 500 : i % 7 === 0 ? 404 : 200), (i) => 100 + (i * 53) % 400);
-      const res = await store.record([...stable, ...canary, ...traffic('cart', 'v1', 50, () => 503, () => 5)]);
+      const stable = traffic(
+        'shop',
+        'v1',
+        300,
+        () => 200,
+        (i) => 10 + ((i * 37) % 90),
+      );
+      const canary = traffic(
+        'shop',
+        'v2',
+        200,
+        (i) => (i % 5 === 0 ? 500 : i % 7 === 0 ? 404 : 200),
+        (i) => 100 + ((i * 53) % 400),
+      );
+      const res = await store.record([
+        ...stable,
+        ...canary,
+        ...traffic(
+          'cart',
+          'v1',
+          50,
+          () => 503,
+          () => 5,
+        ),
+      ]);
       assert.deepEqual(res, { accepted: 550, rejected: 0 });
 
       const v2 = await store.query('shop', { route: 'v2', windowMs: 60_000 });
@@ -78,14 +106,33 @@ export function runMetricsStoreContract(name: string, harness: () => Promise<Met
       assert.deepEqual([v1.requests, v1.errors, v1.errorRate], [300, 0, 0]);
       const all = await store.query('shop', { windowMs: 60_000 });
       assert.deepEqual([all.requests, all.errors], [500, 40], 'the gateway without a route sums its routes');
-      near(all.latency.p99, exactPercentile([...stable, ...canary].map((s) => s.durationMs), 99), 'gateway p99');
+      near(
+        all.latency.p99,
+        exactPercentile(
+          [...stable, ...canary].map((s) => s.durationMs),
+          99,
+        ),
+        'gateway p99',
+      );
     });
 
     it('counts only requests inside the window', async () => {
       const store = await fresh();
       await store.record([
-        ...traffic('win', 'r', 20, () => 200, () => 10),
-        ...traffic('win', 'r', 20, () => 500, () => 10).map((s) => ({ ...s, time: s.time - 60_000 })),
+        ...traffic(
+          'win',
+          'r',
+          20,
+          () => 200,
+          () => 10,
+        ),
+        ...traffic(
+          'win',
+          'r',
+          20,
+          () => 500,
+          () => 10,
+        ).map((s) => ({ ...s, time: s.time - 60_000 })),
       ]);
       const short = await store.query('win', { route: 'r', windowMs: 45_000 });
       assert.deepEqual([short.requests, short.errors], [20, 0]);
@@ -99,7 +146,15 @@ export function runMetricsStoreContract(name: string, harness: () => Promise<Met
       assert.equal(silent.noData, true);
       assert.deepEqual([silent.requests, silent.rate, silent.errors, silent.errorRate], [0, 0, 0, null]);
       assert.deepEqual(silent.latency, { avg: null, p50: null, p95: null, p99: null });
-      await store.record(traffic('few', 'r', 5, () => 500, () => 20));
+      await store.record(
+        traffic(
+          'few',
+          'r',
+          5,
+          () => 500,
+          () => 20,
+        ),
+      );
       const few = await store.query('few', { windowMs: 60_000 });
       assert.equal(few.noData, true, '5 samples < default minimum of 10');
       assert.equal(few.errorRate, 1);

@@ -53,7 +53,11 @@ export function runRunLauncherContract(name: string, harness: () => Promise<RunL
       const tick = { type: 'cron', tick: '2026-01-01T10:00:00.000Z' } as const;
       const first = await launcher.start('ticker', { trigger: tick, dedupeKey: `cron:${tick.tick}` });
       assert.ok(first.started);
-      assert.deepEqual(await launcher.start('ticker', { trigger: tick, dedupeKey: `cron:${tick.tick}` }), { started: false, reason: 'duplicate', runId: first.run.id });
+      assert.deepEqual(await launcher.start('ticker', { trigger: tick, dedupeKey: `cron:${tick.tick}` }), {
+        started: false,
+        reason: 'duplicate',
+        runId: first.run.id,
+      });
       assert.equal((await launcher.start('other', { trigger: tick, dedupeKey: `cron:${tick.tick}` })).started, true, 'keys are per workflow');
       assert.equal((await launcher.start('ticker', { trigger: tick, dedupeKey: 'cron:next' })).started, true);
     });

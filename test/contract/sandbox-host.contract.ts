@@ -112,7 +112,12 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
     });
 
     it('fails a thrown error as SCRIPT.ERROR at the line and column of the source', async () => {
-      const source = ['type Input = { n: number };', 'export default async (ctx: { input: Input }) => {', "  throw new RangeError('bad ' + ctx.input.n);", '};'].join('\n');
+      const source = [
+        'type Input = { n: number };',
+        'export default async (ctx: { input: Input }) => {',
+        "  throw new RangeError('bad ' + ctx.input.n);",
+        '};',
+      ].join('\n');
       const error = errorOf(await run(source, { input: { n: 7 } }), 'failed');
       assert.equal(error.code, 'SCRIPT.ERROR');
       assert.equal(error.message, 'RangeError: bad 7');
@@ -127,7 +132,10 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
     it('times out at limits.timeoutMs whatever the script awaits (its own promise, a host call)', async () => {
       const [own, hostCall] = await Promise.all([
         run('export default async () => { await new Promise(() => {}); };', { limits: { timeoutMs: 300 } }),
-        run('export default async (ctx) => { await ctx.slow.forever(); };', { limits: { timeoutMs: 300 }, capabilities: { slow: { forever: () => new Promise(() => {}) } } }),
+        run('export default async (ctx) => { await ctx.slow.forever(); };', {
+          limits: { timeoutMs: 300 },
+          capabilities: { slow: { forever: () => new Promise(() => {}) } },
+        }),
       ]);
       for (const outcome of [own, hostCall]) {
         const error = errorOf(outcome, 'timed_out');
@@ -149,7 +157,10 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
     });
 
     it('fails a result larger than limits.maxResultBytes (SANDBOX.RESULT_TOO_LARGE); exactly the limit passes', async () => {
-      const error = errorOf(await run('export default async () => Array.from({ length: 400 }, (_, i) => ({ i }));', { limits: { maxResultBytes: 1000 } }), 'failed');
+      const error = errorOf(
+        await run('export default async () => Array.from({ length: 400 }, (_, i) => ({ i }));', { limits: { maxResultBytes: 1000 } }),
+        'failed',
+      );
       assert.equal(error.code, 'SANDBOX.RESULT_TOO_LARGE');
       assert.match(error.message, /1000 bytes/);
       // Bytes of JSON, not characters: "é" is two bytes, plus two quotes.
@@ -159,7 +170,11 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
     it('ends a run as cancelled when its signal aborts, running or before it starts', async () => {
       const controller = new AbortController();
       const logs: LogCall[] = [];
-      const running = run('export default async (ctx) => { ctx.log.info("started"); await ctx.sleep(30_000); };', { logs, signal: controller.signal, limits: { timeoutMs: 60_000 } });
+      const running = run('export default async (ctx) => { ctx.log.info("started"); await ctx.sleep(30_000); };', {
+        logs,
+        signal: controller.signal,
+        limits: { timeoutMs: 60_000 },
+      });
       await waitFor(() => logs.some((l) => l.message === 'started'), { what: 'the script to start' });
       controller.abort();
       assert.equal(errorOf(await running, 'cancelled').code, 'SANDBOX.CANCELLED');
@@ -171,7 +186,8 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
     it('calls capabilities with the run scope and copies; a host error is an Error with its message and code', async () => {
       const calls: unknown[] = [];
       const stored = { v1: 90 };
-      const outcome = await run(`
+      const outcome = await run(
+        `
         export default async (ctx) => {
           const got = await ctx.state.get('weights');
           got.v1 = 0;
@@ -181,40 +197,67 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
           } catch (e) {
             return { got, again: await ctx.state.get('weights'), error: [e instanceof Error, e.message, e.code] };
           }
-        };`, {
-        capabilities: {
-          state: {
-            get: async (scope, key) => (calls.push(['get', scope.runId, key]), stored),
-            set: async (scope, key, value) => void calls.push(['set', scope.runId, key, value]),
-            fail: async () => {
-              throw Object.assign(new Error('no such gateway'), { code: 'NOT_FOUND' });
+        };`,
+        {
+          capabilities: {
+            state: {
+              get: async (scope, key) => (calls.push(['get', scope.runId, key]), stored),
+              set: async (scope, key, value) => void calls.push(['set', scope.runId, key, value]),
+              fail: async () => {
+                throw Object.assign(new Error('no such gateway'), { code: 'NOT_FOUND' });
+              },
             },
           },
         },
-      });
+      );
       assert.deepEqual(resultOf(outcome), { got: { v1: 0 }, again: { v1: 90 }, error: [true, 'no such gateway', 'NOT_FOUND'] });
-      assert.deepEqual(calls, [['get', 'run-contract', 'weights'], ['set', 'run-contract', 'seen', { got: { v1: 0 } }], ['get', 'run-contract', 'weights']]);
+      assert.deepEqual(calls, [
+        ['get', 'run-contract', 'weights'],
+        ['set', 'run-contract', 'seen', { got: { v1: 0 } }],
+        ['get', 'run-contract', 'weights'],
+      ]);
       assert.deepEqual(stored, { v1: 90 }, 'the host value is not shared with the script');
-      const uncaught = errorOf(await run('export default async (ctx) => { await ctx.state.fail(); };', { capabilities: { state: { fail: async () => { throw new Error('store down'); } } } }), 'failed');
+      const uncaught = errorOf(
+        await run('export default async (ctx) => { await ctx.state.fail(); };', {
+          capabilities: {
+            state: {
+              fail: async () => {
+                throw new Error('store down');
+              },
+            },
+          },
+        }),
+        'failed',
+      );
       assert.equal(uncaught.code, 'SCRIPT.ERROR');
       assert.match(uncaught.message, /store down/);
     });
 
     it('sends ctx.log and console entries to the run log in order, capped at limits.maxLogEntries with one final warn', async () => {
       const logs: LogCall[] = [];
-      resultOf(await run(`
+      resultOf(
+        await run(
+          `
         export default async (ctx) => {
           ctx.log.info('shifting', { weight: 10 });
           ctx.log.warn('careful');
           console.log('console', 1);
-        };`, { logs }));
+        };`,
+          { logs },
+        ),
+      );
       assert.deepEqual(logs, [
         { level: 'info', message: 'shifting', fields: { weight: 10 } },
         { level: 'warn', message: 'careful' },
         { level: 'info', message: 'console 1' },
       ]);
       const capped: LogCall[] = [];
-      resultOf(await run("export default async (ctx) => { for (let i = 0; i < 100; i++) ctx.log.info('line ' + i); };", { logs: capped, limits: { maxLogEntries: 5 } }));
+      resultOf(
+        await run("export default async (ctx) => { for (let i = 0; i < 100; i++) ctx.log.info('line ' + i); };", {
+          logs: capped,
+          limits: { maxLogEntries: 5 },
+        }),
+      );
       assert.equal(capped.length, 6);
       assert.deepEqual(capped[4], { level: 'info', message: 'line 4' });
       assert.equal(capped[5].level, 'warn');
@@ -223,20 +266,33 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
 
     it('runs scripts concurrently, each with its own globals', async () => {
       const outcomes = await Promise.all(
-        [1, 2, 3, 4].map((n) => run('globalThis.seen = (globalThis.seen ?? 0) + 1;\nexport default async (ctx) => { await ctx.sleep(5); return [ctx.input, globalThis.seen]; };', { input: n })),
+        [1, 2, 3, 4].map((n) =>
+          run('globalThis.seen = (globalThis.seen ?? 0) + 1;\nexport default async (ctx) => { await ctx.sleep(5); return [ctx.input, globalThis.seen]; };', {
+            input: n,
+          }),
+        ),
       );
-      assert.deepEqual(outcomes.map(resultOf), [[1, 1], [2, 1], [3, 1], [4, 1]]);
+      assert.deepEqual(outcomes.map(resultOf), [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [4, 1],
+      ]);
     });
 
     it('close() ends runs in flight as cancelled, and later runs are cancelled without running', async () => {
       const own = await fresh();
       const logs: LogCall[] = [];
-      const inFlight = own.run(request('export default async (ctx) => { ctx.log.info("up"); await ctx.sleep(60_000); };', { logs, limits: { timeoutMs: 60_000 } }));
+      const inFlight = own.run(
+        request('export default async (ctx) => { ctx.log.info("up"); await ctx.sleep(60_000); };', { logs, limits: { timeoutMs: 60_000 } }),
+      );
       await waitFor(() => logs.length > 0, { what: 'the script to start' });
       await own.close();
       assert.equal((await inFlight).status, 'cancelled');
       const ran: string[] = [];
-      const later = await own.run(request('export default async (ctx) => { await ctx.mark.ran(); };', { capabilities: { mark: { ran: async () => void ran.push('ran') } } }));
+      const later = await own.run(
+        request('export default async (ctx) => { await ctx.mark.ran(); };', { capabilities: { mark: { ran: async () => void ran.push('ran') } } }),
+      );
       assert.equal(later.status, 'cancelled');
       assert.deepEqual(ran, []);
     });

@@ -13,7 +13,12 @@ schedulerContract('local (real processes, real Redis)', async () => {
   const server = await startRedis();
   const redis = new Redis(server.url);
   const prefix = `t${randomUUID().slice(0, 8)}:scheduler`;
-  const supervisor = createLocalSupervisor({ redis, prefix, logger: silentLogger(), timings: { healthIntervalMs: 50, drainMs: 50, stopGraceMs: 2000, reconcileIntervalMs: 200 } });
+  const supervisor = createLocalSupervisor({
+    redis,
+    prefix,
+    logger: silentLogger(),
+    timings: { healthIntervalMs: 50, drainMs: 50, stopGraceMs: 2000, reconcileIntervalMs: 200 },
+  });
   await supervisor.start();
   const driver = createLocalDriver({ redis, prefix, pollIntervalMs: 20 });
   await driver.define!('web', { command: process.execPath, args: [fixture], instances: 2, healthCheck: '/health', labels: { team: 'shop' } });

@@ -12,9 +12,13 @@ schedulerContract('marathon (protocol double, fetch)', async () => {
 // Against a real Marathon: MARATHON_URL (+ MARATHON_TOKEN on DC/OS) and an app
 // `<VEER_MARATHON_GROUP>/<VEER_CONTRACT_DEPLOYMENT>` (default '/veer-contract') with one port.
 if (process.env.MARATHON_URL) {
-  schedulerContract('marathon (real, MARATHON_URL)', async () => ({
-    driver: createMarathonDriver({ url: process.env.MARATHON_URL!, token: process.env.MARATHON_TOKEN, group: process.env.VEER_MARATHON_GROUP ?? '/' }),
-    deployment: process.env.VEER_CONTRACT_DEPLOYMENT ?? 'veer-contract',
-    close: async () => {},
-  }), { readyTimeoutMs: 300_000 });
+  schedulerContract(
+    'marathon (real, MARATHON_URL)',
+    async () => ({
+      driver: createMarathonDriver({ url: process.env.MARATHON_URL!, token: process.env.MARATHON_TOKEN, group: process.env.VEER_MARATHON_GROUP ?? '/' }),
+      deployment: process.env.VEER_CONTRACT_DEPLOYMENT ?? 'veer-contract',
+      close: async () => {},
+    }),
+    { readyTimeoutMs: 300_000 },
+  );
 }

@@ -9,7 +9,8 @@ import { createMemoryScheduler } from './memory-scheduler.ts';
 function scopeFor(deployments: Permissions['deployments'], extra: Partial<RunScope> = {}) {
   const logs: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
   const scope: RunScope = {
-    runId: 'run-1', attempt: 1,
+    runId: 'run-1',
+    attempt: 1,
     workflow: { name: 'autoscaler', version: 3, permissions: { gateways: [], deployments } },
     log: (level, message, fields) => logs.push({ level, message, fields }),
     signal: new AbortController().signal,
@@ -32,11 +33,26 @@ describe('ctx.deployments capability', () => {
     const { scope, logs } = scopeFor({ 'shop-*': { minInstances: 1, maxInstances: 5 }, shop: { minInstances: 1, maxInstances: 4 } });
     const d = (await cap.scale(scope, 'shop', { instances: 4 })) as { desiredInstances: number };
     assert.equal(d.desiredInstances, 4);
-    assert.deepEqual(logs, [{ level: 'info', message: "deployment 'shop' scaled: instances 2 → 4", fields: { deployment: 'shop', before: { instances: 2, cpu: 1, memory: 536870912 }, after: { instances: 4, cpu: 1, memory: 536870912 } } }]);
-    assert.deepEqual(events, [{
-      tags: ['deployments', 'deployments:shop'], type: 'deployment.scaled',
-      value: { deployment: 'shop', before: { instances: 2, cpu: 1, memory: 536870912 }, after: { instances: 4, cpu: 1, memory: 536870912 }, runId: 'run-1', workflow: 'autoscaler' },
-    }]);
+    assert.deepEqual(logs, [
+      {
+        level: 'info',
+        message: "deployment 'shop' scaled: instances 2 → 4",
+        fields: { deployment: 'shop', before: { instances: 2, cpu: 1, memory: 536870912 }, after: { instances: 4, cpu: 1, memory: 536870912 } },
+      },
+    ]);
+    assert.deepEqual(events, [
+      {
+        tags: ['deployments', 'deployments:shop'],
+        type: 'deployment.scaled',
+        value: {
+          deployment: 'shop',
+          before: { instances: 2, cpu: 1, memory: 536870912 },
+          after: { instances: 4, cpu: 1, memory: 536870912 },
+          runId: 'run-1',
+          workflow: 'autoscaler',
+        },
+      },
+    ]);
   });
 
   it('refuses requests outside the bounds instead of clamping, naming the permitted range and the entry', async () => {
@@ -44,7 +60,10 @@ describe('ctx.deployments capability', () => {
     const { scope, logs } = scopeFor({ 'shop-*': { minInstances: 1, maxInstances: 3 } });
     await assert.rejects(cap.scale(scope, 'shop-canary', { instances: 5 }), (err: any) => {
       assert.equal(err.code, 'PERMISSION');
-      assert.equal(err.message, "workflow 'autoscaler' asked for 5 instances of deployment 'shop-canary', outside its permitted 1..3 (permissions.deployments['shop-*'])");
+      assert.equal(
+        err.message,
+        "workflow 'autoscaler' asked for 5 instances of deployment 'shop-canary', outside its permitted 1..3 (permissions.deployments['shop-*'])",
+      );
       return true;
     });
     await assert.rejects(cap.scale(scope, 'shop-canary', { instances: 0 }), { code: 'PERMISSION' });
@@ -55,12 +74,19 @@ describe('ctx.deployments capability', () => {
   it('refuses deployments the workflow does not list, saying how to grant them', async () => {
     const { cap } = setup();
     const { scope } = scopeFor({ 'shop-*': { minInstances: 0, maxInstances: 3 } });
-    await assert.rejects(cap.scale(scope, 'billing', { instances: 1 }), (err: any) => err.code === 'PERMISSION' && /may not scale deployment 'billing': add it .* to permissions\.deployments/.test(err.message));
+    await assert.rejects(
+      cap.scale(scope, 'billing', { instances: 1 }),
+      (err: any) => err.code === 'PERMISSION' && /may not scale deployment 'billing': add it .* to permissions\.deployments/.test(err.message),
+    );
     await assert.rejects(cap.scale(scope, 'billing', { cpu: 2 }), { code: 'PERMISSION' }, 'cpu/memory changes also need a grant');
   });
 
   it('the most specific entry wins: an exact name, then the glob with most literal characters', () => {
-    const p = { '*': { minInstances: 0, maxInstances: 1 }, 'shop-*': { minInstances: 1, maxInstances: 5 }, 'shop-canary': { minInstances: 0, maxInstances: 2 } };
+    const p = {
+      '*': { minInstances: 0, maxInstances: 1 },
+      'shop-*': { minInstances: 1, maxInstances: 5 },
+      'shop-canary': { minInstances: 0, maxInstances: 2 },
+    };
     assert.equal(grantFor(p, 'shop-canary')?.pattern, 'shop-canary');
     assert.equal(grantFor(p, 'shop-v2')?.pattern, 'shop-*');
     assert.equal(grantFor(p, 'billing')?.pattern, '*');

@@ -39,7 +39,17 @@ export function createMemoryScheduler(seed: Array<Partial<Deployment> & { name: 
   const calls: string[] = [];
   const rolloutMs = options.rolloutMs ?? 0;
   const put = (d: Partial<Deployment> & { name: string }) => {
-    const deployment: Deployment = { desiredInstances: 1, readyInstances: 1, labels: {}, status: 'ready', endpoints: [], cpu: 1, memory: 512 * 1024 * 1024, image: `img/${d.name}`, ...d };
+    const deployment: Deployment = {
+      desiredInstances: 1,
+      readyInstances: 1,
+      labels: {},
+      status: 'ready',
+      endpoints: [],
+      cpu: 1,
+      memory: 512 * 1024 * 1024,
+      image: `img/${d.name}`,
+      ...d,
+    };
     items.set(d.name, { deployment, readyBefore: deployment.readyInstances, rolledOutAt: 0 });
   };
   seed.forEach(put);

@@ -11,7 +11,11 @@ import { createMemoryScheduler } from './memory-scheduler.ts';
 const appWith = (scheduler: Parameters<typeof createDeploymentRoutes>[0]['scheduler']) =>
   createApp({ logger: silentLogger(), tokens: [], routers: [createDeploymentRoutes({ scheduler, maxWaitMs: 10_000 })] });
 const read = (r: Response | Promise<Response>): Promise<any> => Promise.resolve(r).then((x) => x.json());
-const send = (method: string, body?: unknown) => ({ method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+const send = (method: string, body?: unknown) => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: body === undefined ? undefined : JSON.stringify(body),
+});
 
 describe('deployments API', () => {
   it('lists and gets deployments; an unknown one is 404 with the scheduler error', async () => {
@@ -20,7 +24,10 @@ describe('deployments API', () => {
     assert.equal(list.status, 200);
     const body = await read(list);
     assert.equal(body.scheduler, 'memory');
-    assert.deepEqual(body.deployments.map((d: { name: string }) => d.name), ['shop', 'cart']);
+    assert.deepEqual(
+      body.deployments.map((d: { name: string }) => d.name),
+      ['shop', 'cart'],
+    );
     assert.equal((await read(app.request('/api/v1/deployments/shop'))).name, 'shop');
     const missing = await app.request('/api/v1/deployments/nope');
     assert.equal(missing.status, 404);
@@ -37,7 +44,11 @@ describe('deployments API', () => {
     }
     const accepted = await app.request('/api/v1/deployments/shop/scale', send('PUT', { instances: 3, cpu: 0.5, memory: '256Mi' }));
     assert.equal(accepted.status, 202);
-    assert.deepEqual((({ desiredInstances, cpu, memory }) => ({ desiredInstances, cpu, memory }))(await read(accepted)), { desiredInstances: 3, cpu: 0.5, memory: 256 * 1024 * 1024 });
+    assert.deepEqual((({ desiredInstances, cpu, memory }) => ({ desiredInstances, cpu, memory }))(await read(accepted)), {
+      desiredInstances: 3,
+      cpu: 0.5,
+      memory: 256 * 1024 * 1024,
+    });
     const waited = await app.request('/api/v1/deployments/shop/scale?wait=true&timeoutMs=5000', send('PUT', { instances: 1 }));
     assert.equal(waited.status, 200);
     assert.ok(scheduler.calls.some((c) => c.startsWith('waitReady shop 5000')));
@@ -79,7 +90,8 @@ describe('deployments API over the Kubernetes driver: scheduler errors become st
     api.model.addDeployment('default', { name: 'shop', replicas: 1 });
   });
   after(() => api.close());
-  const k8sApp = (token: string, server = api.url) => appWith(createKubernetesDriver({ connection: { type: 'options', server, token, skipTLSVerify: true }, namespace: 'default', pollIntervalMs: 20 }));
+  const k8sApp = (token: string, server = api.url) =>
+    appWith(createKubernetesDriver({ connection: { type: 'options', server, token, skipTLSVerify: true }, namespace: 'default', pollIntervalMs: 20 }));
 
   it('scale with ?wait=true rolls out and answers with the ready deployment', async () => {
     const res = await k8sApp('admin').request('/api/v1/deployments/shop/scale?wait=true', send('PUT', { instances: 3 }));

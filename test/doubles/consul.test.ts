@@ -37,7 +37,10 @@ describe('Consul KV double', () => {
     await http('PUT', '/v1/kv/b/x', 'v');
     const res = await blocked;
     assert.ok(Number(res.headers.get('x-consul-index')) > index);
-    assert.deepEqual(((await res.json()) as any[]).map((e: { Key: string }) => e.Key), ['b/x']);
+    assert.deepEqual(
+      ((await res.json()) as any[]).map((e: { Key: string }) => e.Key),
+      ['b/x'],
+    );
     // A delete raises the prefix's index too (tombstone), so watchers see it.
     const before = consul.index();
     const afterDelete = http('GET', `/v1/kv/b/?recurse&index=${before}&wait=10s`);
@@ -50,10 +53,11 @@ describe('Consul KV double', () => {
     assert.equal(ok.status, 200);
     const { Results } = (await ok.json()) as any;
     const index = Results[0].KV.ModifyIndex;
-    const failed = await http('PUT', '/v1/txn', JSON.stringify([
-      { KV: { Verb: 'set', Key: 't/b', Value: '' } },
-      { KV: { Verb: 'cas', Key: 't/a', Value: '', Index: index + 100 } },
-    ]));
+    const failed = await http(
+      'PUT',
+      '/v1/txn',
+      JSON.stringify([{ KV: { Verb: 'set', Key: 't/b', Value: '' } }, { KV: { Verb: 'cas', Key: 't/a', Value: '', Index: index + 100 } }]),
+    );
     assert.equal(failed.status, 409);
     assert.equal(((await failed.json()) as any).Errors[0].OpIndex, 1);
     assert.equal((await http('GET', '/v1/kv/t/b')).status, 404);

@@ -96,7 +96,9 @@ export async function startConsulDouble(options: { token?: string } = {}): Promi
       const cur = next.get(o.Key);
       const fail = (What: string) => ({ errors: [{ OpIndex: i, What }] });
       switch (o.Verb) {
-        case 'set': results.push({ KV: render(put(o.Key, value, o.Flags ?? 0), false) }); break;
+        case 'set':
+          results.push({ KV: render(put(o.Key, value, o.Flags ?? 0), false) });
+          break;
         case 'cas':
           if ((o.Index ?? 0) !== (cur?.ModifyIndex ?? 0)) return fail(`failed to set key "${o.Key}", index is stale`);
           results.push({ KV: render(put(o.Key, value, o.Flags ?? 0), false) });
@@ -115,13 +117,18 @@ export async function startConsulDouble(options: { token?: string } = {}): Promi
         case 'check-not-exists':
           if (cur) return fail(`key "${o.Key}" exists`);
           break;
-        case 'delete': del(o.Key); break;
-        case 'delete-tree': for (const k of [...next.keys()]) if (k.startsWith(o.Key)) del(k); break;
+        case 'delete':
+          del(o.Key);
+          break;
+        case 'delete-tree':
+          for (const k of [...next.keys()]) if (k.startsWith(o.Key)) del(k);
+          break;
         case 'delete-cas':
           if ((o.Index ?? 0) !== (cur?.ModifyIndex ?? 0)) return fail(`failed to delete key "${o.Key}", index is stale`);
           del(o.Key);
           break;
-        default: return fail(`unknown KV verb "${o.Verb}"`);
+        default:
+          return fail(`unknown KV verb "${o.Verb}"`);
       }
     }
     if (wrote) {
@@ -202,20 +209,29 @@ export async function startConsulDouble(options: { token?: string } = {}): Promi
           }
           return send(200, [...keys], idx);
         }
-        return send(200, matches.map((e) => render(e)), idx);
+        return send(
+          200,
+          matches.map((e) => render(e)),
+          idx,
+        );
       }
       await block(index, waitMs, () => keyIndex(key), req);
       const e = kv.get(key);
       if (!e) return send(404, '', tableIndex());
       if (q.has('raw')) {
-        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'X-Consul-Index': String(tableIndex()), 'X-Consul-KnownLeader': 'true', 'X-Consul-LastContact': '0' });
+        res.writeHead(200, {
+          'Content-Type': 'application/octet-stream',
+          'X-Consul-Index': String(tableIndex()),
+          'X-Consul-KnownLeader': 'true',
+          'X-Consul-LastContact': '0',
+        });
         return void res.end(e.Value);
       }
       return send(200, [render(e)], tableIndex());
     }
     if (req.method === 'PUT') {
       if (q.has('acquire') || q.has('release')) return send(400, 'sessions are not modelled by this Consul double');
-      if (key === '' || key.endsWith('/') && body.length) return send(400, 'Missing key name');
+      if (key === '' || (key.endsWith('/') && body.length)) return send(400, 'Missing key name');
       if (body.length > MAX_VALUE) return send(413, `Value exceeds ${MAX_VALUE} byte limit`);
       const flags = Number(q.get('flags') ?? 0);
       const op = q.has('cas') ? { Verb: 'cas', Index: Number(q.get('cas')) } : { Verb: 'set' };

@@ -30,9 +30,23 @@ export interface ElasticsearchDouble {
 }
 
 type Doc = Record<string, unknown>;
-interface StoredDoc { id: string; source: Doc; visible: boolean; seq: number }
-interface Index { name: string; docs: Map<string, StoredDoc>; mappings: unknown; settings: unknown }
-interface Template { index_patterns: string[]; template?: { settings?: unknown; mappings?: unknown }; priority?: number }
+interface StoredDoc {
+  id: string;
+  source: Doc;
+  visible: boolean;
+  seq: number;
+}
+interface Index {
+  name: string;
+  docs: Map<string, StoredDoc>;
+  mappings: unknown;
+  settings: unknown;
+}
+interface Template {
+  index_patterns: string[];
+  template?: { settings?: unknown; mappings?: unknown };
+  priority?: number;
+}
 
 class EsError extends Error {
   status: number;
@@ -44,7 +58,15 @@ class EsError extends Error {
   }
 }
 
-const wildcard = (pattern: string) => new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+const wildcard = (pattern: string) =>
+  new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
 
 function getPath(doc: Doc, path: string): unknown {
   if (path in doc) return doc[path];
@@ -95,8 +117,10 @@ function matches(doc: Doc, query: Record<string, unknown> | undefined): boolean 
   const [kind, body] = Object.entries(query)[0] as [string, Record<string, unknown>];
   const list = (x: unknown) => (x === undefined ? [] : Array.isArray(x) ? x : [x]) as Array<Record<string, unknown>>;
   switch (kind) {
-    case 'match_all': return true;
-    case 'match_none': return false;
+    case 'match_all':
+      return true;
+    case 'match_none':
+      return false;
     case 'bool': {
       const must = [...list(body.must), ...list(body.filter)];
       const should = list(body.should);
@@ -108,14 +132,16 @@ function matches(doc: Doc, query: Record<string, unknown> | undefined): boolean 
     case 'term':
     case 'match': {
       const [field, spec] = Object.entries(body)[0];
-      const want = spec !== null && typeof spec === 'object' ? (spec as { value?: unknown; query?: unknown }).value ?? (spec as { query?: unknown }).query : spec;
+      const want =
+        spec !== null && typeof spec === 'object' ? ((spec as { value?: unknown; query?: unknown }).value ?? (spec as { query?: unknown }).query) : spec;
       return values(doc, field).some((v) => cmp(comparable(v), comparable(want)) === 0);
     }
     case 'terms': {
       const [field, want] = Object.entries(body)[0] as [string, unknown[]];
       return values(doc, field).some((v) => want.some((w) => cmp(comparable(v), comparable(w)) === 0));
     }
-    case 'exists': return values(doc, String(body.field)).length > 0;
+    case 'exists':
+      return values(doc, String(body.field)).length > 0;
     case 'range': {
       const [field, spec] = Object.entries(body)[0] as [string, Record<string, unknown>];
       return values(doc, field).some((raw) => {
@@ -127,8 +153,10 @@ function matches(doc: Doc, query: Record<string, unknown> | undefined): boolean 
         return true;
       });
     }
-    case 'ids': return ((body.values as string[]) ?? []).includes((doc as { __id?: string }).__id ?? '');
-    default: throw new EsError(400, 'parsing_exception', `unknown query [${kind}] (not implemented by the double)`);
+    case 'ids':
+      return ((body.values as string[]) ?? []).includes((doc as { __id?: string }).__id ?? '');
+    default:
+      throw new EsError(400, 'parsing_exception', `unknown query [${kind}] (not implemented by the double)`);
   }
 }
 
@@ -146,7 +174,10 @@ function percentileOf(sorted: number[], p: number): number | null {
 }
 
 function numbers(docs: Doc[], field: string): number[] {
-  return docs.flatMap((d) => values(d, field)).map((v) => comparable(v)).filter((v): v is number => typeof v === 'number');
+  return docs
+    .flatMap((d) => values(d, field))
+    .map((v) => comparable(v))
+    .filter((v): v is number => typeof v === 'number');
 }
 
 function aggregate(docs: Doc[], aggs: Record<string, Record<string, unknown>> | undefined): Record<string, unknown> {
@@ -156,11 +187,27 @@ function aggregate(docs: Doc[], aggs: Record<string, Record<string, unknown>> | 
     const [kind, body] = Object.entries(def).find(([k]) => k !== 'aggs' && k !== 'aggregations') as [string, Record<string, unknown>];
     const nums = () => numbers(docs, String(body.field));
     switch (kind) {
-      case 'avg': { const n = nums(); out[name] = { value: n.length ? n.reduce((a, b) => a + b, 0) / n.length : null }; break; }
-      case 'sum': out[name] = { value: nums().reduce((a, b) => a + b, 0) }; break;
-      case 'min': { const n = nums(); out[name] = { value: n.length ? Math.min(...n) : null }; break; }
-      case 'max': { const n = nums(); out[name] = { value: n.length ? Math.max(...n) : null }; break; }
-      case 'value_count': out[name] = { value: docs.flatMap((d) => values(d, String(body.field))).length }; break;
+      case 'avg': {
+        const n = nums();
+        out[name] = { value: n.length ? n.reduce((a, b) => a + b, 0) / n.length : null };
+        break;
+      }
+      case 'sum':
+        out[name] = { value: nums().reduce((a, b) => a + b, 0) };
+        break;
+      case 'min': {
+        const n = nums();
+        out[name] = { value: n.length ? Math.min(...n) : null };
+        break;
+      }
+      case 'max': {
+        const n = nums();
+        out[name] = { value: n.length ? Math.max(...n) : null };
+        break;
+      }
+      case 'value_count':
+        out[name] = { value: docs.flatMap((d) => values(d, String(body.field))).length };
+        break;
       case 'percentiles': {
         const sorted = nums().sort((a, b) => a - b);
         const percents = (body.percents as number[] | undefined) ?? [1, 5, 25, 50, 75, 95, 99];
@@ -179,7 +226,8 @@ function aggregate(docs: Doc[], aggs: Record<string, Record<string, unknown>> | 
         out[name] = { buckets: buckets.map(([key, ds]) => ({ key, doc_count: ds.length, ...aggregate(ds, sub) })) };
         break;
       }
-      default: throw new EsError(400, 'parsing_exception', `unknown aggregation type [${kind}] (not implemented by the double)`);
+      default:
+        throw new EsError(400, 'parsing_exception', `unknown aggregation type [${kind}] (not implemented by the double)`);
     }
   }
   return out;
@@ -233,8 +281,15 @@ export async function startElasticsearchDouble(options: { refreshIntervalMs?: nu
 
   const createIndex = (name: string, body: { settings?: unknown; mappings?: unknown } = {}): Index => {
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw new EsError(400, 'invalid_index_name_exception', `Invalid index name [${name}], must be lowercase`);
-    const tpl = [...templates.values()].filter((t) => t.index_patterns.some((p) => wildcard(p).test(name))).sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))[0];
-    const idx: Index = { name, docs: new Map(), mappings: body.mappings ?? tpl?.template?.mappings ?? {}, settings: body.settings ?? tpl?.template?.settings ?? {} };
+    const tpl = [...templates.values()]
+      .filter((t) => t.index_patterns.some((p) => wildcard(p).test(name)))
+      .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))[0];
+    const idx: Index = {
+      name,
+      docs: new Map(),
+      mappings: body.mappings ?? tpl?.template?.mappings ?? {},
+      settings: body.settings ?? tpl?.template?.settings ?? {},
+    };
     indices.set(name, idx);
     return idx;
   };
@@ -245,16 +300,25 @@ export async function startElasticsearchDouble(options: { refreshIntervalMs?: nu
     const existing = idx.docs.get(docId);
     if (existing && create) throw new EsError(409, 'version_conflict_engine_exception', `[${docId}]: version conflict, document already exists`);
     idx.docs.set(docId, { id: docId, source, visible: false, seq: ++seq });
-    return { _index: index, _id: docId, _version: 1, result: existing ? 'updated' : 'created', _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: seq, _primary_term: 1 };
+    return {
+      _index: index,
+      _id: docId,
+      _version: 1,
+      result: existing ? 'updated' : 'created',
+      _shards: { total: 1, successful: 1, failed: 0 },
+      _seq_no: seq,
+      _primary_term: 1,
+    };
   };
 
   const search = (targets: Index[], body: Record<string, unknown>) => {
     let hits: Array<{ idx: Index; d: StoredDoc; doc: Doc }> = [];
-    for (const idx of targets) for (const d of idx.docs.values()) {
-      if (!d.visible) continue;
-      const doc = { ...d.source, __id: d.id };
-      if (matches(doc, body.query as Record<string, unknown>)) hits.push({ idx, d, doc });
-    }
+    for (const idx of targets)
+      for (const d of idx.docs.values()) {
+        if (!d.visible) continue;
+        const doc = { ...d.source, __id: d.id };
+        if (matches(doc, body.query as Record<string, unknown>)) hits.push({ idx, d, doc });
+      }
     const sort = parseSort(body.sort);
     const total = hits.length;
     if (sort.length) {
@@ -288,12 +352,22 @@ export async function startElasticsearchDouble(options: { refreshIntervalMs?: nu
     const page = hits.slice(from, from + size);
     const aggs = body.aggs ?? body.aggregations;
     return {
-      took: 1, timed_out: false, _shards: { total: targets.length, successful: targets.length, skipped: 0, failed: 0 },
+      took: 1,
+      timed_out: false,
+      _shards: { total: targets.length, successful: targets.length, skipped: 0, failed: 0 },
       hits: {
-        total: { value: total, relation: 'eq' }, max_score: null,
+        total: { value: total, relation: 'eq' },
+        max_score: null,
         hits: page.map((h) => ({ _index: h.idx.name, _id: h.d.id, _score: null, _source: h.d.source, ...(sort.length ? { sort: sortValues(h) } : {}) })),
       },
-      ...(aggs ? { aggregations: aggregate(hits.map((h) => h.doc), aggs as Record<string, Record<string, unknown>>) } : {}),
+      ...(aggs
+        ? {
+            aggregations: aggregate(
+              hits.map((h) => h.doc),
+              aggs as Record<string, Record<string, unknown>>,
+            ),
+          }
+        : {}),
     };
   };
 
@@ -310,7 +384,8 @@ export async function startElasticsearchDouble(options: { refreshIntervalMs?: nu
         if (!index) throw new EsError(400, 'action_request_validation_exception', 'Validation Failed: 1: index is missing;');
         if (op === 'index' || op === 'create') {
           const source = JSON.parse(lines[++i]) as Doc;
-          if (source === null || typeof source !== 'object' || Array.isArray(source)) throw new EsError(400, 'mapper_parsing_exception', 'failed to parse: document must be an object');
+          if (source === null || typeof source !== 'object' || Array.isArray(source))
+            throw new EsError(400, 'mapper_parsing_exception', 'failed to parse: document must be an object');
           result = { ...write(index, meta._id, source, op === 'create'), status: 201 };
         } else if (op === 'delete') {
           const existed = indices.get(index)?.docs.delete(meta._id ?? '') ?? false;
@@ -345,7 +420,19 @@ export async function startElasticsearchDouble(options: { refreshIntervalMs?: nu
     };
     try {
       if (parts.length === 0) {
-        return send(200, { name: 'es-double', cluster_name: 'veer-test-double', cluster_uuid: 'double', version: { number: '9.0.0', build_flavor: 'default', lucene_version: '10.0.0', minimum_wire_compatibility_version: '8.18.0', minimum_index_compatibility_version: '8.0.0' }, tagline: 'You Know, for Search (double)' });
+        return send(200, {
+          name: 'es-double',
+          cluster_name: 'veer-test-double',
+          cluster_uuid: 'double',
+          version: {
+            number: '9.0.0',
+            build_flavor: 'default',
+            lucene_version: '10.0.0',
+            minimum_wire_compatibility_version: '8.18.0',
+            minimum_index_compatibility_version: '8.0.0',
+          },
+          tagline: 'You Know, for Search (double)',
+        });
       }
       const [first, second, third] = parts;
       if (first === '_index_template') {
@@ -354,7 +441,20 @@ export async function startElasticsearchDouble(options: { refreshIntervalMs?: nu
           return send(200, { acknowledged: true });
         }
         const t = templates.get(second);
-        if (!t) return send(404, method === 'HEAD' ? undefined : { error: { root_cause: [{ type: 'resource_not_found_exception', reason: `index template matching [${second}] not found` }], type: 'resource_not_found_exception', reason: `index template matching [${second}] not found` }, status: 404 });
+        if (!t)
+          return send(
+            404,
+            method === 'HEAD'
+              ? undefined
+              : {
+                  error: {
+                    root_cause: [{ type: 'resource_not_found_exception', reason: `index template matching [${second}] not found` }],
+                    type: 'resource_not_found_exception',
+                    reason: `index template matching [${second}] not found`,
+                  },
+                  status: 404,
+                },
+          );
         return send(200, { index_templates: [{ name: second, index_template: t }] });
       }
       if (first === '_bulk') {

@@ -35,8 +35,18 @@ export interface KubernetesModelOptions {
   stepMs?: number;
 }
 
-interface Pod { name: string; hash: string; ready: boolean; ip: string }
-interface Entry { obj: any; pods: Pod[]; service: string | false; seq: number }
+interface Pod {
+  name: string;
+  hash: string;
+  ready: boolean;
+  ip: string;
+}
+interface Entry {
+  obj: any;
+  pods: Pod[];
+  service: string | false;
+  seq: number;
+}
 
 export interface KubernetesModel {
   handle(req: DoubleRequest): DoubleResponse;
@@ -129,7 +139,11 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
     if (!role) return status(401, 'Unauthorized', 'Unauthorized');
     if (role === 'read' && req.method !== 'GET') {
       const verb = req.method === 'PUT' ? 'update' : req.method.toLowerCase();
-      return status(403, 'Forbidden', `${resource} "${name}" is forbidden: User "system:serviceaccount:${ns}:veer" cannot ${verb} resource "${resource}" in API group "apps" in the namespace "${ns}"`);
+      return status(
+        403,
+        'Forbidden',
+        `${resource} "${name}" is forbidden: User "system:serviceaccount:${ns}:veer" cannot ${verb} resource "${resource}" in API group "apps" in the namespace "${ns}"`,
+      );
     }
     return undefined;
   };
@@ -143,7 +157,10 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
       if (!name) {
         if (req.method !== 'GET') return status(405, 'MethodNotAllowed', 'method not allowed');
         const items = [...store.values()].filter((e) => e.obj.metadata.namespace === ns && matches(e.obj.metadata.labels, req.query.get('labelSelector')));
-        return { status: 200, body: { kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: { resourceVersion: String(rv) }, items: items.map((e) => e.obj) } };
+        return {
+          status: 200,
+          body: { kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: { resourceVersion: String(rv) }, items: items.map((e) => e.obj) },
+        };
       }
       const e = store.get(key(ns, name));
       if (!e) return status(404, 'NotFound', `deployments.apps "${name}" not found`);
@@ -180,19 +197,30 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
   const scaleRoute = (req: DoubleRequest, e: Entry): DoubleResponse => {
     const d = e.obj;
     const asScale = () => ({
-      kind: 'Scale', apiVersion: 'autoscaling/v1',
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
       metadata: { name: d.metadata.name, namespace: d.metadata.namespace, resourceVersion: d.metadata.resourceVersion, uid: d.metadata.uid },
       spec: { replicas: d.spec.replicas },
-      status: { replicas: d.status.replicas ?? 0, selector: Object.entries(d.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',') },
+      status: {
+        replicas: d.status.replicas ?? 0,
+        selector: Object.entries(d.spec.selector.matchLabels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      },
     });
     if (req.method === 'GET') return { status: 200, body: asScale() };
     let replicas: unknown;
     if (req.method === 'PUT') {
-      if (!String(req.headers['content-type']).startsWith('application/json')) return status(415, 'UnsupportedMediaType', `unsupported media type ${req.headers['content-type']}`);
+      if (!String(req.headers['content-type']).startsWith('application/json'))
+        return status(415, 'UnsupportedMediaType', `unsupported media type ${req.headers['content-type']}`);
       const body = JSON.parse(req.body);
       const wanted = body.metadata?.resourceVersion;
       if (wanted && wanted !== d.metadata.resourceVersion) {
-        return status(409, 'Conflict', `Operation cannot be fulfilled on deployments.apps "${d.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
+        return status(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on deployments.apps "${d.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
       }
       replicas = body.spec?.replicas;
     } else if (req.method === 'PATCH') {
@@ -201,7 +229,11 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
       replicas = patched.value.spec?.replicas;
     } else return status(405, 'MethodNotAllowed', `${req.method} is not supported on deployments/scale`);
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      return status(422, 'Invalid', `Scale.autoscaling "${d.metadata.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
+      return status(
+        422,
+        'Invalid',
+        `Scale.autoscaling "${d.metadata.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+      );
     }
     const specChanged = replicas !== d.spec.replicas;
     d.spec.replicas = replicas;
@@ -210,9 +242,19 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
   };
 
   const sliceOf = (e: Entry) => ({
-    kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', addressType: 'IPv4',
-    metadata: { name: `${e.service}-x${e.seq}`, namespace: e.obj.metadata.namespace, labels: { 'kubernetes.io/service-name': String(e.service), 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
-    endpoints: e.pods.map((p) => ({ addresses: [p.ip], conditions: { ready: p.ready, serving: p.ready, terminating: false }, targetRef: { kind: 'Pod', name: p.name, namespace: e.obj.metadata.namespace } })),
+    kind: 'EndpointSlice',
+    apiVersion: 'discovery.k8s.io/v1',
+    addressType: 'IPv4',
+    metadata: {
+      name: `${e.service}-x${e.seq}`,
+      namespace: e.obj.metadata.namespace,
+      labels: { 'kubernetes.io/service-name': String(e.service), 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+    },
+    endpoints: e.pods.map((p) => ({
+      addresses: [p.ip],
+      conditions: { ready: p.ready, serving: p.ready, terminating: false },
+      targetRef: { kind: 'Pod', name: p.name, namespace: e.obj.metadata.namespace },
+    })),
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
   });
 
@@ -221,13 +263,22 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
     addDeployment(ns, s) {
       const labels = { app: s.name, ...s.labels };
       const containers = [
-        { name: 'main', image: s.image ?? `registry.local/${s.name}:1`, resources: { requests: { ...(s.cpu ? { cpu: s.cpu } : {}), ...(s.memory ? { memory: s.memory } : {}) } } },
+        {
+          name: 'main',
+          image: s.image ?? `registry.local/${s.name}:1`,
+          resources: { requests: { ...(s.cpu ? { cpu: s.cpu } : {}), ...(s.memory ? { memory: s.memory } : {}) } },
+        },
         ...(s.sidecars ?? []).map((n) => ({ name: n, image: `registry.local/${n}:1` })),
       ];
       const obj = {
-        kind: 'Deployment', apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        apiVersion: 'apps/v1',
         metadata: { name: s.name, namespace: ns, uid: `uid-${s.name}`, generation: 1, resourceVersion: nextRv(), labels, annotations: s.annotations ?? {} },
-        spec: { replicas: s.replicas ?? 1, selector: { matchLabels: { app: s.name } }, template: { metadata: { labels: { app: s.name } }, spec: { containers } } },
+        spec: {
+          replicas: s.replicas ?? 1,
+          selector: { matchLabels: { app: s.name } },
+          template: { metadata: { labels: { app: s.name } }, spec: { containers } },
+        },
         status: { observedGeneration: 1 },
       };
       const e: Entry = { obj, pods: [], service: s.service === undefined ? s.name : s.service, seq: ++seq };
@@ -252,7 +303,10 @@ export interface KubernetesDouble extends HttpDouble {
 
 export async function startKubernetesDouble(options: KubernetesModelOptions = {}): Promise<KubernetesDouble> {
   const model = createKubernetesModel(options);
-  const http = await startHttpDouble((req) => model.handle(req), () => model.stop());
+  const http = await startHttpDouble(
+    (req) => model.handle(req),
+    () => model.stop(),
+  );
   return Object.assign(http, { model });
 }
 
@@ -281,7 +335,10 @@ function applyPatch(req: DoubleRequest, target: any): { value: any } | DoubleRes
   if (type === 'application/json-patch+json') {
     if (!Array.isArray(body)) return status(400, 'BadRequest', 'json patch must be an array of operations');
     for (const op of body) {
-      const segs = String(op.path).split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const segs = String(op.path)
+        .split('/')
+        .slice(1)
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
       const last = segs.pop()!;
       let parent = value;
       for (const s of segs) {
@@ -301,7 +358,11 @@ function applyPatch(req: DoubleRequest, target: any): { value: any } | DoubleRes
     }
     return { value };
   }
-  return status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+  return status(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+  );
 }
 
 function mergePatch(target: any, patch: any): any {

@@ -21,8 +21,21 @@ export interface MarathonAppSeed {
   healthChecks?: boolean;
 }
 
-interface Task { id: string; appId: string; host: string; ports: number[]; state: string; startedAt: string; version: string; healthy: boolean }
-interface AppEntry { app: any; tasks: Task[]; deployment?: { id: string; version: string } }
+interface Task {
+  id: string;
+  appId: string;
+  host: string;
+  ports: number[];
+  state: string;
+  startedAt: string;
+  version: string;
+  healthy: boolean;
+}
+interface AppEntry {
+  app: any;
+  tasks: Task[];
+  deployment?: { id: string; version: string };
+}
 
 export interface MarathonDouble extends HttpDouble {
   addApp(seed: MarathonAppSeed): void;
@@ -36,14 +49,26 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
   const configKey = (app: any) => JSON.stringify([app.cpus, app.mem, app.cmd, app.container]);
 
   const newTask = (e: AppEntry): Task => ({
-    id: `${e.app.id.slice(1).replace(/\//g, '_')}.${randomUUID()}`, appId: e.app.id, host: '127.0.0.1', ports: [++portSeq],
-    state: 'TASK_RUNNING', startedAt: now(), version: configKey(e.app), healthy: false,
+    id: `${e.app.id.slice(1).replace(/\//g, '_')}.${randomUUID()}`,
+    appId: e.app.id,
+    host: '127.0.0.1',
+    ports: [++portSeq],
+    state: 'TASK_RUNNING',
+    startedAt: now(),
+    version: configKey(e.app),
+    healthy: false,
   });
 
   const render = (e: AppEntry, embedTasks: boolean) => {
     const checked = e.app.healthChecks.length > 0;
     const tasks = e.tasks.map((t) => ({
-      id: t.id, appId: t.appId, host: t.host, ports: t.ports, state: t.state, startedAt: t.startedAt, version: e.app.version,
+      id: t.id,
+      appId: t.appId,
+      host: t.host,
+      ports: t.ports,
+      state: t.state,
+      startedAt: t.startedAt,
+      version: e.app.version,
       healthCheckResults: checked ? [{ alive: t.healthy, consecutiveFailures: 0, taskId: t.id }] : [],
     }));
     return {
@@ -75,16 +100,29 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
     if (options.tokens) {
       const auth = req.headers.authorization ?? '';
       const role = auth.startsWith('token=') ? options.tokens[auth.slice(6)] : undefined;
-      if (!role) return { status: 401, body: { title: 'Unauthorized', description: 'Authentication token is missing or invalid.' }, headers: { 'www-authenticate': 'acsjwt' } };
+      if (!role)
+        return {
+          status: 401,
+          body: { title: 'Unauthorized', description: 'Authentication token is missing or invalid.' },
+          headers: { 'www-authenticate': 'acsjwt' },
+        };
       if (role === 'read' && req.method !== 'GET') return { status: 403, body: { message: `Not Authorized to perform this action!` } };
     }
     if (req.path === '/v2/deployments' && req.method === 'GET') {
       return {
         status: 200,
-        body: [...apps.values()].filter((e) => e.deployment).map((e) => ({
-          id: e.deployment!.id, version: e.deployment!.version, affectedApps: [e.app.id], affectedPods: [],
-          steps: [{ actions: [{ action: 'ScaleApplication', app: e.app.id }] }], currentActions: [{ action: 'ScaleApplication', app: e.app.id }], currentStep: 1, totalSteps: 1,
-        })),
+        body: [...apps.values()]
+          .filter((e) => e.deployment)
+          .map((e) => ({
+            id: e.deployment!.id,
+            version: e.deployment!.version,
+            affectedApps: [e.app.id],
+            affectedPods: [],
+            steps: [{ actions: [{ action: 'ScaleApplication', app: e.app.id }] }],
+            currentActions: [{ action: 'ScaleApplication', app: e.app.id }],
+            currentStep: 1,
+            totalSteps: 1,
+          })),
       };
     }
     if (req.path === '/v2/apps' && req.method === 'GET') {
@@ -101,11 +139,18 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
     if (req.method === 'GET') return { status: 200, body: { app: render(e, req.query.getAll('embed').includes('app.tasks') || !req.query.has('embed')) } };
     if (req.method === 'PUT') {
       if (e.deployment && req.query.get('force') !== 'true') {
-        return { status: 409, body: { message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.`, deployments: [{ id: e.deployment.id }] } };
+        return {
+          status: 409,
+          body: {
+            message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.`,
+            deployments: [{ id: e.deployment.id }],
+          },
+        };
       }
       const body = JSON.parse(req.body || '{}');
       const errors = [];
-      if (body.instances !== undefined && (!Number.isInteger(body.instances) || body.instances < 0)) errors.push({ path: '/instances', errors: ['got -1, expected 0 or more'] });
+      if (body.instances !== undefined && (!Number.isInteger(body.instances) || body.instances < 0))
+        errors.push({ path: '/instances', errors: ['got -1, expected 0 or more'] });
       if (body.cpus !== undefined && !(body.cpus > 0)) errors.push({ path: '/cpus', errors: ['got 0, expected more than 0'] });
       if (body.mem !== undefined && !(body.mem > 0)) errors.push({ path: '/mem', errors: ['got 0, expected more than 0'] });
       if (errors.length) return { status: 422, body: { message: 'Object is not valid', details: errors } };
@@ -121,11 +166,30 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
   return Object.assign(http, {
     addApp(s: MarathonAppSeed) {
       const app = {
-        id: s.id, instances: s.instances ?? 1, cpus: s.cpus ?? 0.5, mem: s.mem ?? 256, disk: 0, cmd: null, env: {},
+        id: s.id,
+        instances: s.instances ?? 1,
+        cpus: s.cpus ?? 0.5,
+        mem: s.mem ?? 256,
+        disk: 0,
+        cmd: null,
+        env: {},
         container: { type: 'DOCKER', docker: { image: s.image ?? `registry.local${s.id}:1`, forcePullImage: false }, portMappings: [] },
         portDefinitions: [{ port: 10000, name: 'http', protocol: 'tcp' }],
         labels: s.labels ?? {},
-        healthChecks: s.healthChecks === false ? [] : [{ protocol: 'MESOS_HTTP', path: '/health', portIndex: 0, gracePeriodSeconds: 30, intervalSeconds: 10, timeoutSeconds: 5, maxConsecutiveFailures: 3 }],
+        healthChecks:
+          s.healthChecks === false
+            ? []
+            : [
+                {
+                  protocol: 'MESOS_HTTP',
+                  path: '/health',
+                  portIndex: 0,
+                  gracePeriodSeconds: 30,
+                  intervalSeconds: 10,
+                  timeoutSeconds: 5,
+                  maxConsecutiveFailures: 3,
+                },
+              ],
         upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
         version: now(),
       };

@@ -11,7 +11,13 @@ const WAIT = { timeoutMs: 30_000, intervalMs: 50 };
 const MIN_SAMPLES = 5;
 const FAILURES = 2;
 
-interface Result { action: string; weight?: number; failures?: number; samples?: number; phase?: string }
+interface Result {
+  action: string;
+  weight?: number;
+  failures?: number;
+  samples?: number;
+  phase?: string;
+}
 
 /**
  * The built-in canary-release template, installed through the API as a user would, against a
@@ -40,13 +46,15 @@ describe('canary-release template on a real gateway', () => {
     const canary = await startHttpBackend('canary', () => canaryStatus);
     backends.push(stable, canary);
     const port = await freePort();
-    ok(await t.call('PUT', `/api/v1/gateways/${name}`, {
-      port,
-      routes: {
-        stable: { weight: weights.stable, targets: [{ host: '127.0.0.1', port: stable.port }] },
-        canary: { weight: weights.canary, targets: [{ host: '127.0.0.1', port: canary.port }] },
-      },
-    }));
+    ok(
+      await t.call('PUT', `/api/v1/gateways/${name}`, {
+        port,
+        routes: {
+          stable: { weight: weights.stable, targets: [{ host: '127.0.0.1', port: stable.port }] },
+          canary: { weight: weights.canary, targets: [{ host: '127.0.0.1', port: canary.port }] },
+        },
+      }),
+    );
     await waitLive(t, name);
     return { port, url: `http://127.0.0.1:${port}/`, stable, canary };
   }
@@ -56,12 +64,14 @@ describe('canary-release template on a real gateway', () => {
     const tpl = await t.call('GET', '/api/v1/templates/canary-release');
     assert.equal(tpl.status, 200);
     const { trigger: _cron, ...workflow } = tpl.body.workflow;
-    ok(await t.call('PUT', `/api/v1/workflows/${name}`, {
-      ...workflow,
-      // MAX_P99_MS out of reach: these tests judge error rates, not loopback timings under CI load.
-      env: { ...workflow.env, GATEWAY: gw, MIN_SAMPLES, WINDOW: '1m', FAILURES, MAX_P99_MS: 60_000 },
-      permissions: { ...workflow.permissions, gateways: [gw] },
-    }));
+    ok(
+      await t.call('PUT', `/api/v1/workflows/${name}`, {
+        ...workflow,
+        // MAX_P99_MS out of reach: these tests judge error rates, not loopback timings under CI load.
+        env: { ...workflow.env, GATEWAY: gw, MIN_SAMPLES, WINDOW: '1m', FAILURES, MAX_P99_MS: 60_000 },
+        permissions: { ...workflow.permissions, gateways: [gw] },
+      }),
+    );
   }
 
   async function runOnce(name: string): Promise<Result> {
@@ -94,7 +104,10 @@ describe('canary-release template on a real gateway', () => {
     const last = results.at(-1)!;
     assert.equal(last.action, 'promoted', JSON.stringify(results));
     assert.equal(last.weight, 100);
-    assert.ok(results.every((r) => ['step', 'promoted'].includes(r.action)), `only steps, then promoted: ${JSON.stringify(results)}`);
+    assert.ok(
+      results.every((r) => ['step', 'promoted'].includes(r.action)),
+      `only steps, then promoted: ${JSON.stringify(results)}`,
+    );
     const stepped = results.map((r) => r.weight);
     assert.deepEqual(stepped, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
     assert.deepEqual(await weightsOf('shop'), { stable: 0, canary: 100 });
@@ -129,10 +142,11 @@ describe('canary-release template on a real gateway', () => {
       await freshCanaryData('shop-bad', await canaryRequests('shop-bad'));
       results.push(await runOnce('shop-bad-canary'));
     }
-    assert.deepEqual(results.slice(1), [
-      ...Array.from({ length: FAILURES - 1 }, (_, k) => ({ action: 'hold', weight: 10, failures: k + 1 })),
-      { action: 'rollback', weight: 0 },
-    ], JSON.stringify(results));
+    assert.deepEqual(
+      results.slice(1),
+      [...Array.from({ length: FAILURES - 1 }, (_, k) => ({ action: 'hold', weight: 10, failures: k + 1 })), { action: 'rollback', weight: 0 }],
+      JSON.stringify(results),
+    );
     assert.deepEqual(await weightsOf('shop-bad'), { stable: 100, canary: 0 });
 
     // Traffic is back on stable only.

@@ -23,20 +23,34 @@ test('event triggers survive an engine restart and fire on script-emitted events
     const env = { ...t.env, VEER_SHUTDOWN_GRACE_MS: '2000', VEER_EVENTS_TRIGGER_REFRESH_MS: '200' };
     const ok = (r: { status: number; body: unknown }) => assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
 
-    ok(await t.call('PUT', '/api/v1/workflows/on-deploy', {
-      script: 'export default async function (ctx) { ctx.log.info("deploy event", { id: ctx.input.id }); return ctx.input }',
-      trigger: { events: { tags: ['deploy'] } },
-      overlap: 'allow',
-    }));
-    ok(await t.call('PUT', '/api/v1/workflows/emitter', {
-      script: 'export default async function (ctx) { await ctx.events.emit({ tags: ["chain"], type: "chain.link", value: { from: ctx.run.id } }); return "emitted" }',
-    }));
-    ok(await t.call('PUT', '/api/v1/workflows/listener', {
-      script: 'export default async function (ctx) { return { tags: ctx.input.tags, type: ctx.input.type, value: ctx.input.value, id: ctx.input.id } }',
-      trigger: { events: { tags: ['chain'] } },
-    }));
+    ok(
+      await t.call('PUT', '/api/v1/workflows/on-deploy', {
+        script: 'export default async function (ctx) { ctx.log.info("deploy event", { id: ctx.input.id }); return ctx.input }',
+        trigger: { events: { tags: ['deploy'] } },
+        overlap: 'allow',
+      }),
+    );
+    ok(
+      await t.call('PUT', '/api/v1/workflows/emitter', {
+        script:
+          'export default async function (ctx) { await ctx.events.emit({ tags: ["chain"], type: "chain.link", value: { from: ctx.run.id } }); return "emitted" }',
+      }),
+    );
+    ok(
+      await t.call('PUT', '/api/v1/workflows/listener', {
+        script: 'export default async function (ctx) { return { tags: ctx.input.tags, type: ctx.input.type, value: ctx.input.value, id: ctx.input.id } }',
+        trigger: { events: { tags: ['chain'] } },
+      }),
+    );
 
-    const runs = async (name: string) => (await sys.call('GET', `/api/v1/workflows/${name}/runs?limit=100`)).body.runs as Array<{ id: string; status: string; input: any; result: any; trigger: any }>;
+    const runs = async (name: string) =>
+      (await sys.call('GET', `/api/v1/workflows/${name}/runs?limit=100`)).body.runs as Array<{
+        id: string;
+        status: string;
+        input: any;
+        result: any;
+        trigger: any;
+      }>;
     const post = async (value: unknown) => {
       const r = await sys.call('POST', '/api/v1/events', { tags: ['deploy', 'services:shop'], type: 'deploy', value });
       ok(r);
@@ -44,19 +58,26 @@ test('event triggers survive an engine restart and fire on script-emitted events
       return r.body as { id: string; tags: string[]; type: string; value: unknown };
     };
     const ranFor = async (eventId: string) => (await runs('on-deploy')).filter((r) => r.trigger?.type === 'event' && r.trigger.eventId === eventId);
-    const finished = (eventId: string) => waitFor(async () => {
-      const rs = await ranFor(eventId);
-      return rs.length > 0 && rs.every((r) => r.status === 'succeeded') && rs;
-    }, { ...WAIT, what: `the run for event ${eventId}` });
+    const finished = (eventId: string) =>
+      waitFor(
+        async () => {
+          const rs = await ranFor(eventId);
+          return rs.length > 0 && rs.every((r) => r.status === 'succeeded') && rs;
+        },
+        { ...WAIT, what: `the run for event ${eventId}` },
+      );
     const checkpoint = `${t.env.VEER_REDIS_PREFIX}:events:dispatcher:checkpoint`;
 
     // 1. One engine process: an event starts exactly one run, with the event as ctx.input.
     const first = startEngineProcess(env);
     engines.push(first);
-    await waitFor(async () => {
-      if (first.child.exitCode !== null) throw new Error(`engine exited: ${first.output()}`);
-      return (await sys.redisClient.exists(checkpoint)) === 1;
-    }, { ...WAIT, what: 'the engine’s event dispatcher to start' });
+    await waitFor(
+      async () => {
+        if (first.child.exitCode !== null) throw new Error(`engine exited: ${first.output()}`);
+        return (await sys.redisClient.exists(checkpoint)) === 1;
+      },
+      { ...WAIT, what: 'the engine’s event dispatcher to start' },
+    );
     const e1 = await post({ version: 'v1' });
     const [r1] = await finished(e1.id);
     assert.equal(r1.result.id, e1.id);
@@ -67,10 +88,13 @@ test('event triggers survive an engine restart and fire on script-emitted events
     // 2. A script's ctx.events.emit triggers another workflow (with the event as its input).
     const emitted = await t.call('POST', '/api/v1/workflows/emitter/runs?wait=true', {});
     assert.equal(emitted.body.status, 'succeeded', JSON.stringify(emitted.body.error));
-    const [heard] = await waitFor(async () => {
-      const rs = await runs('listener');
-      return rs.length > 0 && rs.every((r) => r.status === 'succeeded') && rs;
-    }, { ...WAIT, what: 'the listener run triggered by the emitted event' });
+    const [heard] = await waitFor(
+      async () => {
+        const rs = await runs('listener');
+        return rs.length > 0 && rs.every((r) => r.status === 'succeeded') && rs;
+      },
+      { ...WAIT, what: 'the listener run triggered by the emitted event' },
+    );
     assert.equal(heard.trigger.type, 'event');
     assert.equal(heard.result.type, 'chain.link');
     assert.deepEqual(heard.result.value, { from: emitted.body.id });

@@ -35,13 +35,19 @@ test('scaling a local deployment down behind a gateway drops no request', async 
     });
     const sys = t;
     const def = await t.call('PUT', '/api/v1/deployments/shop-v1', {
-      command: process.execPath, args: [fixture], instances: 3, healthCheck: '/health',
+      command: process.execPath,
+      args: [fixture],
+      instances: 3,
+      healthCheck: '/health',
     });
     assert.ok(def.status === 200 || def.status === 202, JSON.stringify(def.body));
-    const ready = await waitFor(async () => {
-      const d = (await sys.call('GET', '/api/v1/deployments/shop-v1')).body;
-      return d.readyInstances === 3 && d.status === 'ready' && d;
-    }, { ...WAIT, what: 'three ready instances' });
+    const ready = await waitFor(
+      async () => {
+        const d = (await sys.call('GET', '/api/v1/deployments/shop-v1')).body;
+        return d.readyInstances === 3 && d.status === 'ready' && d;
+      },
+      { ...WAIT, what: 'three ready instances' },
+    );
     assert.equal(ready.endpoints.length, 3);
 
     // The default heartbeat (5 s, which also re-resolves deployment targets) is longer than the
@@ -63,14 +69,24 @@ test('scaling a local deployment down behind a gateway drops no request', async 
     const scaled = await t.call('PUT', '/api/v1/deployments/shop-v1/scale', { instances: 1 });
     assert.ok(scaled.status === 202 || scaled.status === 200, JSON.stringify(scaled.body));
     // Scale-down is done when one instance is left and the two drained processes have stopped.
-    const after = await waitFor(async () => {
-      const d = (await sys.call('GET', '/api/v1/deployments/shop-v1')).body;
-      return d.status === 'ready' && d.endpoints.length === 1 && d.readyInstances === 1 && d;
-    }, { ...WAIT, what: 'one instance left' });
+    const after = await waitFor(
+      async () => {
+        const d = (await sys.call('GET', '/api/v1/deployments/shop-v1')).body;
+        return d.status === 'ready' && d.endpoints.length === 1 && d.readyInstances === 1 && d;
+      },
+      { ...WAIT, what: 'one instance left' },
+    );
     const gone = ready.endpoints.filter((e: { port: number }) => e.port !== after.endpoints[0].port);
     assert.equal(gone.length, 2);
     for (const e of gone) {
-      await waitFor(async () => fetchOnce(`http://127.0.0.1:${e.port}/health`).then(() => false, () => true), { ...WAIT, what: `drained instance on ${e.port} to stop` });
+      await waitFor(
+        async () =>
+          fetchOnce(`http://127.0.0.1:${e.port}/health`).then(
+            () => false,
+            () => true,
+          ),
+        { ...WAIT, what: `drained instance on ${e.port} to stop` },
+      );
     }
     const remaining = instanceOf((await fetchOnce(`http://127.0.0.1:${after.endpoints[0].port}/`)).body);
 

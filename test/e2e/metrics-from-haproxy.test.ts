@@ -46,8 +46,11 @@ test('gateway metrics from real HAProxy traffic reach ctx.metrics.gateway and th
 
     // Log lines travel over UDP and are written in batches: wait for all of them.
     const metrics = async (route: string) => (await t!.call('GET', `/api/v1/gateways/shop/metrics?window=1m&route=${route}`)).body;
-    await waitFor(async () => (await metrics('bad')).requests === bad.hits && (await metrics('good')).requests === good.hits,
-      { timeoutMs: 20_000, intervalMs: 100, what: 'every request in the metrics store' });
+    await waitFor(async () => (await metrics('bad')).requests === bad.hits && (await metrics('good')).requests === good.hits, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: 'every request in the metrics store',
+    });
 
     const api = await metrics('bad');
     assert.equal(api.errors, badErrors);

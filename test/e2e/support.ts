@@ -27,15 +27,18 @@ export async function startE2eAgent(t: TestSystem, env: Record<string, string> =
   let agent: Awaited<ReturnType<typeof startGatewayAgentProcess>>;
   try {
     if (dir.path.length > 70) throw new Error(`temp dir too long for HAProxy sockets: ${dir.path}`);
-    agent = await startGatewayAgentProcess({
-      ...t.env,
-      VEER_GATEWAY_AGENT_ID: `e2e-${statsPort}`,
-      VEER_GATEWAY_AGENT_DIR: dir.path,
-      VEER_GATEWAY_AGENT_STATS_PORT: String(statsPort),
-      VEER_GATEWAY_AGENT_HEARTBEAT_MS: '500',
-      VEER_GATEWAY_AGENT_HARD_STOP_AFTER: '5s',
-      ...env,
-    }, silentLogger());
+    agent = await startGatewayAgentProcess(
+      {
+        ...t.env,
+        VEER_GATEWAY_AGENT_ID: `e2e-${statsPort}`,
+        VEER_GATEWAY_AGENT_DIR: dir.path,
+        VEER_GATEWAY_AGENT_STATS_PORT: String(statsPort),
+        VEER_GATEWAY_AGENT_HEARTBEAT_MS: '500',
+        VEER_GATEWAY_AGENT_HARD_STOP_AFTER: '5s',
+        ...env,
+      },
+      silentLogger(),
+    );
   } catch (err) {
     await dir.remove();
     throw err;
@@ -56,10 +59,13 @@ export async function startE2eAgent(t: TestSystem, env: Record<string, string> =
 
 /** Resolves when the gateway's current revision is served by the agent (status says live). */
 export async function waitLive(t: TestSystem, gateway: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => {
-    const r = await t.call('GET', `/api/v1/gateways/${gateway}/status`);
-    return r.status === 200 && r.body.live === true;
-  }, { timeoutMs, intervalMs: 50, what: `gateway ${gateway} live on the agent` });
+  await waitFor(
+    async () => {
+      const r = await t.call('GET', `/api/v1/gateways/${gateway}/status`);
+      return r.status === 200 && r.body.live === true;
+    },
+    { timeoutMs, intervalMs: 50, what: `gateway ${gateway} live on the agent` },
+  );
 }
 
 /** Runs cleanup steps in order, all of them, and rethrows the first failure. */

@@ -21,17 +21,23 @@ describe('a sandbox process crash', () => {
     });
     await t.call('PUT', '/api/v1/workflows/crasher', { script: 'export default async function () { new Array(1e9).fill(0); return "survived" }' });
     const victim = await t.call('POST', '/api/v1/workflows/bystander/runs', {});
-    await waitFor(async () => (await t.system.stores.runs.readLog(victim.body.id)).length > 0, { timeoutMs: 20_000, what: 'bystander to be running in the sandbox' });
+    await waitFor(async () => (await t.system.stores.runs.readLog(victim.body.id)).length > 0, {
+      timeoutMs: 20_000,
+      what: 'bystander to be running in the sandbox',
+    });
     const culprit = await t.call('POST', '/api/v1/workflows/crasher/runs?wait=true', {});
 
     assert.equal(culprit.body.status, 'failed');
     assert.equal(culprit.body.error.code, 'SANDBOX.CRASHED');
     assert.equal(culprit.body.attempts, 2, 'the culprit got its one crash retry');
 
-    const saved = await waitFor(async () => {
-      const r = await t.system.stores.runs.get(victim.body.id);
-      return r && (r.status === 'succeeded' || r.status === 'failed') && r;
-    }, { timeoutMs: 30_000, what: 'bystander to finish' });
+    const saved = await waitFor(
+      async () => {
+        const r = await t.system.stores.runs.get(victim.body.id);
+        return r && (r.status === 'succeeded' || r.status === 'failed') && r;
+      },
+      { timeoutMs: 30_000, what: 'bystander to finish' },
+    );
     assert.equal(saved.status, 'succeeded');
     assert.equal(saved.result, 'done');
     assert.equal(saved.attempts, 2);

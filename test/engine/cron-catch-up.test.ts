@@ -21,7 +21,15 @@ describe('cron catch-up', () => {
   }
   function scheduler(catchUp: 'latest' | 'none', windowMs = 3600_000) {
     const s = t.system.stores;
-    return createCronScheduler({ triggers: s.triggers, workflows: s.workflows, launcher: s.launcher, logger: silentLogger(), catchUp, catchUpWindowMs: windowMs, clock });
+    return createCronScheduler({
+      triggers: s.triggers,
+      workflows: s.workflows,
+      launcher: s.launcher,
+      logger: silentLogger(),
+      catchUp,
+      catchUpWindowMs: windowMs,
+      clock,
+    });
   }
 
   it('fires the most recent missed tick once, even when several replicas start together', async () => {

@@ -28,14 +28,20 @@ describe('engine replicas', () => {
     procs.push(...engines);
     await waitFor(async () => (await t.redisClient.scard(t.keys.engines)) === 3, { timeoutMs: 30_000, what: 'three engines to register' });
     const firstTick = Date.now();
-    const runs = await waitFor(async () => {
-      const list = await t.system.stores.runs.list('every-second', { limit: 200 });
-      const settled = list.filter((r) => Date.parse((r.trigger as { tick: string }).tick) > firstTick);
-      return settled.length >= 5 && list;
-    }, { timeoutMs: 30_000, what: 'five ticks after all engines were up' });
+    const runs = await waitFor(
+      async () => {
+        const list = await t.system.stores.runs.list('every-second', { limit: 200 });
+        const settled = list.filter((r) => Date.parse((r.trigger as { tick: string }).tick) > firstTick);
+        return settled.length >= 5 && list;
+      },
+      { timeoutMs: 30_000, what: 'five ticks after all engines were up' },
+    );
     const ticks = runs.map((r) => (r.trigger as { tick: string }).tick);
     assert.equal(new Set(ticks).size, ticks.length, `duplicate ticks: ${ticks.join(', ')}`);
-    const after = ticks.map((s) => Date.parse(s)).filter((ms) => ms > firstTick).sort((a, b) => a - b);
+    const after = ticks
+      .map((s) => Date.parse(s))
+      .filter((ms) => ms > firstTick)
+      .sort((a, b) => a - b);
     for (let i = 1; i < after.length; i++) assert.equal(after[i] - after[i - 1], 1000, 'no tick is skipped');
     await t.call('DELETE', '/api/v1/workflows/every-second');
     await Promise.all(engines.map((p) => p.stop()));
@@ -43,7 +49,8 @@ describe('engine replicas', () => {
 
   it('resumes a run interrupted by an engine crash as a new attempt on another engine', async () => {
     await t.call('PUT', '/api/v1/workflows/survivor', {
-      script: 'export default async function (ctx) { ctx.log.info("attempt " + ctx.run.attempt); if (ctx.run.attempt === 1) await ctx.sleep(60000); return ctx.run.attempt }',
+      script:
+        'export default async function (ctx) { ctx.log.info("attempt " + ctx.run.attempt); if (ctx.run.attempt === 1) await ctx.sleep(60000); return ctx.run.attempt }',
       limits: { timeoutMs: 120000 },
     });
     const env = { ...t.env, VEER_JOB_LOCK_MS: '1000' };
@@ -54,14 +61,20 @@ describe('engine replicas', () => {
     await first.stop('SIGKILL');
     const second = startEngineProcess(env);
     procs.push(second);
-    const run = await waitFor(async () => {
-      const r = await t.system.stores.runs.get(started.body.id);
-      return r?.status === 'succeeded' && r;
-    }, { timeoutMs: 30_000, what: 'the run to be resumed and finish' });
+    const run = await waitFor(
+      async () => {
+        const r = await t.system.stores.runs.get(started.body.id);
+        return r?.status === 'succeeded' && r;
+      },
+      { timeoutMs: 30_000, what: 'the run to be resumed and finish' },
+    );
     assert.equal(run.result, 2);
     assert.equal(run.attempts, 2);
     const logs = await t.system.stores.runs.readLog(run.id);
-    assert.ok(logs.some((e) => /interrupted/.test(e.message)), 'the log says the first attempt was interrupted');
+    assert.ok(
+      logs.some((e) => /interrupted/.test(e.message)),
+      'the log says the first attempt was interrupted',
+    );
     await second.stop();
   });
 

@@ -50,7 +50,9 @@ describe('runs through the whole engine', () => {
   });
 
   it('keeps state per workflow across runs', async () => {
-    await put('counter', { script: "export default async function (ctx) { const n = (await ctx.state.get('n')) ?? 0; await ctx.state.set('n', n + 1); return n + 1 }" });
+    await put('counter', {
+      script: "export default async function (ctx) { const n = (await ctx.state.get('n')) ?? 0; await ctx.state.set('n', n + 1); return n + 1 }",
+    });
     assert.equal((await runAndWait('counter')).result, 1);
     assert.equal((await runAndWait('counter')).result, 2);
     await put('other', { script: "export default async function (ctx) { return (await ctx.state.get('n')) ?? null }" });
@@ -68,7 +70,8 @@ describe('runs through the whole engine', () => {
   it('retries a failing run with backoff and records each attempt', async () => {
     await put('flaky', {
       retries: { attempts: 3, backoffMs: 10 },
-      script: "export default async function (ctx) { const n = ((await ctx.state.get('tries')) ?? 0) + 1; await ctx.state.set('tries', n); if (n < 2) throw new Error('boom ' + n); return { attempt: ctx.run.attempt } }",
+      script:
+        "export default async function (ctx) { const n = ((await ctx.state.get('tries')) ?? 0) + 1; await ctx.state.set('tries', n); if (n < 2) throw new Error('boom ' + n); return { attempt: ctx.run.attempt } }",
     });
     const run = await runAndWait('flaky');
     assert.equal(run.status, 'succeeded');
@@ -96,10 +99,13 @@ describe('runs through the whole engine', () => {
     await waitFor(async () => (await t.call('GET', `/api/v1/runs/${started.body.id}`)).body.status === 'running', { what: 'run to start' });
     const cancel = await t.call('POST', `/api/v1/runs/${started.body.id}/cancel`);
     assert.equal(cancel.status, 202);
-    const ended = await waitFor(async () => {
-      const r = (await t.call('GET', `/api/v1/runs/${started.body.id}`)).body;
-      return r.status === 'cancelled' && r;
-    }, { what: 'run to be cancelled' });
+    const ended = await waitFor(
+      async () => {
+        const r = (await t.call('GET', `/api/v1/runs/${started.body.id}`)).body;
+        return r.status === 'cancelled' && r;
+      },
+      { what: 'run to be cancelled' },
+    );
     assert.equal(ended.status, 'cancelled');
     const again = await t.call('POST', `/api/v1/runs/${started.body.id}/cancel`);
     assert.equal(again.status, 409);
@@ -119,12 +125,17 @@ describe('runs through the whole engine', () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await runAndWait('many')).id);
     const listed = await t.call('GET', '/api/v1/workflows/many/runs?limit=100');
-    assert.deepEqual(listed.body.runs.map((r: { id: string }) => r.id), ids.slice(-5).reverse());
+    assert.deepEqual(
+      listed.body.runs.map((r: { id: string }) => r.id),
+      ids.slice(-5).reverse(),
+    );
     assert.equal((await t.call('GET', `/api/v1/runs/${ids[0]}`)).status, 404);
   });
 
   it('follows a live log over Server-Sent Events until the run ends', async () => {
-    await put('chatty', { script: 'export default async function (ctx) { for (let i = 1; i <= 3; i++) { ctx.log.info("tick " + i); await ctx.sleep(50) } return "ok" }' });
+    await put('chatty', {
+      script: 'export default async function (ctx) { for (let i = 1; i <= 3; i++) { ctx.log.info("tick " + i); await ctx.sleep(50) } return "ok" }',
+    });
     const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 });
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as { port: number }).port;

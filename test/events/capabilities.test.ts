@@ -15,8 +15,12 @@ import { createFakeLauncher, workflow, workflowList } from './fakes.ts';
 import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
 
 const scope = (name: string): RunScope => ({
-  runId: 'r1', attempt: 1, workflow: { name, version: 1, permissions: { gateways: [], deployments: {} } },
-  log: () => {}, signal: new AbortController().signal, deadline: Date.now() + 60_000,
+  runId: 'r1',
+  attempt: 1,
+  workflow: { name, version: 1, permissions: { gateways: [], deployments: {} } },
+  log: () => {},
+  signal: new AbortController().signal,
+  deadline: Date.now() + 60_000,
 });
 
 describe('ctx.events', () => {
@@ -43,7 +47,13 @@ describe('ctx.events', () => {
       workflow('promoter', { trigger: { events: { tags: ['canary'] } } }),
       workflow('notifier', { trigger: { events: { tags: ['canary', 'workflows:promoter'] } } }),
     ]);
-    const d = createEventTriggerDispatcher({ ...createRedisCoordinationOn(redis, prefix), events: bus.store, workflows: list, launcher, logger: silentLogger() });
+    const d = createEventTriggerDispatcher({
+      ...createRedisCoordinationOn(redis, prefix),
+      events: bus.store,
+      workflows: list,
+      launcher,
+      logger: silentLogger(),
+    });
     await d.start();
     try {
       const cap = createEventsCapability(bus);
@@ -51,11 +61,16 @@ describe('ctx.events', () => {
       assert.deepEqual(e.tags, ['canary:shop', 'canary', 'workflows:promoter', 'workflows']);
       await waitFor(() => launcher.started.some((c) => c.workflow === 'notifier'), { what: 'notifier started' });
       const found = (await cap.query(scope('x'), { tags: ['workflows:promoter'], type: 'promoted' })) as VeerEvent[];
-      assert.deepEqual(found.map((f) => f.id), [e.id]);
+      assert.deepEqual(
+        found.map((f) => f.id),
+        [e.id],
+      );
       await assert.rejects(cap.emit(scope('promoter'), { tags: ['bad tag'] }), { code: 'VALIDATION' });
       // A sentinel proves the dispatcher went past the emitted event: the emitter did not re-trigger itself.
       const s = await bus.emit({ tags: ['canary'], value: 'sentinel' });
-      await waitFor(() => launcher.started.some((c) => c.workflow === 'promoter' && (c.options.trigger as { eventId: string }).eventId === s.id), { what: 'sentinel' });
+      await waitFor(() => launcher.started.some((c) => c.workflow === 'promoter' && (c.options.trigger as { eventId: string }).eventId === s.id), {
+        what: 'sentinel',
+      });
       assert.equal(launcher.calls.filter((c) => c.workflow === 'promoter').length, 1, 'promoter not started by its own event');
     } finally {
       await d.stop();

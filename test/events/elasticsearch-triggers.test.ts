@@ -49,7 +49,14 @@ describe('triggers fed by Elasticsearch (protocol double)', () => {
     const list = workflowList([workflow('on-alert', { trigger: { events: { tags: ['alerts'] } } })]);
     const r = redis();
     const mk = () => {
-      const d: EventTriggerDispatcher = createEventTriggerDispatcher({ ...createRedisCoordinationOn(r, prefix), events: store, workflows: list, launcher, logger: silentLogger(), retryMs: 20 });
+      const d: EventTriggerDispatcher = createEventTriggerDispatcher({
+        ...createRedisCoordinationOn(r, prefix),
+        events: store,
+        workflows: list,
+        launcher,
+        logger: silentLogger(),
+        retryMs: 20,
+      });
       stoppers.push(d);
       return d;
     };
@@ -62,7 +69,9 @@ describe('triggers fed by Elasticsearch (protocol double)', () => {
     const lateAt = floor + 1;
     const lateId = `${String(lateAt).padStart(13, '0')}-zzzzzz-late`;
     await client.index({
-      index: `${prefix}-events-${new Date(lateAt).toISOString().slice(0, 10).replace(/-/g, '.')}`, id: lateId, refresh: true,
+      index: `${prefix}-events-${new Date(lateAt).toISOString().slice(0, 10).replace(/-/g, '.')}`,
+      id: lateId,
+      refresh: true,
       document: { id: lateId, tags: ['alerts:disk', 'alerts'], type: 'event', value: 'late', timestamp: new Date(lateAt).toISOString(), ingestedAt: lateAt },
     });
     await waitFor(() => launcher.started.length === 2, { what: 'late event started' });
@@ -79,11 +88,21 @@ describe('triggers fed by Elasticsearch (protocol double)', () => {
     const prefix = `t-${randomUUID().slice(0, 8)}`;
     const index = `logs-${randomUUID().slice(0, 6)}`;
     const launcher = createFakeLauncher();
-    const wf = workflow('on-errors', { trigger: { elasticsearch: { index: `${index}-*`, query: { range: { status: { gte: 500 } } }, every: '50ms', batchSize: 2 } } });
+    const wf = workflow('on-errors', {
+      trigger: { elasticsearch: { index: `${index}-*`, query: { range: { status: { gte: 500 } } }, every: '50ms', batchSize: 2 } },
+    });
     const search = createElasticsearchDocumentSearch({ client });
     const r = redis();
     const mk = () => {
-      const t: ElasticsearchQueryTriggers = createElasticsearchQueryTriggers({ ...createRedisCoordinationOn(r, prefix), search, workflows: workflowList([wf]), launcher, logger: silentLogger(), tickMs: 20, bufferMs: 30_000 });
+      const t: ElasticsearchQueryTriggers = createElasticsearchQueryTriggers({
+        ...createRedisCoordinationOn(r, prefix),
+        search,
+        workflows: workflowList([wf]),
+        launcher,
+        logger: silentLogger(),
+        tickMs: 20,
+        bufferMs: 30_000,
+      });
       stoppers.push(t);
       return t;
     };
@@ -96,10 +115,19 @@ describe('triggers fed by Elasticsearch (protocol double)', () => {
     // Documents count from just after the first poll (the floor) on.
     const floor = (JSON.parse((await r.get(`${prefix}:wf:on-errors:es-trigger:checkpoint`))!) as { f: number }).f;
     const doc = (status: number, at = Math.max(Date.now(), floor + 1)) => ({ '@timestamp': new Date(at).toISOString(), status, path: '/x' });
-    await client.bulk({ refresh: true, operations: [
-      { index: { _index: `${index}-1` } }, doc(500), { index: { _index: `${index}-1` } }, doc(503),
-      { index: { _index: `${index}-1` } }, doc(200), { index: { _index: `${index}-1` } }, doc(502),
-    ] });
+    await client.bulk({
+      refresh: true,
+      operations: [
+        { index: { _index: `${index}-1` } },
+        doc(500),
+        { index: { _index: `${index}-1` } },
+        doc(503),
+        { index: { _index: `${index}-1` } },
+        doc(200),
+        { index: { _index: `${index}-1` } },
+        doc(502),
+      ],
+    });
     await waitFor(() => launcher.started.length === 1, { what: 'run for three errors' });
     const input = launcher.started[0].options.input as { documents: Array<{ status: number }>; count: number; more: number };
     assert.equal(input.documents.length, 2);

@@ -46,7 +46,8 @@ describe('events API', () => {
     await server.stop();
   });
 
-  const post = (body: unknown) => app.request('/api/v1/events', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const post = (body: unknown) =>
+    app.request('/api/v1/events', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
   it('POST /events stores the event (201) with id, expanded tags and default type', async () => {
     const res = await post({ tags: 'deployments:shop', value: { v: 1 } });
@@ -59,7 +60,13 @@ describe('events API', () => {
   });
 
   it('POST /events answers 400 naming the bad field', async () => {
-    for (const [body, field] of [[{ tags: [] }, 'tags'], [{ tags: ['a b'] }, 'tags.0'], [{ tags: ['x'], type: 'no spaces' }, 'type'], [{ tags: ['x'], timestamp: 'yesterday' }, 'timestamp'], [{ tags: ['x'], extra: 1 }, '(event)']] as const) {
+    for (const [body, field] of [
+      [{ tags: [] }, 'tags'],
+      [{ tags: ['a b'] }, 'tags.0'],
+      [{ tags: ['x'], type: 'no spaces' }, 'type'],
+      [{ tags: ['x'], timestamp: 'yesterday' }, 'timestamp'],
+      [{ tags: ['x'], extra: 1 }, '(event)'],
+    ] as const) {
       const res = await post(body);
       assert.equal(res.status, 400, JSON.stringify(body));
       const err = (await res.json()) as { code: string; details: { issues: Array<{ path: string }> } };
@@ -93,7 +100,8 @@ describe('events API', () => {
   function listen(query: string, lastEventId?: string) {
     const got: VeerEvent[] = [];
     const es = new EventSource(`${base}/events/stream?${query}`, {
-      fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...(lastEventId && !init.headers['Last-Event-ID'] ? { 'Last-Event-ID': lastEventId } : {}) } }),
+      fetch: (url, init) =>
+        fetch(url, { ...init, headers: { ...init.headers, ...(lastEventId && !init.headers['Last-Event-ID'] ? { 'Last-Event-ID': lastEventId } : {}) } }),
     });
     es.onmessage = (m) => got.push(JSON.parse(m.data) as VeerEvent);
     sources.push(es);
@@ -109,7 +117,10 @@ describe('events API', () => {
     await post({ tags: ['other'], type: 'deployed', value: 3 });
     const last = (await (await post({ tags: [`${ns}:b`], type: 'deployed', value: 4 })).json()) as VeerEvent;
     await waitFor(() => got.some((e) => e.id === last.id), { what: 'last matching event' });
-    assert.deepEqual(got.map((e) => e.value), [1, 4]);
+    assert.deepEqual(
+      got.map((e) => e.value),
+      [1, 4],
+    );
     es.close();
   });
 
@@ -147,8 +158,14 @@ describe('events API', () => {
     await second.opened;
     for (const v of [5, 6]) await send(v);
     await waitFor(() => second.got.length >= 4, { what: 'replayed and live events' });
-    assert.deepEqual(second.got.map((e) => e.value), [3, 4, 5, 6]);
-    assert.deepEqual([...first.got, ...second.got].map((e) => e.id), ids);
+    assert.deepEqual(
+      second.got.map((e) => e.value),
+      [3, 4, 5, 6],
+    );
+    assert.deepEqual(
+      [...first.got, ...second.got].map((e) => e.id),
+      ids,
+    );
   });
 
   it('the client reconnects by itself after the connection drops and misses nothing', async () => {
@@ -163,6 +180,9 @@ describe('events API', () => {
     await post({ tags: [ns], value: 2 });
     await post({ tags: [ns], value: 3 });
     await waitFor(() => sub.got.length >= 3 && reopened, { what: 'events after reconnect' });
-    assert.deepEqual(sub.got.map((e) => e.value), [1, 2, 3]);
+    assert.deepEqual(
+      sub.got.map((e) => e.value),
+      [1, 2, 3],
+    );
   });
 });

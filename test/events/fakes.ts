@@ -44,7 +44,17 @@ export function createFakeLauncher(): FakeLauncher {
       const winner = key === undefined ? undefined : keys.get(key);
       if (winner !== undefined) return { started: false, reason: 'duplicate', runId: winner };
       started.push(call);
-      const run = { id: `run-${started.length}`, workflow, workflowVersion: 1, status: 'queued', trigger: options.trigger, input: options.input ?? null, attempts: 0, maxAttempts: 1, queuedAt: new Date().toISOString() } satisfies Run;
+      const run = {
+        id: `run-${started.length}`,
+        workflow,
+        workflowVersion: 1,
+        status: 'queued',
+        trigger: options.trigger,
+        input: options.input ?? null,
+        attempts: 0,
+        maxAttempts: 1,
+        queuedAt: new Date().toISOString(),
+      } satisfies Run;
       if (key !== undefined) keys.set(key, run.id);
       return { started: true, run };
     },

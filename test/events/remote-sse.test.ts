@@ -45,14 +45,25 @@ describe('remote event source (another installation over SSE)', () => {
   const localValues = async () => (await local.store.query({ tags: ['remote:cluster-a'], order: 'asc', limit: 100 })).events.map((e) => e.value);
 
   it('re-publishes remote events locally with a source tag and resumes after a restart without duplicates', async () => {
-    const mk = () => createRemoteEventSource({ url, token: 'secret', emit: (e) => local.emit(e), positions: createRedisCoordinationOn(redis, 'b').triggers.remote, logger: silentLogger(), label: 'cluster-a' });
+    const mk = () =>
+      createRemoteEventSource({
+        url,
+        token: 'secret',
+        emit: (e) => local.emit(e),
+        positions: createRedisCoordinationOn(redis, 'b').triggers.remote,
+        logger: silentLogger(),
+        label: 'cluster-a',
+      });
     const first = mk();
     await first.start();
     // The stream only delivers what is appended once the client is connected.
-    await waitFor(async () => {
-      await remote.emit({ tags: ['deployments:probe'], value: 'probe' });
-      return (await localValues()).length > 0;
-    }, { what: 'connected', intervalMs: 50 });
+    await waitFor(
+      async () => {
+        await remote.emit({ tags: ['deployments:probe'], value: 'probe' });
+        return (await localValues()).length > 0;
+      },
+      { what: 'connected', intervalMs: 50 },
+    );
     await remote.emit({ tags: ['deployments:shop'], type: 'deployed', value: 1 });
     await remote.emit({ tags: ['gateways:shop'], value: 'not subscribed' });
     await remote.emit({ tags: ['deployments:x', 'remote:elsewhere'], value: 'already remote' });

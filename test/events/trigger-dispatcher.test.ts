@@ -41,7 +41,15 @@ describe('event trigger dispatcher', () => {
     const launcher = createFakeLauncher();
     const list = workflowList(workflows());
     const dispatcher = (l: FakeLauncher = launcher) => {
-      const d = createEventTriggerDispatcher({ ...createRedisCoordinationOn(redis, prefix), events: store, workflows: list, launcher: l, logger: silentLogger(), retryMs: 20, lockTtlMs: 3000 });
+      const d = createEventTriggerDispatcher({
+        ...createRedisCoordinationOn(redis, prefix),
+        events: store,
+        workflows: list,
+        launcher: l,
+        logger: silentLogger(),
+        retryMs: 20,
+        lockTtlMs: 3000,
+      });
       dispatchers.push(d);
       return d;
     };
@@ -97,7 +105,11 @@ describe('event trigger dispatcher', () => {
     for (let i = 0; i < 20; i++) ids.push((await bus.emit({ tags: ['gateways:b'], value: i })).id);
     await drain(bus, launcher);
     const calls = launcher.calls.filter((c) => c.workflow === 'on-any-gateway');
-    assert.deepEqual(calls.map((c) => c.options.trigger).map((t) => (t as { eventId: string }).eventId), ids, 'one start call per event, none doubled');
+    assert.deepEqual(
+      calls.map((c) => c.options.trigger).map((t) => (t as { eventId: string }).eventId),
+      ids,
+      'one start call per event, none doubled',
+    );
   });
 
   it('does not move past an event whose start failed; retries it until it starts', async () => {
@@ -118,9 +130,12 @@ describe('event trigger dispatcher', () => {
     const { bus, launcher, list, dispatcher } = await setup();
     await dispatcher().start();
     list.set([...workflows(), workflow('late', { trigger: { events: { tags: ['late'] } } })]);
-    await waitFor(async () => {
-      await bus.emit({ tags: ['late'] });
-      return startsFor(launcher, 'late').length > 0;
-    }, { what: 'late workflow started', intervalMs: 50 });
+    await waitFor(
+      async () => {
+        await bus.emit({ tags: ['late'] });
+        return startsFor(launcher, 'late').length > 0;
+      },
+      { what: 'late workflow started', intervalMs: 50 },
+    );
   });
 });

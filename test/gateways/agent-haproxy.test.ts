@@ -95,7 +95,12 @@ test('conditions send matching requests (header, cookie, user agent) to their ro
   const cookie = await runLoad({ url, requests: 200, concurrency: 4, headers: { cookie: 'a=1; group=beta' } });
   assert.deepEqual(cookie.counts, { v2: 200 });
   const n = 2000;
-  const ff = await runLoad({ url, requests: n, concurrency: 8, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0' } });
+  const ff = await runLoad({
+    url,
+    requests: n,
+    concurrency: 8,
+    headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0' },
+  });
   assert.equal(ff.failures, 0);
   assert.ok(withinSigma(ff.counts.v3 ?? 0, n, 0.5), `strength 50: v3 got ${ff.counts.v3} of ${n}`);
   assert.equal((ff.counts.v3 ?? 0) + (ff.counts.v1 ?? 0), n, 'the rest follows the weights (v1 100%)');
@@ -128,7 +133,10 @@ test('sticky route and sticky instance cookies keep a client where it landed', a
   for (let client = 0; client < 4; client++) {
     const first = await fetchOnce(url);
     const cookies = ([] as string[]).concat(first.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
-    assert.ok(cookies.some((c) => c.startsWith('veer-sticky-route=')), `route cookie set: ${cookies}`);
+    assert.ok(
+      cookies.some((c) => c.startsWith('veer-sticky-route=')),
+      `route cookie set: ${cookies}`,
+    );
     const bodies = new Set<string>();
     for (let i = 0; i < 20; i++) bodies.add((await fetchOnce(url, { cookie: cookies.join('; ') })).body);
     assert.deepEqual([...bodies], [first.body], 'every later request lands on the same backend');
@@ -213,14 +221,17 @@ test('status shows the applied revision; deleting a gateway closes its port', as
   assert.equal(st.agents[0].appliedRevision, g.revision);
   assert.equal((await fetchOnce(`http://127.0.0.1:${port}/`)).body, 'v1');
   await sys.service.delete('gone');
-  await waitFor(async () => {
-    try {
-      await fetchOnce(`http://127.0.0.1:${port}/`);
-      return false;
-    } catch {
-      return true;
-    }
-  }, { what: 'port closed after delete' });
+  await waitFor(
+    async () => {
+      try {
+        await fetchOnce(`http://127.0.0.1:${port}/`);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { what: 'port closed after delete' },
+  );
 });
 
 test('a gateway whose port is taken by another process is reported; the others keep working', async () => {

@@ -10,11 +10,27 @@ import { startAgentSystem } from './agent-system.ts';
 
 /** A redis-server that keeps its data (AOF) across a stop/start on the same port. */
 async function persistentRedis(port: number, dir: string): Promise<ServiceProcess> {
-  const proc = startProcess('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
-  await waitFor(() => {
-    if (proc.child.exitCode !== null) throw new Error(`redis-server exited: ${proc.output()}`);
-    return /Ready to accept connections/.test(proc.output());
-  }, { timeoutMs: 10_000, what: `redis-server on ${port}` });
+  const proc = startProcess('redis-server', [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+  ]);
+  await waitFor(
+    () => {
+      if (proc.child.exitCode !== null) throw new Error(`redis-server exited: ${proc.output()}`);
+      return /Ready to accept connections/.test(proc.output());
+    },
+    { timeoutMs: 10_000, what: `redis-server on ${port}` },
+  );
   return proc;
 }
 
@@ -29,7 +45,13 @@ test('with the KV store down, traffic keeps flowing on the last config; the agen
   const sys = await startAgentSystem({ agentKv, serviceKv, heartbeatMs: 200 });
   try {
     const gwPort = await freePort();
-    await sys.service.put('shop', { port: gwPort, routes: { v1: { weight: 100, targets: [{ host: '127.0.0.1', port: backends[0].port }] }, v2: { weight: 0, targets: [{ host: '127.0.0.1', port: backends[1].port }] } } });
+    await sys.service.put('shop', {
+      port: gwPort,
+      routes: {
+        v1: { weight: 100, targets: [{ host: '127.0.0.1', port: backends[0].port }] },
+        v2: { weight: 0, targets: [{ host: '127.0.0.1', port: backends[1].port }] },
+      },
+    });
     await sys.live('shop');
     const load = startLoad({ url: `http://127.0.0.1:${gwPort}/`, concurrency: 3, keepAlive: true });
 

@@ -40,10 +40,13 @@ test('`npm run gateway-agent` as its own process: env config, health, gateways, 
     },
   });
   try {
-    await waitFor(async () => {
-      if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.output()}`);
-      return (await fetchOnce(`http://127.0.0.1:${statsPort}/health`)).status === 200;
-    }, { timeoutMs: 20_000, what: 'agent health endpoint' });
+    await waitFor(
+      async () => {
+        if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.output()}`);
+        return (await fetchOnce(`http://127.0.0.1:${statsPort}/health`)).status === 200;
+      },
+      { timeoutMs: 20_000, what: 'agent health endpoint' },
+    );
 
     const port = await freePort();
     await service.put('shop', { port, routes: { v1: { targets: [{ host: '127.0.0.1', port: backends[0].port }] } } });

@@ -26,7 +26,7 @@ before(async () => {
   sys = await startAgentSystem({
     agentKv: kv,
     serviceKv: kv,
-    resolveTargets: async (deployment, port) => (port === 'http' ? resolved.get(deployment) ?? [] : []),
+    resolveTargets: async (deployment, port) => (port === 'http' ? (resolved.get(deployment) ?? []) : []),
   });
 });
 after(async () => {
@@ -48,7 +48,10 @@ test('a broken gateway in the store keeps its last good version serving and is r
   const apiStatus = await sys.service.status('good');
   assert.equal(apiStatus.revision, badRevision);
   assert.equal(apiStatus.live, false, 'the API shows the stored revision is not live');
-  await assert.rejects(sys.service.get('good'), /gateway 'good' in the memory store \(revision \d+\) is invalid — replace it with PUT \/gateways\/good: routes: route weights must add up to 100/);
+  await assert.rejects(
+    sys.service.get('good'),
+    /gateway 'good' in the memory store \(revision \d+\) is invalid — replace it with PUT \/gateways\/good: routes: route weights must add up to 100/,
+  );
 
   const otherPort = await freePort();
   await sys.service.put('other', { port: otherPort, routes: { v2: { targets: [target('v2')] } } });
@@ -95,13 +98,17 @@ test('if HAProxy dies the agent starts it again with the last applied gateways',
   const pid = (await sys.haproxy.pid())!;
   process.kill(pid, 'SIGKILL');
   await waitFor(async () => (await sys.haproxy.pid()) !== pid && (await sys.haproxy.running()), { what: 'HAProxy restarted' });
-  await waitFor(() => new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  }), { what: 'gateway port open again' });
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      }),
+    { what: 'gateway port open again' },
+  );
   assert.equal((await fetchOnce(`http://127.0.0.1:${port}/`)).body, 'v1');
 });
 

@@ -19,7 +19,7 @@ let sys: AgentSystem;
 let backends: HttpBackend[];
 const kv = createMemoryKv();
 const resolved = new Map<string, Array<{ host: string; port: number }>>();
-const resolveTargets = async (deployment: string, port: string | number) => (port === 'http' ? resolved.get(deployment) ?? [] : []);
+const resolveTargets = async (deployment: string, port: string | number) => (port === 'http' ? (resolved.get(deployment) ?? []) : []);
 
 before(async () => {
   backends = await startHttpBackends(['d1', 'd2', 'd3']);

@@ -26,13 +26,26 @@ export interface AgentSystem {
   stop(): Promise<void>;
 }
 
-export async function startAgentSystem(o: { agentKv: KvStore; serviceKv: KvStore; heartbeatMs?: number; agentId?: string; keepRecords?: boolean; resolveTargets?: ResolveTargets; drainTimeoutMs?: number }): Promise<AgentSystem> {
+export async function startAgentSystem(o: {
+  agentKv: KvStore;
+  serviceKv: KvStore;
+  heartbeatMs?: number;
+  agentId?: string;
+  keepRecords?: boolean;
+  resolveTargets?: ResolveTargets;
+  drainTimeoutMs?: number;
+}): Promise<AgentSystem> {
   const logger = silentLogger();
   const dir = await haproxyWorkDir();
   const records: GatewayLogRecord[] = [];
-  const logs = createLogReceiver({ port: 0, logger, onLogRecords: (r) => {
-    if (o.keepRecords !== false) records.push(...r);
-  }, flushMs: 20 });
+  const logs = createLogReceiver({
+    port: 0,
+    logger,
+    onLogRecords: (r) => {
+      if (o.keepRecords !== false) records.push(...r);
+    },
+    flushMs: 20,
+  });
   const logPort = await logs.start();
   const statsPort = await freePort();
   const haproxy = createHaproxyProcess({ bin: haproxyBin(), dir: dir.path, logger });

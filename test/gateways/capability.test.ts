@@ -48,7 +48,9 @@ test('a permitted gateway can be re-weighted; the run log records before → aft
 test('update() patches a permitted gateway and logs the weights', async () => {
   const { service, cap, scope, logs } = setup(['shop']);
   await service.put('shop', { port: 8080, routes });
-  const g = (await cap.update(scope, 'shop', { routes: { v2: { condition: 'has cookie beta' } } })) as { routes: Record<string, { condition?: string; conditionStrength: number }> };
+  const g = (await cap.update(scope, 'shop', { routes: { v2: { condition: 'has cookie beta' } } })) as {
+    routes: Record<string, { condition?: string; conditionStrength: number }>;
+  };
   assert.equal(g.routes.v2.condition, 'has cookie beta');
   assert.equal(g.routes.v2.conditionStrength, 100);
   assert.match(logs[0].message, /^gateway shop: updated; weights unchanged$/);
@@ -61,7 +63,10 @@ test('changing a gateway outside permissions.gateways is a PermissionError namin
     await assert.rejects(call(), (err: unknown) => {
       assert.ok(err instanceof PermissionError);
       assert.equal(err.code, 'PERMISSION');
-      assert.match(err.message, /workflow 'canary' may not change gateway 'billing': add "billing" \(or a glob matching it\) to permissions.gateways \(it currently allows: shop-\*\)/);
+      assert.match(
+        err.message,
+        /workflow 'canary' may not change gateway 'billing': add "billing" \(or a glob matching it\) to permissions.gateways \(it currently allows: shop-\*\)/,
+      );
       return true;
     });
   }
@@ -72,7 +77,10 @@ test('changing a gateway outside permissions.gateways is a PermissionError namin
 test('reads are allowed without permissions', async () => {
   const { service, cap, scope } = setup([]);
   await service.put('billing', { port: 8081, routes });
-  assert.deepEqual(((await cap.list(scope)) as Array<{ name: string }>).map((g) => g.name), ['billing']);
+  assert.deepEqual(
+    ((await cap.list(scope)) as Array<{ name: string }>).map((g) => g.name),
+    ['billing'],
+  );
   assert.equal(((await cap.get(scope, 'billing')) as { port: number }).port, 8081);
   await assert.rejects(cap.setWeights(scope, 'billing', { v1: 100 }), /it currently allows none/);
 });

@@ -26,12 +26,21 @@ test('a condition at the limit parses and compiles to exactly that many alternat
 
 test('one more alternative is refused by the parser, with the path and no column', () => {
   for (const src of [groups(7, 2), ors(65, 'a'), `${groups(6, 2)} or has cookie z`]) {
-    assert.throws(() => parseCondition(src, 'routes.v2.condition'), (err: unknown) => {
-      assert.ok(err instanceof ValidationError);
-      assert.equal(err.message, 'routes.v2.condition: condition is too complex: it expands to more than 64 alternatives in HAProxy; simplify the and/or nesting');
-      assert.deepEqual((err.details as { issues: unknown[] }).issues, [{ path: 'routes.v2.condition', message: 'condition is too complex: it expands to more than 64 alternatives in HAProxy; simplify the and/or nesting' }]);
-      return true;
-    }, src);
+    assert.throws(
+      () => parseCondition(src, 'routes.v2.condition'),
+      (err: unknown) => {
+        assert.ok(err instanceof ValidationError);
+        assert.equal(
+          err.message,
+          'routes.v2.condition: condition is too complex: it expands to more than 64 alternatives in HAProxy; simplify the and/or nesting',
+        );
+        assert.deepEqual((err.details as { issues: unknown[] }).issues, [
+          { path: 'routes.v2.condition', message: 'condition is too complex: it expands to more than 64 alternatives in HAProxy; simplify the and/or nesting' },
+        ]);
+        return true;
+      },
+      src,
+    );
   }
 });
 

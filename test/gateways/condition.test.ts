@@ -10,7 +10,12 @@ test('parses the documented predicates', () => {
   assert.deepEqual(parseCondition('host == shop.example.com'), { type: 'compare', field: { kind: 'host' }, op: 'equals', value: 'shop.example.com' });
   assert.deepEqual(parseCondition('has cookie beta'), { type: 'exists', source: 'cookie', name: 'beta' });
   assert.deepEqual(parseCondition('misses header X-Debug'), { type: 'not', operand: { type: 'exists', source: 'header', name: 'X-Debug' } });
-  assert.deepEqual(parseCondition('header X-Canary contains yes'), { type: 'compare', field: { kind: 'header', name: 'X-Canary' }, op: 'contains', value: 'yes' });
+  assert.deepEqual(parseCondition('header X-Canary contains yes'), {
+    type: 'compare',
+    field: { kind: 'header', name: 'X-Canary' },
+    op: 'contains',
+    value: 'yes',
+  });
   assert.deepEqual(parseCondition('cookie group == beta'), { type: 'compare', field: { kind: 'cookie', name: 'group' }, op: 'equals', value: 'beta' });
   assert.deepEqual(parseCondition('path starts with /api'), { type: 'compare', field: { kind: 'path' }, op: 'starts-with', value: '/api' });
   assert.deepEqual(parseCondition('path ends with .json'), { type: 'compare', field: { kind: 'path' }, op: 'ends-with', value: '.json' });
@@ -46,12 +51,15 @@ test('errors give the column of the fault', () => {
     ['header x == "a\nb"', /column 15: control characters/],
   ];
   for (const [src, re] of cases) {
-    assert.throws(() => parseCondition(src), (err: unknown) => {
-      assert.ok(err instanceof ConditionError, `${JSON.stringify(src)} → ConditionError`);
-      assert.match(err.message, re, JSON.stringify(src));
-      assert.equal(err.code, 'VALIDATION');
-      return true;
-    });
+    assert.throws(
+      () => parseCondition(src),
+      (err: unknown) => {
+        assert.ok(err instanceof ConditionError, `${JSON.stringify(src)} → ConditionError`);
+        assert.match(err.message, re, JSON.stringify(src));
+        assert.equal(err.code, 'VALIDATION');
+        return true;
+      },
+    );
   }
   assert.throws(() => parseCondition('not '.repeat(40) + 'has cookie a'), /nested too deeply/);
 });

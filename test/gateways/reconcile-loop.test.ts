@@ -16,13 +16,16 @@ test('requests during a pass cause exactly one more pass, never an overlapping o
   let passes = 0;
   let maxRunning = 0;
   const first = gate();
-  const loop = createReconcileLoop(async () => {
-    running++;
-    maxRunning = Math.max(maxRunning, running);
-    passes++;
-    if (passes === 1) await first.opened;
-    running--;
-  }, { stopped: () => false, log: silentLogger() });
+  const loop = createReconcileLoop(
+    async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      passes++;
+      if (passes === 1) await first.opened;
+      running--;
+    },
+    { stopped: () => false, log: silentLogger() },
+  );
   loop.schedule();
   loop.schedule();
   loop.schedule();
@@ -36,10 +39,13 @@ test('a failing pass is logged and the loop stays usable', async () => {
   const errors: unknown[] = [];
   const log = { ...silentLogger(), error: (fields: object) => void errors.push(fields) } as ReturnType<typeof silentLogger>;
   let passes = 0;
-  const loop = createReconcileLoop(async () => {
-    passes++;
-    if (passes === 1) throw new Error('boom');
-  }, { stopped: () => false, log });
+  const loop = createReconcileLoop(
+    async () => {
+      passes++;
+      if (passes === 1) throw new Error('boom');
+    },
+    { stopped: () => false, log },
+  );
   loop.schedule();
   await loop.idle();
   loop.schedule();
@@ -52,10 +58,13 @@ test('once stopped, pending requests are dropped and idle() returns', async () =
   let stopped = false;
   let passes = 0;
   const first = gate();
-  const loop = createReconcileLoop(async () => {
-    passes++;
-    await first.opened;
-  }, { stopped: () => stopped, log: silentLogger() });
+  const loop = createReconcileLoop(
+    async () => {
+      passes++;
+      await first.opened;
+    },
+    { stopped: () => stopped, log: silentLogger() },
+  );
   loop.schedule();
   loop.schedule();
   stopped = true;

@@ -33,7 +33,13 @@ test('rendered configs for every feature pass `haproxy -c`', async () => {
     },
   });
   const tcp = validateGateway('db', { port: 5432, mode: 'tcp', routes: { a: { weight: 50, targets: t(6001) }, b: { weight: 50, targets: t(6002) } } });
-  const config = renderConfig([{ gateway: everything, servers: { v1: everything.routes.v1.targets as never, v2: t(9003), v3: [] } }, { gateway: tcp, servers: { a: t(6001), b: t(6002) } }], o);
+  const config = renderConfig(
+    [
+      { gateway: everything, servers: { v1: everything.routes.v1.targets as never, v2: t(9003), v3: [] } },
+      { gateway: tcp, servers: { a: t(6001), b: t(6002) } },
+    ],
+    o,
+  );
   const check = await haproxy.validate(config);
   assert.equal(check.ok, true, check.output);
   assert.match(config, /use_backend r\.shop\.v2 if c_0 !c_1 s_0 \|\| c_2 !c_1 s_0\n/, 'one dice roll (s_0) shared by both OR terms');
@@ -62,7 +68,9 @@ test('route servers coming and going are planned as runtime changes where HAProx
   assert.equal(renderSkeleton(r(g, 9001), o), renderSkeleton(r(g, 9001, 9002), o), 'servers are not part of the skeleton');
   assert.notEqual(renderSkeleton(r(g, 9001), o), renderSkeleton(r(spec({ sticky: 'route' }), 9001), o));
   assert.deepEqual(planServerChanges(r(g, 9001, 9002), r(g, 9002, 9003, 9003)), {
-    add: [{ backend: 'r.shop.v1', name: '127.0.0.1:9003', address: '127.0.0.1:9003', options: ['check', 'inter 2s', 'pool-max-conn -1', 'pool-purge-delay 5s'] }],
+    add: [
+      { backend: 'r.shop.v1', name: '127.0.0.1:9003', address: '127.0.0.1:9003', options: ['check', 'inter 2s', 'pool-max-conn -1', 'pool-purge-delay 5s'] },
+    ],
     remove: [{ backend: 'r.shop.v1', name: '127.0.0.1:9001', host: '127.0.0.1', port: 9001 }],
   });
   assert.deepEqual(planServerChanges(r(g, 9001, 9002), r(g, 9002, 9001)), { add: [], remove: [] }, 'order alone changes nothing');
@@ -85,20 +93,43 @@ test('the server-state file keeps only the servers the config declares', () => {
     '6 r.shop.v1 2 127.0.0.1:9002 127.0.0.1 0 1 1 1 0 1 0 0 2 0 0 0 - 9002 - 0 0 - - 0',
     '',
   ].join('\n');
-  assert.deepEqual(stateForConfig(state, config).split('\n').map((l) => l.split(' ')[3] ?? l), ['1', 'srv_id', 'v1', '127.0.0.1:9001', ''], 'the server removed at runtime (in maintenance) is dropped');
+  assert.deepEqual(
+    stateForConfig(state, config)
+      .split('\n')
+      .map((l) => l.split(' ')[3] ?? l),
+    ['1', 'srv_id', 'v1', '127.0.0.1:9001', ''],
+    'the server removed at runtime (in maintenance) is dropped',
+  );
 });
 
 test('parseLogLine reads weighted, conditional and tcp lines and ignores anything else', () => {
-  const weighted = parseLogLine('{"ts":1795595677775,"ci":"127.0.0.1","cp":40000,"ft":"g.shop","b":"w.shop","s":"v1","is":"127.0.0.1:9001","m":"GET","u":"\\/a\\"b","st":200,"Tq":0,"Tw":0,"Tc":1,"Tr":3,"Tt":4,"B":118,"U":80,"term":"--NI","rc":0}\n');
+  const weighted = parseLogLine(
+    '{"ts":1795595677775,"ci":"127.0.0.1","cp":40000,"ft":"g.shop","b":"w.shop","s":"v1","is":"127.0.0.1:9001","m":"GET","u":"\\/a\\"b","st":200,"Tq":0,"Tw":0,"Tc":1,"Tr":3,"Tt":4,"B":118,"U":80,"term":"--NI","rc":0}\n',
+  );
   assert.deepEqual(weighted, {
-    timestamp: 1795595677775, gateway: 'shop', route: 'v1', instance: '127.0.0.1:9001', mode: 'http',
-    client: { ip: '127.0.0.1', port: 40000 }, method: 'GET', uri: '/a"b', status: 200,
-    timings: { request: 0, queue: 0, connect: 1, response: 3, total: 4 }, bytesOut: 118, bytesIn: 80, termination: '--NI', retries: 0,
+    timestamp: 1795595677775,
+    gateway: 'shop',
+    route: 'v1',
+    instance: '127.0.0.1:9001',
+    mode: 'http',
+    client: { ip: '127.0.0.1', port: 40000 },
+    method: 'GET',
+    uri: '/a"b',
+    status: 200,
+    timings: { request: 0, queue: 0, connect: 1, response: 3, total: 4 },
+    bytesOut: 118,
+    bytesIn: 80,
+    termination: '--NI',
+    retries: 0,
   });
-  const conditional = parseLogLine('{"ts":1,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"r.shop.v2.1","s":"127.0.0.1:9003","is":"127.0.0.1:9003","m":"GET","u":"/","st":200,"Tq":0,"Tw":0,"Tc":0,"Tr":0,"Tt":0,"B":1,"U":1,"term":"----","rc":0}');
+  const conditional = parseLogLine(
+    '{"ts":1,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"r.shop.v2.1","s":"127.0.0.1:9003","is":"127.0.0.1:9003","m":"GET","u":"/","st":200,"Tq":0,"Tw":0,"Tc":0,"Tr":0,"Tt":0,"B":1,"U":1,"term":"----","rc":0}',
+  );
   assert.equal(conditional?.route, 'v2.1');
   assert.equal(conditional?.instance, '127.0.0.1:9003');
-  const noServer = parseLogLine('{"ts":1,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"w.shop","s":"<NOSRV>","is":"-","m":"GET","u":"/","st":503,"Tq":0,"Tw":-1,"Tc":-1,"Tr":-1,"Tt":0,"B":1,"U":1,"term":"SC--","rc":0}');
+  const noServer = parseLogLine(
+    '{"ts":1,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"w.shop","s":"<NOSRV>","is":"-","m":"GET","u":"/","st":503,"Tq":0,"Tw":-1,"Tc":-1,"Tr":-1,"Tt":0,"B":1,"U":1,"term":"SC--","rc":0}',
+  );
   assert.equal(noServer?.route, undefined);
   assert.equal(noServer?.status, 503);
   assert.equal(noServer?.timings.connect, -1);
@@ -112,7 +143,9 @@ test('parseLogLine reads weighted, conditional and tcp lines and ignores anythin
 });
 
 test('log records map onto metrics samples', () => {
-  const r = parseLogLine('{"ts":5,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"w.shop","s":"v1","is":"127.0.0.1:9001","m":"GET","u":"/","st":502,"Tq":0,"Tw":0,"Tc":0,"Tr":7,"Tt":9,"B":10,"U":1,"term":"----","rc":0}')!;
+  const r = parseLogLine(
+    '{"ts":5,"ci":"127.0.0.1","cp":1,"ft":"g.shop","b":"w.shop","s":"v1","is":"127.0.0.1:9001","m":"GET","u":"/","st":502,"Tq":0,"Tw":0,"Tc":0,"Tr":7,"Tt":9,"B":10,"U":1,"term":"----","rc":0}',
+  )!;
   assert.deepEqual(fromGatewayLogRecord(r), { time: 5, gateway: 'shop', route: 'v1', server: '127.0.0.1:9001', status: 502, durationMs: 9, bytes: 10 });
 });
 

@@ -35,12 +35,18 @@ test('PUT creates (201) with filled-in weights and a revision; GET, list and a s
   assert.equal(created.body.routes.v2.weight, 50);
   assert.equal(typeof created.body.revision, 'string');
   assert.equal(created.etag, `"${created.body.revision}"`);
-  assert.deepEqual(events.map((e) => [e.type, e.tags]), [['gateway.updated', ['gateways', 'gateways:shop']]]);
+  assert.deepEqual(
+    events.map((e) => [e.type, e.tags]),
+    [['gateway.updated', ['gateways', 'gateways:shop']]],
+  );
 
   const got = await call('GET', '/gateways/shop');
   assert.equal(got.status, 200);
   assert.equal(got.body.revision, created.body.revision);
-  assert.deepEqual((await call('GET', '/gateways')).body.gateways.map((g: { name: string }) => g.name), ['shop']);
+  assert.deepEqual(
+    (await call('GET', '/gateways')).body.gateways.map((g: { name: string }) => g.name),
+    ['shop'],
+  );
 
   const same = await call('PUT', '/gateways/shop', got.body);
   assert.equal(same.status, 200, 'a GET body can be PUT back');
@@ -128,8 +134,12 @@ test('status tells which agents serve which revision and whether the current one
   const { call, kv } = setup();
   const rev1 = (await call('PUT', '/gateways/shop', shop)).body.revision;
   const agent = (id: string, revision: string, heartbeatAt = new Date().toISOString()): AgentStatus => ({
-    agentId: id, heartbeatAt, heartbeatIntervalMs: 1000, startedAt: heartbeatAt,
-    kv: { kind: 'memory', connected: true }, haproxy: { running: true, reloads: 0 },
+    agentId: id,
+    heartbeatAt,
+    heartbeatIntervalMs: 1000,
+    startedAt: heartbeatAt,
+    kv: { kind: 'memory', connected: true },
+    haproxy: { running: true, reloads: 0 },
     gateways: { shop: { appliedRevision: revision, appliedAt: heartbeatAt } },
   });
   let st = await call('GET', '/gateways/shop/status');
@@ -149,7 +159,13 @@ test('status tells which agents serve which revision and whether the current one
   await kv.put(agentKey('dead'), JSON.stringify(agent('dead', rev1, new Date(Date.now() - 60_000).toISOString())));
   st = await call('GET', '/gateways/shop/status');
   assert.equal(st.body.live, true, 'an agent that stopped heartbeating does not hold the status back');
-  assert.deepEqual(st.body.agents.map((a: { agentId: string; alive: boolean }) => [a.agentId, a.alive]), [['a1', true], ['dead', false]]);
+  assert.deepEqual(
+    st.body.agents.map((a: { agentId: string; alive: boolean }) => [a.agentId, a.alive]),
+    [
+      ['a1', true],
+      ['dead', false],
+    ],
+  );
 });
 
 test('the routes are in the OpenAPI document', async () => {
@@ -166,7 +182,10 @@ test('concurrent weight changes without a revision all succeed (CAS retries insi
   const final = await gateways.get('shop');
   assert.equal(final.routes.v1.weight + final.routes.v2.weight, 100);
   const rev = final.revision;
-  const raced = await Promise.allSettled([gateways.setWeights('shop', { v1: 1, v2: 99 }, { ifRevision: rev }), gateways.setWeights('shop', { v1: 2, v2: 98 }, { ifRevision: rev })]);
+  const raced = await Promise.allSettled([
+    gateways.setWeights('shop', { v1: 1, v2: 99 }, { ifRevision: rev }),
+    gateways.setWeights('shop', { v1: 2, v2: 98 }, { ifRevision: rev }),
+  ]);
   assert.deepEqual(raced.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
   assert.match(String((raced.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.message), /changed by someone else/);
 });

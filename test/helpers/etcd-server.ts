@@ -23,22 +23,38 @@ export async function startEtcd(): Promise<TestEtcd> {
   const url = `http://127.0.0.1:${port}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const proc = startProcess('etcd', [
-    '--name', 'veer-test', '--data-dir', `${dir.path}/data`,
-    '--heartbeat-interval', '10', '--election-timeout', '100',
-    '--listen-client-urls', url, '--advertise-client-urls', url,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `veer-test=${peer}`,
+    '--name',
+    'veer-test',
+    '--data-dir',
+    `${dir.path}/data`,
+    '--heartbeat-interval',
+    '10',
+    '--election-timeout',
+    '100',
+    '--listen-client-urls',
+    url,
+    '--advertise-client-urls',
+    url,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `veer-test=${peer}`,
   ]);
   const stop = async () => {
     await proc.stop();
     await dir.remove();
   };
   try {
-    await waitFor(async () => {
-      proc.assertRunning();
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-    }, { timeoutMs: 15_000, what: `etcd on ${port}` });
+    await waitFor(
+      async () => {
+        proc.assertRunning();
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+        return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+      },
+      { timeoutMs: 15_000, what: `etcd on ${port}` },
+    );
   } catch (err) {
     await stop();
     throw err;

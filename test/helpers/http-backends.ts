@@ -30,10 +30,11 @@ export async function startHttpBackend(name: string, status: (n: number) => numb
     get hits() {
       return hits;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -55,32 +55,33 @@ export function startLoad(o: LoadOptions): RunningLoad {
     errors[what] = (errors[what] ?? 0) + 1;
   };
 
-  const one = () => new Promise<void>((resolve) => {
-    const headers: Record<string, string> = { ...(o.headers ?? {}) };
-    if (!keepAlive) headers.connection = 'close';
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, agent, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => {
-        const st = res.statusCode ?? 0;
-        statuses[st] = (statuses[st] ?? 0) + 1;
-        if (st >= 500) fail(`HTTP ${st}`);
-        else counts[body] = (counts[body] ?? 0) + 1;
-        resolve();
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      if (!keepAlive) headers.connection = 'close';
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, agent, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          const st = res.statusCode ?? 0;
+          statuses[st] = (statuses[st] ?? 0) + 1;
+          if (st >= 500) fail(`HTTP ${st}`);
+          else counts[body] = (counts[body] ?? 0) + 1;
+          resolve();
+        });
+        res.on('error', (err) => {
+          fail((err as NodeJS.ErrnoException).code ?? err.message);
+          resolve();
+        });
       });
-      res.on('error', (err) => {
+      req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+      req.on('error', (err) => {
         fail((err as NodeJS.ErrnoException).code ?? err.message);
         resolve();
       });
+      req.end();
     });
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => {
-      fail((err as NodeJS.ErrnoException).code ?? err.message);
-      resolve();
-    });
-    req.end();
-  });
 
   const more = () => !stopped && Date.now() < deadline && (o.requests === undefined || sent < o.requests);
   const worker = async () => {
@@ -92,7 +93,15 @@ export function startLoad(o: LoadOptions): RunningLoad {
   };
   const snapshot = (): LoadResult => {
     const ms = Date.now() - t0;
-    return { counts: { ...counts }, statuses: { ...statuses }, failures, errors: { ...errors }, requests: completed, ms, rps: Math.round((completed * 1000) / Math.max(ms, 1)) };
+    return {
+      counts: { ...counts },
+      statuses: { ...statuses },
+      failures,
+      errors: { ...errors },
+      requests: completed,
+      ms,
+      rps: Math.round((completed * 1000) / Math.max(ms, 1)),
+    };
   };
   const done = Promise.all(Array.from({ length: concurrency }, worker)).then(() => {
     agent.destroy();
@@ -114,7 +123,10 @@ export function runLoad(o: LoadOptions & { requests: number }): Promise<LoadResu
 }
 
 /** One request; returns status, body and headers (for cookies). */
-export function fetchOnce(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+export function fetchOnce(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { connection: 'close', ...headers } }, (res) => {
       let body = '';

@@ -21,18 +21,31 @@ export async function startRedis(options: { port?: number } = {}): Promise<TestR
   const port = options.port ?? (await freePort());
   const dir = await tempDir('redis');
   const proc = startProcess('redis-server', [
-    '--bind', '127.0.0.1', '--port', String(port), '--dir', dir.path,
-    '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir.path,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
   ]);
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => {});
   try {
-    await waitFor(async () => {
-      proc.assertRunning();
-      if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
-      return (await probe.ping()) === 'PONG';
-    }, { timeoutMs: 10_000, what: `redis-server on ${port}` });
+    await waitFor(
+      async () => {
+        proc.assertRunning();
+        if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
+        return (await probe.ping()) === 'PONG';
+      },
+      { timeoutMs: 10_000, what: `redis-server on ${port}` },
+    );
   } catch (err) {
     await proc.stop();
     await dir.remove();

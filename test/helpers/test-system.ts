@@ -48,7 +48,11 @@ export async function startTestSystem(options: { engine?: boolean; env?: Record<
   const app = createApp({ logger, tokens: config.core.api.tokens, routers, rootRouters });
   let client: Redis | undefined;
   return {
-    redis, system, engine, app, env,
+    redis,
+    system,
+    engine,
+    app,
+    env,
     get redisClient() {
       client ??= new Redis(redis.url, { maxRetriesPerRequest: 1 });
       client.on('error', () => {});

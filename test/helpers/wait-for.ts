@@ -12,10 +12,7 @@ export class WaitAborted extends Error {
  * Polls `check` until it returns a truthy value or the deadline passes. Tests use this
  * instead of sleeping: they wait for the condition they assert, never for a fixed time.
  */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<Truthy<T>> {
+export async function waitFor<T>(check: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<Truthy<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let lastError: unknown;
   for (;;) {

@@ -26,25 +26,31 @@ export async function startZookeeper(): Promise<TestZookeeper> {
   const port = await freePort();
   const dir = await tempDir('zk');
   const cfg = join(dir.path, 'zoo.cfg');
-  await writeFile(cfg, [
-    'tickTime=2000',
-    `dataDir=${join(dir.path, 'data')}`,
-    `clientPort=${port}`,
-    'clientPortAddress=127.0.0.1',
-    'admin.enableServer=false',
-    '4lw.commands.whitelist=ruok,srvr',
-    '',
-  ].join('\n'));
+  await writeFile(
+    cfg,
+    [
+      'tickTime=2000',
+      `dataDir=${join(dir.path, 'data')}`,
+      `clientPort=${port}`,
+      'clientPortAddress=127.0.0.1',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=ruok,srvr',
+      '',
+    ].join('\n'),
+  );
   const proc = startProcess('java', ['-Xmx256m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg]);
   const stop = async () => {
     await proc.stop();
     await dir.remove();
   };
   try {
-    await waitFor(async () => {
-      proc.assertRunning();
-      return (await fourLetter(port, 'ruok')) === 'imok';
-    }, { timeoutMs: 30_000, intervalMs: 25, what: `zookeeper on ${port}` });
+    await waitFor(
+      async () => {
+        proc.assertRunning();
+        return (await fourLetter(port, 'ruok')) === 'imok';
+      },
+      { timeoutMs: 30_000, intervalMs: 25, what: `zookeeper on ${port}` },
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -14,7 +14,10 @@ describe('KV config and factory', () => {
   });
 
   it('rejects a bad value naming the variable', () => {
-    assert.throws(() => loadKvConfig({ VEER_KV: 'vault' }), (err: any) => err.code === 'CONFIG' && /VEER_KV/.test(err.message));
+    assert.throws(
+      () => loadKvConfig({ VEER_KV: 'vault' }),
+      (err: any) => err.code === 'CONFIG' && /VEER_KV/.test(err.message),
+    );
     assert.throws(() => loadKvConfig({ VEER_KV_PREFIX: 'a b' }), /VEER_KV_PREFIX/);
     assert.throws(() => loadKvConfig({ VEER_KV_TIMEOUT_MS: '-1' }), /VEER_KV_TIMEOUT_MS/);
   });

@@ -17,7 +17,12 @@ describe('consul KV store specifics', () => {
       const [event] = await collectUntil(watch, () => true);
       assert.deepEqual(event, { type: 'put', key: 'gateways/shop', value: '{}', revision: rev });
       // The next read is a blocking query that is in flight when the server stops.
-      const failure = watch[Symbol.asyncIterator]().next().then(() => undefined, (err: any) => err);
+      const failure = watch[Symbol.asyncIterator]()
+        .next()
+        .then(
+          () => undefined,
+          (err: any) => err,
+        );
       await consul.stop();
       const err = await failure;
       assert.equal(err?.code, 'KV.UNAVAILABLE');

@@ -21,7 +21,10 @@ describe('etcd KV store specifics', () => {
       const it = watch[Symbol.asyncIterator]();
       const rev = await kv.put('gateways/shop', '{}');
       assert.equal((await it.next()).value?.revision, rev);
-      const failure = it.next().then(() => undefined, (err: any) => err);
+      const failure = it.next().then(
+        () => undefined,
+        (err: any) => err,
+      );
       await own.stop();
       const err = await failure;
       assert.equal(err?.code, 'KV.UNAVAILABLE');

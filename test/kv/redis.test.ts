@@ -27,7 +27,10 @@ describe('redis KV store specifics', () => {
       });
       // The documented recovery: list again and watch from there.
       const again = await kv.list('k');
-      assert.deepEqual(again.entries.map((e) => e.value), ['297', '298', '299']);
+      assert.deepEqual(
+        again.entries.map((e) => e.value),
+        ['297', '298', '299'],
+      );
       const fresh = kv.watch('k', { fromPosition: again.position });
       await kv.put('k/0', 'next');
       const [event] = await collectUntil(fresh, () => true);
@@ -46,9 +49,17 @@ describe('redis KV store specifics', () => {
       const raw = new Redis(own.url);
       const keys = (await raw.keys('*')).sort();
       raw.disconnect();
-      assert.ok(keys.every((k) => k.startsWith('{veer:kv}:')), keys.join(','));
+      assert.ok(
+        keys.every((k) => k.startsWith('{veer:kv}:')),
+        keys.join(','),
+      );
       const watch = kv.watch('gateways');
-      const failure = watch[Symbol.asyncIterator]().next().then(() => undefined, (err: any) => err);
+      const failure = watch[Symbol.asyncIterator]()
+        .next()
+        .then(
+          () => undefined,
+          (err: any) => err,
+        );
       await own.stop();
       const err = await failure;
       assert.equal(err?.code, 'KV.UNAVAILABLE');

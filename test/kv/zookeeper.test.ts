@@ -13,7 +13,10 @@ describe('zookeeper KV store specifics', () => {
       await kv.put('gw/child', 'child');
       assert.equal(await kv.delete('gw'), true);
       assert.equal(await kv.get('gw'), undefined);
-      assert.deepEqual((await kv.list('gw')).entries.map((e) => [e.key, e.value]), [['gw/child', 'child']]);
+      assert.deepEqual(
+        (await kv.list('gw')).entries.map((e) => [e.key, e.value]),
+        [['gw/child', 'child']],
+      );
       // A position from a previous store instance is unknown here: the watch says so.
       const other = createZookeeperKvStore({ url: zk.url, prefix: 'veer/specifics' });
       const unknown = other.watch('gw', { fromPosition: (await kv.list('gw')).position });
@@ -25,7 +28,12 @@ describe('zookeeper KV store specifics', () => {
       await kv.put('gw/child', 'changed');
       const [event] = await collectUntil(watch, () => true);
       assert.deepEqual([event.type, event.key], ['put', 'gw/child']);
-      const failure = watch[Symbol.asyncIterator]().next().then(() => undefined, (err: any) => err);
+      const failure = watch[Symbol.asyncIterator]()
+        .next()
+        .then(
+          () => undefined,
+          (err: any) => err,
+        );
       await zk.stop();
       const err = await failure;
       assert.equal(err?.code, 'KV.UNAVAILABLE');

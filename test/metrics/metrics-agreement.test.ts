@@ -38,10 +38,22 @@ after(async () => {
 it('the Redis and Elasticsearch stores report the same numbers for the same traffic', async () => {
   // Long-tailed latencies (0.4 ms .. ~4 s) so every part of the histogram is used.
   let seed = 7;
-  const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
   const samples = [
-    ...traffic('web', 'stable', 800, (i) => (i % 50 === 0 ? 502 : 200), () => Math.round(0.4 + Math.exp(rnd() * 6) * 10) / 10),
-    ...traffic('web', 'canary', 120, (i) => (i % 4 === 0 ? 500 : 200), () => Math.round(Math.exp(rnd() * 8.3))),
+    ...traffic(
+      'web',
+      'stable',
+      800,
+      (i) => (i % 50 === 0 ? 502 : 200),
+      () => Math.round(0.4 + Math.exp(rnd() * 6) * 10) / 10,
+    ),
+    ...traffic(
+      'web',
+      'canary',
+      120,
+      (i) => (i % 4 === 0 ? 500 : 200),
+      () => Math.round(Math.exp(rnd() * 8.3)),
+    ),
   ];
   for (const s of stores) await s.record(samples);
   for (const route of ['stable', 'canary', undefined]) {

@@ -16,8 +16,12 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const scope = (logs: string[] = []): RunScope => ({
-  runId: 'r1', attempt: 1, workflow: { name: 'canary', version: 1, permissions: { gateways: [], deployments: {} } },
-  log: (_l, m) => logs.push(m), signal: new AbortController().signal, deadline: Date.now() + 60_000,
+  runId: 'r1',
+  attempt: 1,
+  workflow: { name: 'canary', version: 1, permissions: { gateways: [], deployments: {} } },
+  log: (_l, m) => logs.push(m),
+  signal: new AbortController().signal,
+  deadline: Date.now() + 60_000,
 });
 
 describe('metrics: API, ctx.metrics and the agent sink', () => {
@@ -30,8 +34,20 @@ describe('metrics: API, ctx.metrics and the agent sink', () => {
     redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
     store = createRedisMetricsStore({ redis, prefix: `t-${randomUUID().slice(0, 8)}`, now: () => NOW });
     await store.record([
-      ...traffic('shop', 'v1', 100, () => 200, () => 20),
-      ...traffic('shop', 'v2', 100, (i) => (i < 30 ? 500 : 200), () => 200),
+      ...traffic(
+        'shop',
+        'v1',
+        100,
+        () => 200,
+        () => 20,
+      ),
+      ...traffic(
+        'shop',
+        'v2',
+        100,
+        (i) => (i < 30 ? 500 : 200),
+        () => 200,
+      ),
     ]);
   });
   after(async () => {
@@ -76,7 +92,13 @@ describe('metrics: API, ctx.metrics and the agent sink', () => {
       close: async () => {},
     };
     const sink = createMetricsSink<GatewayRequestSample>(slow, { toSample: (s) => s, maxBatch: 10, maxQueue: 25, flushMs: 10 });
-    const batch = traffic('agent', 'r', 10, () => 200, () => 5);
+    const batch = traffic(
+      'agent',
+      'r',
+      10,
+      () => 200,
+      () => 5,
+    );
     for (let i = 0; i < 5; i++) assert.equal(sink(batch), undefined, 'returns at once while the store hangs');
     await waitFor(() => sink.stats().dropped > 0, { what: 'drops under backpressure' });
     release();
@@ -87,8 +109,9 @@ describe('metrics: API, ctx.metrics and the agent sink', () => {
     assert.equal(st.written, st.accepted);
   });
 
-  it('the default sink takes the gateway agent\'s parsed HAProxy lines', async () => {
-    const line = (st: number, Tt: number) => `<134>haproxy[1]: {"ts":${NOW - 1000},"ci":"127.0.0.1","cp":5000,"ft":"g.logs","b":"w.logs","s":"v2","is":"127.0.0.1:9001","m":"GET","u":"/","st":${st},"Tq":0,"Tw":0,"Tc":1,"Tr":${Tt - 1},"Tt":${Tt},"B":10,"U":20,"term":"----","rc":0}`;
+  it("the default sink takes the gateway agent's parsed HAProxy lines", async () => {
+    const line = (st: number, Tt: number) =>
+      `<134>haproxy[1]: {"ts":${NOW - 1000},"ci":"127.0.0.1","cp":5000,"ft":"g.logs","b":"w.logs","s":"v2","is":"127.0.0.1:9001","m":"GET","u":"/","st":${st},"Tq":0,"Tw":0,"Tc":1,"Tr":${Tt - 1},"Tt":${Tt},"B":10,"U":20,"term":"----","rc":0}`;
     const records = [line(200, 10), line(503, 30), line(200, 20)].map((l) => parseLogLine(l)!);
     const sink = createMetricsSink(store);
     sink(records);

@@ -40,7 +40,9 @@ describe('compileScript', () => {
   it('accepts plain JavaScript unchanged, and type-only imports (they are erased)', () => {
     const js = 'export default async function (ctx) {\n  return ctx.input;\n}\n';
     assert.equal(compileScript(js), js);
-    assert.doesNotThrow(() => compileScript("import type { ScriptContext } from '../engine/sandbox/script-api.ts';\nexport default async (ctx: ScriptContext) => 1;"));
+    assert.doesNotThrow(() =>
+      compileScript("import type { ScriptContext } from '../engine/sandbox/script-api.ts';\nexport default async (ctx: ScriptContext) => 1;"),
+    );
   });
 
   it('accepts `export { main as default }`', () => {

@@ -97,18 +97,22 @@ describe('isolated sandbox: escape attempts', () => {
   });
 
   it('has no host globals: process, require, module, fetch, timers, Buffer, SharedArrayBuffer, Atomics, WebAssembly', async () => {
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async () => [
         typeof process, typeof require, typeof module, typeof exports, typeof __dirname, typeof fetch, typeof setTimeout,
         typeof setInterval, typeof setImmediate, typeof queueMicrotask, typeof Buffer, typeof SharedArrayBuffer,
         typeof Atomics, typeof WebAssembly, typeof globalThis.process, typeof globalThis.require, typeof XMLHttpRequest,
-      ];`);
+      ];`,
+    );
     assert.ok(outcome.status === 'succeeded');
     assert.deepEqual(outcome.result, new Array(17).fill('undefined'));
   });
 
   it('this.constructor.constructor / globalThis.constructor.constructor only reach the isolate’s own realm', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       let topLevelThis = 'unset';
       try { topLevelThis = this.constructor.constructor('return process')(); } catch (e) { topLevelThis = e.name; }
       export default async function () {
@@ -119,11 +123,13 @@ describe('isolated sandbox: escape attempts', () => {
         note(p, 'process');
         if (topLevelThis !== 'TypeError' || viaThis !== 'TypeError') hits += 'this;';
         return { hits, host: host() || p !== undefined };
-      }`));
+      }`),
+    );
   });
 
   it('ctx and every function the bridge injects lead nowhere (constructor chains, deep walk of ctx and globalThis)', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       export default async function (ctx) {
         for (const f of [ctx.log.info, ctx.log.error, ctx.sleep, ctx.state.get, console.log, ctx.constructor]) {
           let r;
@@ -139,11 +145,13 @@ describe('isolated sandbox: escape attempts', () => {
         walk(console, 'console', 0, []);
         if (Object.getPrototypeOf(ctx.state) !== null || ctx.state.constructor !== undefined) hits += 'cap-proto;';
         return { hits, host: host() };
-      }`));
+      }`),
+    );
   });
 
   it('errors thrown back from host calls are plain isolate errors', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       export default async function (ctx) {
         let e;
         try { await ctx.state.fail(); } catch (err) { e = err; }
@@ -154,11 +162,13 @@ describe('isolated sandbox: escape attempts', () => {
         for (const n of Object.getOwnPropertyNames(e)) note(e[n], 'e.' + n);
         walk(e, 'e', 0, []);
         return { hits, host: host() };
-      }`));
+      }`),
+    );
   });
 
   it('Error.prepareStackTrace and Error.captureStackTrace see no bridge functions or receivers', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       const seen = [];
       Error.prepareStackTrace = (err, frames) => {
         for (const f of frames) {
@@ -186,12 +196,14 @@ describe('isolated sandbox: escape attempts', () => {
         delete Object.prototype.then;
         if (seen.length) hits += 'visible:' + seen.join(',') + ';';
         return { hits, host: host() };
-      }`));
+      }`),
+    );
   });
 
   it('monkey-patched Function.prototype.apply/call/bind, Reflect.apply, Array, String, Promise and Object methods never see bridge internals', async () => {
     const logs: LogCall[] = [];
-    const outcome = await attempt(`
+    const outcome = await attempt(
+      `
       let calls = 0;
       function spy(obj, key) {
         const orig = obj[key];
@@ -220,13 +232,19 @@ describe('isolated sandbox: escape attempts', () => {
         await ctx.sleep(1);
         if (got.key !== 'k' || failed !== 'host says no') hits += 'bridge-broken;';
         return { hits, host: host() };
-      }`, { logs });
+      }`,
+      { logs },
+    );
     assertContained(outcome);
-    assert.deepEqual(logs.slice(0, 2), [{ level: 'info', message: 'patched', fields: { a: [1, 2] } }, { level: 'info', message: 'c {"b":1}' }]);
+    assert.deepEqual(logs.slice(0, 2), [
+      { level: 'info', message: 'patched', fields: { a: [1, 2] } },
+      { level: 'info', message: 'c {"b":1}' },
+    ]);
   });
 
   it('setters and getters on Object.prototype named like bridge properties (and a global `then`) intercept nothing', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       const names = ['resolve', 'reject', 'site', 'id', 'promise', 'value', 'kind', 'send', 'dispatch', 'deliver', 'code', 'stack',
         'ref', 'reference', 'result', 'isolate', 'context', 'log', 'sleep', 'state', 'get', 'set', 'writable', 'enumerable', 'configurable',
         'fieldsError', 'name', 'message', 'toJSON', '0', '1', '2', '3', '4'];
@@ -248,11 +266,13 @@ describe('isolated sandbox: escape attempts', () => {
         delete Object.prototype.then;
         if (got.key !== 'k') hits += 'bridge-broken;';
         return { hits, host: host() };
-      }`));
+      }`),
+    );
   });
 
   it('Promise.prototype.then patching and replacing Promise/JSON globals do not affect the bridge', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       const origThen = Promise.prototype.then;
       // Neither the bridge nor isolated-vm may subscribe through the user-visible then (isolated-vm
       // would pass its own resolution handlers): the script itself never calls it, so 0 calls.
@@ -276,23 +296,29 @@ describe('isolated sandbox: escape attempts', () => {
         await ctx.sleep(1);
         if (thenCalls !== 0) hits += 'then-called:' + thenCalls + ';';
         return { hits, host: host() };
-      }`));
+      }`),
+    );
   });
 
   it('import() is refused at run time; static imports are refused at upload and at run time', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       export default async function () {
         let r = 'unset';
         try { const fs = await import('fs'); r = typeof fs; } catch (e) { r = 'refused'; }
         try { await import('node:child_process'); r += ':imported'; } catch {}
         if (r !== 'refused') hits += 'import:' + r + ';';
         return { hits, host: host() };
-      }`));
-    assert.throws(() => compileScript("import fs from 'fs';\nexport default async () => fs.readFileSync('/etc/passwd', 'utf8');"), (err: unknown) => {
-      assert.ok(err instanceof ValidationError);
-      assert.match(err.message, /^script: line 1, column 1: imports are not available in the sandbox \('fs'\)/);
-      return true;
-    });
+      }`),
+    );
+    assert.throws(
+      () => compileScript("import fs from 'fs';\nexport default async () => fs.readFileSync('/etc/passwd', 'utf8');"),
+      (err: unknown) => {
+        assert.ok(err instanceof ValidationError);
+        assert.match(err.message, /^script: line 1, column 1: imports are not available in the sandbox \('fs'\)/);
+        return true;
+      },
+    );
     const raw = await runScript(sandbox, "import fs from 'fs';\nexport default async () => fs.readFileSync('/etc/passwd', 'utf8');", { raw: true });
     assert.ok(raw.status === 'failed');
     assert.equal(raw.error.code, 'SCRIPT.INVALID');
@@ -301,7 +327,8 @@ describe('isolated sandbox: escape attempts', () => {
 
   it('Proxies, getters and toJSON passed to host calls are copied as plain JSON inside the isolate', async () => {
     const received: unknown[] = [];
-    const outcome = await attempt(`
+    const outcome = await attempt(
+      `
       export default async function (ctx) {
         let traps = 0;
         const proxy = new Proxy({ a: 1 }, {
@@ -314,15 +341,17 @@ describe('isolated sandbox: escape attempts', () => {
         await ctx.probe.take(proxy, getter, withToJson, [new Proxy([1, 2], {})], new Date(0), undefined, () => 1);
         if (traps === 0) hits += 'no-traps-ran-in-isolate;';
         return { hits, host: host() };
-      }`, {
-      capabilities: {
-        probe: {
-          take: async (_scope, ...args) => {
-            received.push(...args);
+      }`,
+      {
+        capabilities: {
+          probe: {
+            take: async (_scope, ...args) => {
+              received.push(...args);
+            },
           },
         },
       },
-    });
+    );
     assertContained(outcome);
     assert.deepEqual(received, [{ a: 1 }, { secret: 'from-getter' }, { replaced: true }, [[1, 2]], '1970-01-01T00:00:00.000Z', null, null]);
     for (const value of received) {
@@ -335,7 +364,8 @@ describe('isolated sandbox: escape attempts', () => {
   });
 
   it('arguments.callee.caller and fn.caller from sloppy functions called by the bridge are null', async () => {
-    assertContained(await attempt(`
+    assertContained(
+      await attempt(`
       const callers = [];
       const probe = Function('callers', 'return function probe() { callers[callers.length] = probe.caller; callers[callers.length] = arguments.callee.caller; return 1; }')(callers);
       export default async function (ctx) {
@@ -349,7 +379,8 @@ describe('isolated sandbox: escape attempts', () => {
         for (const c of callers) { note(c, 'caller'); if (c !== null && c !== undefined) hits += 'caller:' + String(c).slice(0, 40) + ';'; }
         if (callers.length < 8) hits += 'probe-not-called:' + callers.length + ';';
         return { hits, host: host() };
-      }`));
+      }`),
+    );
   });
 
   it('a host capability cannot be reached under names it does not have (prototype names, unknown methods)', async () => {

@@ -13,10 +13,13 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
   after(() => sandbox.close());
 
   it('returns the default export’s result as a JSON copy (functions and undefined dropped)', async () => {
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         return { n: 1, s: 'two', list: [1, undefined, () => 3], nested: { ok: true, fn() {} }, when: new Date(0) };
-      }`);
+      }`,
+    );
     assert.deepEqual(resultOf(outcome), { n: 1, s: 'two', list: [1, null, null], nested: { ok: true }, when: '1970-01-01T00:00:00.000Z' });
   });
 
@@ -28,7 +31,9 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
 
   it('forwards ctx.log and console to the run log, in order, with fields', async () => {
     const logs: LogCall[] = [];
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         ctx.log.debug('d');
         ctx.log.info('shifting', { weight: 10, to: 'v2' });
@@ -39,7 +44,9 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
         console.warn('w');
         console.error(new Error('oops'));
         console.debug('dbg');
-      }`, { logs });
+      }`,
+      { logs },
+    );
     resultOf(outcome);
     assert.deepEqual(logs.slice(0, 4), [
       { level: 'debug', message: 'd' },
@@ -48,7 +55,10 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
       { level: 'error', message: 'bad', fields: { value: 'not-an-object' } },
     ]);
     assert.deepEqual(logs[4], { level: 'info', message: 'console 1 {"a":[1,2]}' });
-    assert.deepEqual(logs.slice(5, 7), [{ level: 'info', message: 'i' }, { level: 'warn', message: 'w' }]);
+    assert.deepEqual(logs.slice(5, 7), [
+      { level: 'info', message: 'i' },
+      { level: 'warn', message: 'w' },
+    ]);
     assert.equal(logs[7].level, 'error');
     assert.match(logs[7].message, /^Error: oops\n\s+at /);
     assert.deepEqual(logs[8], { level: 'debug', message: 'dbg' });
@@ -56,11 +66,15 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
 
   it('gives the script copies of input, env, workflow and run', async () => {
     const input = { canary: 'v2', steps: [10, 50, 100] };
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         ctx.input.steps.push(999);
         return { input: ctx.input, env: ctx.env, workflow: ctx.workflow, run: ctx.run };
-      }`, { input });
+      }`,
+      { input },
+    );
     assert.deepEqual(resultOf(outcome), {
       input: { canary: 'v2', steps: [10, 50, 100, 999] },
       env: { REGION: 'eu-west-1', FLAG: true },
@@ -73,7 +87,9 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
   it('calls capabilities with the run scope and copied arguments, and copies results back', async () => {
     const calls: unknown[][] = [];
     const store = new Map<string, unknown>();
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         await ctx.state.set('weights', { v1: 90, v2: 10 });
         const got = await ctx.state.get('weights');
@@ -82,22 +98,38 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
         const missing = await ctx.state.get('nope');
         await ctx.state.delete('weights');
         return { got, again, missing, after: await ctx.state.get('weights') };
-      }`, {
-      capabilities: {
-        state: {
-          get: async (scope, key) => { calls.push(['get', scope.runId, key]); return store.get(String(key)); },
-          set: async (scope, key, value) => { calls.push(['set', scope.runId, key, value]); store.set(String(key), value); },
-          delete: async (scope, key) => { calls.push(['delete', scope.runId, key]); store.delete(String(key)); },
+      }`,
+      {
+        capabilities: {
+          state: {
+            get: async (scope, key) => {
+              calls.push(['get', scope.runId, key]);
+              return store.get(String(key));
+            },
+            set: async (scope, key, value) => {
+              calls.push(['set', scope.runId, key, value]);
+              store.set(String(key), value);
+            },
+            delete: async (scope, key) => {
+              calls.push(['delete', scope.runId, key]);
+              store.delete(String(key));
+            },
+          },
         },
       },
-    });
+    );
     assert.deepEqual(resultOf(outcome), { got: { v1: 0, v2: 10 }, again: { v1: 90, v2: 10 } }, 'undefined results are omitted like JSON.stringify does');
     assert.deepEqual(calls[0], ['set', 'run-1', 'weights', { v1: 90, v2: 10 }]);
-    assert.deepEqual(calls.map((c) => c[0]), ['set', 'get', 'get', 'get', 'delete', 'get']);
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      ['set', 'get', 'get', 'get', 'delete', 'get'],
+    );
   });
 
   it('turns a host error into an Error in the script with the host’s message and code', async () => {
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         try {
           await ctx.gateways.setWeights('shop', { v1: 50 });
@@ -105,23 +137,42 @@ describe('isolated sandbox: scripts, ctx, capabilities', () => {
         } catch (e) {
           return { isError: e instanceof Error, message: e.message, code: e.code, name: e.name };
         }
-      }`, {
-      capabilities: {
-        gateways: {
-          setWeights: async () => {
-            throw Object.assign(new Error("gateway 'shop' is not in this workflow's permissions.gateways"), { code: 'PERMISSION' });
+      }`,
+      {
+        capabilities: {
+          gateways: {
+            setWeights: async () => {
+              throw Object.assign(new Error("gateway 'shop' is not in this workflow's permissions.gateways"), { code: 'PERMISSION' });
+            },
           },
         },
       },
+    );
+    assert.deepEqual(resultOf(outcome), {
+      isError: true,
+      message: "gateway 'shop' is not in this workflow's permissions.gateways",
+      code: 'PERMISSION',
+      name: 'Error',
     });
-    assert.deepEqual(resultOf(outcome), { isError: true, message: "gateway 'shop' is not in this workflow's permissions.gateways", code: 'PERMISSION', name: 'Error' });
   });
 
   it('fails the run with the host’s message when the script does not catch a host error', async () => {
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
 export default async function (ctx) {
   await ctx.state.get('x');
-}`, { capabilities: { state: { get: async () => { throw new Error('KV store etcd unavailable'); } } } });
+}`,
+      {
+        capabilities: {
+          state: {
+            get: async () => {
+              throw new Error('KV store etcd unavailable');
+            },
+          },
+        },
+      },
+    );
     assert.equal(outcome.status, 'failed');
     assert.ok(outcome.status === 'failed');
     assert.equal(outcome.error.code, 'SCRIPT.ERROR');
@@ -133,36 +184,45 @@ export default async function (ctx) {
     let inFlight = 0;
     let maxInFlight = 0;
     let release!: () => void;
-    const allIn = new Promise<void>((r) => { release = r; });
-    const outcome = await runScript(sandbox, `
+    const allIn = new Promise<void>((r) => {
+      release = r;
+    });
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         return Promise.all([ctx.slow.echo(1), ctx.slow.echo(2), ctx.slow.echo(3)]);
-      }`, {
-      capabilities: {
-        slow: {
-          // Each call waits until all three have arrived: serialised calls would never finish.
-          echo: async (_scope, n) => {
-            inFlight++;
-            maxInFlight = Math.max(maxInFlight, inFlight);
-            if (inFlight === 3) release();
-            await allIn;
-            inFlight--;
-            return n;
+      }`,
+      {
+        capabilities: {
+          slow: {
+            // Each call waits until all three have arrived: serialised calls would never finish.
+            echo: async (_scope, n) => {
+              inFlight++;
+              maxInFlight = Math.max(maxInFlight, inFlight);
+              if (inFlight === 3) release();
+              await allIn;
+              inFlight--;
+              return n;
+            },
           },
         },
       },
-    });
+    );
     assert.deepEqual(resultOf(outcome), [1, 2, 3]);
     assert.equal(maxInFlight, 3);
   });
 
   it('ctx.sleep waits on a host timer', async () => {
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         const t = Date.now();
         await ctx.sleep(30);
         return Date.now() - t >= 25;
-      }`);
+      }`,
+    );
     assert.equal(resultOf(outcome), true);
   });
 
@@ -228,9 +288,16 @@ export default async function (ctx) {
   it('runs many scripts at once across the pool, each in its own isolate', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        runScript(sandbox, 'globalThis.seen = (globalThis.seen ?? 0) + 1;\nexport default async (ctx) => { await ctx.sleep(5); return [ctx.input, globalThis.seen]; };', { input: i }),
+        runScript(
+          sandbox,
+          'globalThis.seen = (globalThis.seen ?? 0) + 1;\nexport default async (ctx) => { await ctx.sleep(5); return [ctx.input, globalThis.seen]; };',
+          { input: i },
+        ),
       ),
     );
-    assert.deepEqual(outcomes.map(resultOf), Array.from({ length: 12 }, (_, i) => [i, 1]));
+    assert.deepEqual(
+      outcomes.map(resultOf),
+      Array.from({ length: 12 }, (_, i) => [i, 1]),
+    );
   });
 });

@@ -27,7 +27,9 @@ describe('isolated sandbox: limits, crashes, cancellation', () => {
   });
 
   it('stops a loop that starts after an await, and one at module load', async () => {
-    const later = await runScript(sandbox, 'export default async (ctx) => { await ctx.sleep(1); while (true) {} }', { limits: { cpuMs: 200, timeoutMs: 10_000 } });
+    const later = await runScript(sandbox, 'export default async (ctx) => { await ctx.sleep(1); while (true) {} }', {
+      limits: { cpuMs: 200, timeoutMs: 10_000 },
+    });
     assert.equal(errorOf(later, 'timed_out').code, 'SANDBOX.CPU_LIMIT');
     const atLoad = await runScript(sandbox, 'while (true) {}\nexport default async () => 1;', { limits: { cpuMs: 200, timeoutMs: 10_000 } });
     assert.equal(errorOf(atLoad, 'timed_out').code, 'SANDBOX.CPU_LIMIT');
@@ -54,11 +56,15 @@ describe('isolated sandbox: limits, crashes, cancellation', () => {
   });
 
   it('fails a script that grows past its memory limit (SANDBOX.MEMORY_LIMIT)', async () => {
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async () => {
         const keep = [];
         for (;;) keep.push({ n: Math.random(), s: 'x'.repeat(64) + Math.random() });
-      }`, { limits: { memoryMb: 16, cpuMs: 30_000, timeoutMs: 30_000 } });
+      }`,
+      { limits: { memoryMb: 16, cpuMs: 30_000, timeoutMs: 30_000 } },
+    );
     const error = errorOf(outcome, 'failed');
     assert.equal(error.code, 'SANDBOX.MEMORY_LIMIT');
     assert.match(error.message, /16 MB/);
@@ -87,12 +93,16 @@ describe('isolated sandbox: limits, crashes, cancellation', () => {
 
   it('caps log entries, then reports how many were dropped in one final warn entry', async () => {
     const logs: LogCall[] = [];
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async (ctx) => {
         for (let i = 0; i < 100000; i++) ctx.log.info('line ' + i);
         console.log('after the flood');
         return 'flooded';
-      }`, { logs, limits: { maxLogEntries: 50 } });
+      }`,
+      { logs, limits: { maxLogEntries: 50 } },
+    );
     assert.equal(resultOf(outcome), 'flooded');
     assert.equal(logs.length, 51);
     assert.deepEqual(logs[49], { level: 'info', message: 'line 49' });
@@ -117,7 +127,9 @@ describe('isolated sandbox: limits, crashes, cancellation', () => {
   });
 
   it('measures the exact size of a result made of many small values', async () => {
-    const outcome = await runScript(sandbox, 'export default async () => Array.from({ length: 400 }, (_, i) => ({ i }));', { limits: { maxResultBytes: 1000 } });
+    const outcome = await runScript(sandbox, 'export default async () => Array.from({ length: 400 }, (_, i) => ({ i }));', {
+      limits: { maxResultBytes: 1000 },
+    });
     const error = errorOf(outcome, 'failed');
     assert.equal(error.code, 'SANDBOX.RESULT_TOO_LARGE');
     assert.match(error.message, /\d+ bytes of JSON, more than the limit of 1000 bytes/);
@@ -162,8 +174,18 @@ describe('isolated sandbox: queueing and shutdown', () => {
     const sandbox = createIsolatedSandbox({ processes: 1, runsPerProcess: 1, logger: silentLogger() });
     const started: number[] = [];
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const capabilities = { gate: { wait: async (_s: unknown, n: unknown) => { started.push(Number(n)); await gate; return n; } } };
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const capabilities = {
+      gate: {
+        wait: async (_s: unknown, n: unknown) => {
+          started.push(Number(n));
+          await gate;
+          return n;
+        },
+      },
+    };
     const first = runScript(sandbox, 'export default async (ctx) => ctx.gate.wait(1);', { capabilities });
     const second = runScript(sandbox, 'export default async (ctx) => ctx.gate.wait(2);', { capabilities });
     await waitFor(() => started.length === 1, { what: 'the first run to call the host' });
@@ -186,7 +208,10 @@ describe('isolated sandbox: supervision of child processes', () => {
     const sandbox = createIsolatedSandbox({ processes: 1, runsPerProcess: 2, logger: silentLogger() });
     try {
       const logs: LogCall[] = [];
-      const running = runScript(sandbox, 'export default async (ctx) => { ctx.log.info("up"); await ctx.sleep(60_000); }', { logs, limits: { timeoutMs: 60_000 } });
+      const running = runScript(sandbox, 'export default async (ctx) => { ctx.log.info("up"); await ctx.sleep(60_000); }', {
+        logs,
+        limits: { timeoutMs: 60_000 },
+      });
       await waitFor(() => logs.length > 0, { what: 'the script to start' });
       const [pid] = sandbox.processIds();
       process.kill(pid, 'SIGKILL');

@@ -55,7 +55,8 @@ function memoryState(): StateStore {
     get: async (workflow, k) => data.get(key(workflow, k)),
     set: async (workflow, k, value) => void data.set(key(workflow, k), value),
     delete: async (workflow, k) => data.delete(key(workflow, k)),
-    all: async (workflow) => Object.fromEntries([...data].filter(([k]) => k.startsWith(`${workflow}\u0000`)).map(([k, v]) => [k.slice(workflow.length + 1), v])),
+    all: async (workflow) =>
+      Object.fromEntries([...data].filter(([k]) => k.startsWith(`${workflow}\u0000`)).map(([k, v]) => [k.slice(workflow.length + 1), v])),
   };
 }
 
@@ -71,8 +72,15 @@ const metricsStore: GatewayMetricsStore = {
   kind: 'fixed',
   record: async () => ({ accepted: 0, rejected: 0 }),
   query: async (gateway, q) => ({
-    gateway, windowMs: q.windowMs, requests: 0, rate: 0, errors: 0, errorRate: null,
-    latency: { avg: null, p50: null, p95: null, p99: null }, samples: 0, noData: true,
+    gateway,
+    windowMs: q.windowMs,
+    requests: 0,
+    rate: 0,
+    errors: 0,
+    errorRate: null,
+    latency: { avg: null, p50: null, p95: null, p99: null },
+    samples: 0,
+    noData: true,
   }),
   close: async () => {},
 };
@@ -108,7 +116,9 @@ describe('the script contract and the engine agree', () => {
 
   it('a script gets a function for every contract method, and ctx holds nothing else', async () => {
     const methods = scriptCapabilityMethods();
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         const missing = [];
         for (const [cap, names] of ctx.input) {
@@ -117,7 +127,9 @@ describe('the script contract and the engine agree', () => {
         const shape = {};
         for (const [cap] of ctx.input) shape[cap] = Object.getOwnPropertyNames(ctx[cap]).sort();
         return { missing, keys: Object.keys(ctx).sort(), shape, sleep: typeof ctx.sleep, log: Object.keys(ctx.log).sort() };
-      }`, { input: methods, capabilities: engineCapabilities() });
+      }`,
+      { input: methods, capabilities: engineCapabilities() },
+    );
     assert.deepEqual(resultOf(outcome), {
       missing: [],
       keys: [...RESERVED_CTX_NAMES, ...methods.map(([name]) => name)].sort(),
@@ -128,7 +140,9 @@ describe('the script contract and the engine agree', () => {
   });
 
   it('results reach the script as the contract types them: state.set → null, state.delete → whether it existed, events.query → a list', async () => {
-    const outcome = await runScript(sandbox, `
+    const outcome = await runScript(
+      sandbox,
+      `
       export default async function (ctx) {
         const set = await ctx.state.set('k', { n: 1 });
         const got = await ctx.state.get('k');
@@ -137,7 +151,9 @@ describe('the script contract and the engine agree', () => {
         const events = await ctx.events.query({ tags: ['t'] });
         const metrics = await ctx.metrics.gateway('shop', { window: '1m' });
         return { set, got, deleted, again, events: Array.isArray(events) ? events.map((e) => e.id) : events, noData: metrics.noData, p99: metrics.latency.p99 };
-      }`, { capabilities: engineCapabilities() });
+      }`,
+      { capabilities: engineCapabilities() },
+    );
     assert.deepEqual(resultOf(outcome), { set: null, got: { n: 1 }, deleted: true, again: false, events: ['1-0'], noData: true, p99: null });
   });
 });

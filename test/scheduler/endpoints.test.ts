@@ -12,14 +12,20 @@ describe('deployment endpoints for gateways', () => {
       { name: 'shop', endpoints: eps([9002, true, 'http'], [9001, true, 'http'], [9003, false, 'http'], [9100, true, 'admin']) },
       { name: 'plain', endpoints: eps([9200, true]) },
     ]);
-    assert.deepEqual(await resolveEndpoints(s, 'shop', 'http'), [{ host: '127.0.0.1', port: 9001 }, { host: '127.0.0.1', port: 9002 }]);
+    assert.deepEqual(await resolveEndpoints(s, 'shop', 'http'), [
+      { host: '127.0.0.1', port: 9001 },
+      { host: '127.0.0.1', port: 9002 },
+    ]);
     assert.equal((await resolveEndpoints(s, 'shop')).length, 3);
     assert.deepEqual(await createTargetResolver(s)('plain', 'http'), [{ host: '127.0.0.1', port: 9200 }]);
     await assert.rejects(resolveEndpoints(s, 'nope'), { code: 'SCHEDULER.NOT_FOUND' });
   });
 
   it('watchers report at start and on every change of the ready set, until aborted', async () => {
-    const s = createMemoryScheduler([{ name: 'shop', endpoints: eps([9001, true]) }, { name: 'cart', endpoints: [] }]);
+    const s = createMemoryScheduler([
+      { name: 'shop', endpoints: eps([9001, true]) },
+      { name: 'cart', endpoints: [] },
+    ]);
     const ac = new AbortController();
     const seen: string[] = [];
     const changed: string[][] = [];

@@ -7,13 +7,17 @@ import { startKubernetesDouble, type KubernetesDouble } from '../doubles/kuberne
 describe('kubernetes driver: wire format and error mapping', () => {
   let api: KubernetesDouble;
   const ns = 'prod';
-  const connect = (token: string) => createKubernetesDriver({ connection: { type: 'options', server: api.url, token, skipTLSVerify: true }, namespace: ns, pollIntervalMs: 20 });
+  const connect = (token: string) =>
+    createKubernetesDriver({ connection: { type: 'options', server: api.url, token, skipTLSVerify: true }, namespace: ns, pollIntervalMs: 20 });
   before(async () => {
     api = await startKubernetesDouble({ tokens: { admin: 'admin', viewer: 'read' } });
     api.model.addDeployment(ns, { name: 'shop', replicas: 2 });
     api.model.addDeployment(ns, {
-      name: 'cart', replicas: 1, sidecars: ['proxy'],
-      annotations: { [ANNOTATION_CONTAINER]: 'proxy', [ANNOTATION_SERVICE]: 'cart-public' }, service: 'cart-public',
+      name: 'cart',
+      replicas: 1,
+      sidecars: ['proxy'],
+      annotations: { [ANNOTATION_CONTAINER]: 'proxy', [ANNOTATION_SERVICE]: 'cart-public' },
+      service: 'cart-public',
     });
     api.model.addDeployment(ns, { name: 'hidden', replicas: 1, service: false });
   });
@@ -23,7 +27,12 @@ describe('kubernetes driver: wire format and error mapping', () => {
     api.requests.length = 0;
     await connect('admin').scale('shop', { instances: 3 });
     const patch = api.requests.find((r) => r.method === 'PATCH');
-    assert.deepEqual(patch, { method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/shop/scale`, contentType: 'application/merge-patch+json', authorization: 'Bearer admin' });
+    assert.deepEqual(patch, {
+      method: 'PATCH',
+      path: `/apis/apps/v1/namespaces/${ns}/deployments/shop/scale`,
+      contentType: 'application/merge-patch+json',
+      authorization: 'Bearer admin',
+    });
     assert.equal(api.model.deployment(ns, 'shop').spec.replicas, 3);
   });
 
@@ -61,17 +70,34 @@ describe('kubernetes driver: wire format and error mapping', () => {
   });
 
   it('404 becomes SCHEDULER.NOT_FOUND naming the namespace', async () => {
-    await assert.rejects(connect('admin').get('nope'), (err: any) => err.code === 'SCHEDULER.NOT_FOUND' && /'nope' in namespace 'prod'.*VEER_KUBE_NAMESPACE/.test(err.message));
+    await assert.rejects(
+      connect('admin').get('nope'),
+      (err: any) => err.code === 'SCHEDULER.NOT_FOUND' && /'nope' in namespace 'prod'.*VEER_KUBE_NAMESPACE/.test(err.message),
+    );
   });
 
   it('409 becomes SCHEDULER.CONFLICT (retryable)', async () => {
-    api.failNext({ method: 'PATCH', path: /\/scale$/, status: 409, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified' } });
-    await assert.rejects(connect('admin').scale('shop', { instances: 2 }), (err: any) => err.code === 'SCHEDULER.CONFLICT' && err.retryable === true && /'shop'/.test(err.message));
+    api.failNext({
+      method: 'PATCH',
+      path: /\/scale$/,
+      status: 409,
+      body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified' },
+    });
+    await assert.rejects(
+      connect('admin').scale('shop', { instances: 2 }),
+      (err: any) => err.code === 'SCHEDULER.CONFLICT' && err.retryable === true && /'shop'/.test(err.message),
+    );
   });
 
   it('an unreachable API server becomes SCHEDULER.UNAVAILABLE (retryable)', async () => {
     const port = await freePort();
-    const driver = createKubernetesDriver({ connection: { type: 'options', server: `http://127.0.0.1:${port}`, token: 't', skipTLSVerify: true }, namespace: ns });
-    await assert.rejects(driver.list(), (err: any) => err.code === 'SCHEDULER.UNAVAILABLE' && err.retryable && /^kubernetes: .*could not be reached.*kubeconfig/.test(err.message));
+    const driver = createKubernetesDriver({
+      connection: { type: 'options', server: `http://127.0.0.1:${port}`, token: 't', skipTLSVerify: true },
+      namespace: ns,
+    });
+    await assert.rejects(
+      driver.list(),
+      (err: any) => err.code === 'SCHEDULER.UNAVAILABLE' && err.retryable && /^kubernetes: .*could not be reached.*kubeconfig/.test(err.message),
+    );
   });
 });

@@ -41,7 +41,9 @@ describe('local scheduler: real processes supervised through Redis', () => {
     server = await startRedis();
     redis = new Redis(server.url);
     supervisor = createLocalSupervisor({
-      redis, prefix, logger: silentLogger(),
+      redis,
+      prefix,
+      logger: silentLogger(),
       timings: { healthIntervalMs: 50, drainMs: 200, stopGraceMs: 3000, restartBackoffMs: 50, restartBackoffMaxMs: 200, reconcileIntervalMs: 200 },
     });
     await supervisor.start();
@@ -57,12 +59,17 @@ describe('local scheduler: real processes supervised through Redis', () => {
     await define('greeter', 2, { env: { GREETING: 'hello' } });
     const d = await driver.waitReady('greeter', READY);
     assert.equal(d.endpoints.length, 2);
-    const answers = await Promise.all(d.endpoints.map(async (e) => {
-      assert.equal(e.host, '127.0.0.1');
-      assert.equal(e.name, 'http');
-      return JSON.parse((await get(e.port)).body);
-    }));
-    assert.deepEqual(answers.map((a) => a.greeting), ['hello', 'hello']);
+    const answers = await Promise.all(
+      d.endpoints.map(async (e) => {
+        assert.equal(e.host, '127.0.0.1');
+        assert.equal(e.name, 'http');
+        return JSON.parse((await get(e.port)).body);
+      }),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.greeting),
+      ['hello', 'hello'],
+    );
     assert.notEqual(answers[0].pid, answers[1].pid);
     assert.notEqual(answers[0].instance, answers[1].instance);
   });
@@ -83,10 +90,13 @@ describe('local scheduler: real processes supervised through Redis', () => {
     const d = await driver.waitReady('picky', READY);
     const [sick, well] = d.endpoints;
     await get(sick.port, '/set-health?ok=0');
-    const eps = await waitFor(async () => {
-      const r = await resolveEndpoints(driver, 'picky');
-      return r.length === 1 ? r : undefined;
-    }, { what: 'unhealthy instance dropped from endpoints' });
+    const eps = await waitFor(
+      async () => {
+        const r = await resolveEndpoints(driver, 'picky');
+        return r.length === 1 ? r : undefined;
+      },
+      { what: 'unhealthy instance dropped from endpoints' },
+    );
     assert.deepEqual(eps, [{ host: '127.0.0.1', port: well.port }]);
     assert.notEqual((await driver.get('picky')).status, 'ready');
     await get(sick.port, '/set-health?ok=1');
@@ -119,7 +129,11 @@ describe('local scheduler: real processes supervised through Redis', () => {
     stop = true;
     await client;
     const results = await Promise.all(inflight);
-    assert.deepEqual(results.map((r) => r.status), [200, 200, 200], 'in-flight requests on drained instances finished');
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200, 200],
+      'in-flight requests on drained instances finished',
+    );
     assert.deepEqual(failures, []);
     assert.ok(served > 0);
     assert.equal(after.endpoints.length, 1, 'drained instances are gone from the endpoints');
@@ -132,11 +146,14 @@ describe('local scheduler: real processes supervised through Redis', () => {
     await driver.waitReady('rolling', READY);
     await define('rolling', 2, { env: { GREETING: 'v2' } });
     const seen = new Set<number>();
-    const d = await waitFor(async () => {
-      const x = await driver.get('rolling');
-      seen.add(x.endpoints.filter((e) => e.ready).length);
-      return x.status === 'ready' ? x : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 5, what: 'rollout to v2' });
+    const d = await waitFor(
+      async () => {
+        const x = await driver.get('rolling');
+        seen.add(x.endpoints.filter((e) => e.ready).length);
+        return x.status === 'ready' ? x : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 5, what: 'rollout to v2' },
+    );
     assert.ok(![...seen].includes(0), `never without a ready instance (ready counts seen: ${[...seen]})`);
     const greetings = await Promise.all(d.endpoints.map(async (e) => JSON.parse((await get(e.port)).body).greeting));
     assert.deepEqual(greetings, ['v2', 'v2']);
@@ -147,7 +164,14 @@ describe('local scheduler: real processes supervised through Redis', () => {
     const d = await driver.waitReady('temp', READY);
     assert.equal(await driver.remove!('temp'), true);
     await assert.rejects(driver.get('temp'), { code: 'SCHEDULER.NOT_FOUND' });
-    await waitFor(async () => get(d.endpoints[0].port).then(() => false, () => true), { what: 'removed instance stopped' });
+    await waitFor(
+      async () =>
+        get(d.endpoints[0].port).then(
+          () => false,
+          () => true,
+        ),
+      { what: 'removed instance stopped' },
+    );
     assert.equal(await driver.remove!('temp'), false);
   });
 
@@ -170,10 +194,16 @@ describe('local scheduler: real processes supervised through Redis', () => {
     const lonely = createLocalDriver({ redis, prefix: `${prefix}-none`, pollIntervalMs: 10 });
     await lonely.define!('idle', { command: process.execPath, args: [fixture] });
     assert.equal((await lonely.get('idle')).status, 'unknown');
-    await assert.rejects(lonely.waitReady('idle', { timeoutMs: 50 }), (err: any) => err.code === 'SCHEDULER.TIMEOUT' && /no local supervisor is running/.test(err.message));
+    await assert.rejects(
+      lonely.waitReady('idle', { timeoutMs: 50 }),
+      (err: any) => err.code === 'SCHEDULER.TIMEOUT' && /no local supervisor is running/.test(err.message),
+    );
   });
 
   it('rejects an invalid definition with SCHEDULER.INVALID', async () => {
-    await assert.rejects(driver.define!('bad', { command: '', instances: -1 } as never), (err: any) => err.code === 'SCHEDULER.INVALID' && /command/.test(err.message));
+    await assert.rejects(
+      driver.define!('bad', { command: '', instances: -1 } as never),
+      (err: any) => err.code === 'SCHEDULER.INVALID' && /command/.test(err.message),
+    );
   });
 });

@@ -26,12 +26,18 @@ describe('marathon driver: wire format and error mapping', () => {
     assert.equal(d.cpu, 0.5);
     assert.equal(d.memory, 1024 ** 3);
     await connect('ops').waitReady('shop', { timeoutMs: 10_000 });
-    assert.ok(api.requests.some((r) => r.method === 'GET' && r.path === '/v2/deployments'), 'follows /v2/deployments');
+    assert.ok(
+      api.requests.some((r) => r.method === 'GET' && r.path === '/v2/deployments'),
+      'follows /v2/deployments',
+    );
   });
 
   it('lists only the direct children of the group; endpoints come from healthy tasks with port names', async () => {
     const all = await connect('ops').list();
-    assert.deepEqual(all.map((d) => d.name), ['shop']);
+    assert.deepEqual(
+      all.map((d) => d.name),
+      ['shop'],
+    );
     const [ep] = all[0].endpoints;
     assert.equal(ep.host, '127.0.0.1');
     assert.equal(ep.name, 'http');
@@ -39,7 +45,10 @@ describe('marathon driver: wire format and error mapping', () => {
   });
 
   it('401 and 403 become SCHEDULER.FORBIDDEN pointing at VEER_MARATHON_TOKEN', async () => {
-    await assert.rejects(connect().get('shop'), (err: any) => err.code === 'SCHEDULER.FORBIDDEN' && /unauthenticated \(401\).*VEER_MARATHON_TOKEN/.test(err.message));
+    await assert.rejects(
+      connect().get('shop'),
+      (err: any) => err.code === 'SCHEDULER.FORBIDDEN' && /unauthenticated \(401\).*VEER_MARATHON_TOKEN/.test(err.message),
+    );
     await assert.rejects(connect('viewer').scale('shop', { instances: 3 }), (err: any) => {
       assert.equal(err.code, 'SCHEDULER.FORBIDDEN');
       assert.match(err.message, /^marathon: deployment 'shop' \(app '\/prod\/shop'\) is forbidden \(403\)/);
@@ -48,18 +57,27 @@ describe('marathon driver: wire format and error mapping', () => {
   });
 
   it('404 becomes SCHEDULER.NOT_FOUND naming the app id and group', async () => {
-    await assert.rejects(connect('ops').get('cart'), (err: any) => err.code === 'SCHEDULER.NOT_FOUND' && /app '\/prod\/cart'.*VEER_MARATHON_GROUP/.test(err.message));
+    await assert.rejects(
+      connect('ops').get('cart'),
+      (err: any) => err.code === 'SCHEDULER.NOT_FOUND' && /app '\/prod\/cart'.*VEER_MARATHON_GROUP/.test(err.message),
+    );
   });
 
   it('a scale while a Marathon deployment runs becomes SCHEDULER.CONFLICT naming the deployment', async () => {
     const driver = connect('ops');
     await driver.scale('shop', { instances: 3 });
-    await assert.rejects(driver.scale('shop', { instances: 1 }), (err: any) => err.code === 'SCHEDULER.CONFLICT' && err.retryable && /locked by a running Marathon deployment \(.+\)/.test(err.message));
+    await assert.rejects(
+      driver.scale('shop', { instances: 1 }),
+      (err: any) => err.code === 'SCHEDULER.CONFLICT' && err.retryable && /locked by a running Marathon deployment \(.+\)/.test(err.message),
+    );
     await driver.waitReady('shop', { timeoutMs: 10_000 });
   });
 
   it('an unreachable Marathon becomes SCHEDULER.UNAVAILABLE naming VEER_MARATHON_URL', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    await assert.rejects(createMarathonDriver({ url }).get('shop'), (err: any) => err.code === 'SCHEDULER.UNAVAILABLE' && err.message.includes(`VEER_MARATHON_URL (now ${url})`));
+    await assert.rejects(
+      createMarathonDriver({ url }).get('shop'),
+      (err: any) => err.code === 'SCHEDULER.UNAVAILABLE' && err.message.includes(`VEER_MARATHON_URL (now ${url})`),
+    );
   });
 });

@@ -6,7 +6,8 @@ import { startRancherDouble, type RancherDouble } from '../doubles/rancher.ts';
 
 describe('rancher driver: proxy path, token and error mapping', () => {
   let api: RancherDouble;
-  const connect = (token: string, clusterId = 'c-1') => createRancherDriver({ url: api.url + '/', token, clusterId, namespace: 'prod', insecureSkipTlsVerify: true, pollIntervalMs: 20 });
+  const connect = (token: string, clusterId = 'c-1') =>
+    createRancherDriver({ url: api.url + '/', token, clusterId, namespace: 'prod', insecureSkipTlsVerify: true, pollIntervalMs: 20 });
   before(async () => {
     api = await startRancherDouble({ clusterId: 'c-1', tokens: { 'token-a:s': 'admin', 'token-r:s': 'read' } });
     api.model.addDeployment('prod', { name: 'shop', replicas: 1 });
@@ -22,7 +23,10 @@ describe('rancher driver: proxy path, token and error mapping', () => {
   });
 
   it('a wrong token is SCHEDULER.FORBIDDEN (401) naming VEER_RANCHER_TOKEN and the cluster', async () => {
-    await assert.rejects(connect('nope').get('shop'), (err: any) => err.code === 'SCHEDULER.FORBIDDEN' && /^rancher: .*401.*VEER_RANCHER_TOKEN.*cluster 'c-1'/.test(err.message));
+    await assert.rejects(
+      connect('nope').get('shop'),
+      (err: any) => err.code === 'SCHEDULER.FORBIDDEN' && /^rancher: .*401.*VEER_RANCHER_TOKEN.*cluster 'c-1'/.test(err.message),
+    );
   });
 
   it('a read-only token gets SCHEDULER.FORBIDDEN (403) on scale', async () => {
@@ -31,7 +35,11 @@ describe('rancher driver: proxy path, token and error mapping', () => {
 
   it('an unknown deployment is SCHEDULER.NOT_FOUND; a 409 is SCHEDULER.CONFLICT', async () => {
     await assert.rejects(connect('token-a:s').get('cart'), { code: 'SCHEDULER.NOT_FOUND' });
-    api.failNext({ method: 'PATCH', status: 409, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'conflict' } });
+    api.failNext({
+      method: 'PATCH',
+      status: 409,
+      body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'conflict' },
+    });
     await assert.rejects(connect('token-a:s').scale('shop', { instances: 1 }), { code: 'SCHEDULER.CONFLICT' });
   });
 

@@ -85,7 +85,11 @@ export function createLocalDriver(options: LocalDriverOptions): SchedulerDriver 
         return await pollUntilReady({ driver: KIND, name, ...o, intervalMs: options.pollIntervalMs ?? 50, read: () => get(name) });
       } catch (err) {
         if ((err as { code?: string }).code === 'SCHEDULER.TIMEOUT' && !(await redis.exists(keys.lease).catch(() => 1))) {
-          throw timeoutError({ driver: KIND, deployment: name }, o.timeoutMs, 'no local supervisor is running; it is started by the engine process (npm run engine / npm start)');
+          throw timeoutError(
+            { driver: KIND, deployment: name },
+            o.timeoutMs,
+            'no local supervisor is running; it is started by the engine process (npm run engine / npm start)',
+          );
         }
         throw err;
       }

@@ -146,7 +146,17 @@ export function startInstance(o: InstanceOptions): Instance {
     get ready() {
       return ready;
     },
-    snapshot: () => ({ id: o.id, pid: child?.pid, port, state, ready, restarts, template: o.template, startedAt: startedAt.toISOString(), ...(lastExit ? { lastExit } : {}) }),
+    snapshot: () => ({
+      id: o.id,
+      pid: child?.pid,
+      port,
+      state,
+      ready,
+      restarts,
+      template: o.template,
+      startedAt: startedAt.toISOString(),
+      ...(lastExit ? { lastExit } : {}),
+    }),
     drain(options = {}) {
       stopping ??= (async () => {
         clearTimeout(probeTimer);

@@ -74,7 +74,12 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
     const rt = runtimes.get(name);
     if (!rt || !active) return;
     const record: ObservedRecord = { generation: rt.generation, instances: rt.instances.map((i) => i.snapshot()), updatedAt: new Date().toISOString() };
-    redis.multi().set(keys.observed(name), JSON.stringify(record)).publish(keys.observedChanged, name).exec().catch((err) => log.warn({ err }, 'could not publish observed state'));
+    redis
+      .multi()
+      .set(keys.observed(name), JSON.stringify(record))
+      .publish(keys.observedChanged, name)
+      .exec()
+      .catch((err) => log.warn({ err }, 'could not publish observed state'));
   };
 
   /** Coalesces bursts of triggers into one pass; passes never overlap. */
@@ -125,17 +130,31 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
     const current = live.filter((i) => i.template === template);
     const old = live.filter((i) => i.template !== template);
     for (let n = current.length; n < desired.instances; n++) {
-      const inst = startInstance({ id: `${name}-${id.slice(0, 6)}-${++r.seq}`, deployment: name, spec, template, timings: t, baseEnv, logger: log, onChange: () => (publish(name), reconcileSoon()) });
+      const inst = startInstance({
+        id: `${name}-${id.slice(0, 6)}-${++r.seq}`,
+        deployment: name,
+        spec,
+        template,
+        timings: t,
+        baseEnv,
+        logger: log,
+        onChange: () => (publish(name), reconcileSoon()),
+      });
       r.instances.push(inst);
       current.push(inst);
     }
     // Scale down the least useful first: not ready, then the newest.
-    const extra = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || r.instances.indexOf(b) - r.instances.indexOf(a)).slice(0, Math.max(0, current.length - desired.instances));
+    const extra = [...current]
+      .sort((a, b) => Number(a.ready) - Number(b.ready) || r.instances.indexOf(b) - r.instances.indexOf(a))
+      .slice(0, Math.max(0, current.length - desired.instances));
     extra.forEach(drain);
     // Rolling replacement: keep old-template instances until enough new ones are ready.
     const readyCurrent = current.filter((i) => i.ready && !extra.includes(i)).length;
     const keepOld = Math.max(0, desired.instances - readyCurrent);
-    [...old].sort((a, b) => Number(a.ready) - Number(b.ready)).slice(0, Math.max(0, old.length - keepOld)).forEach(drain);
+    [...old]
+      .sort((a, b) => Number(a.ready) - Number(b.ready))
+      .slice(0, Math.max(0, old.length - keepOld))
+      .forEach(drain);
     r.generation = desired.generation;
     publish(name);
   };
@@ -187,7 +206,10 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
       return active;
     },
     async start() {
-      sub = createSubscriber(() => redis.duplicate(), (err) => log.warn({ err }, 'local supervisor subscription error'));
+      sub = createSubscriber(
+        () => redis.duplicate(),
+        (err) => log.warn({ err }, 'local supervisor subscription error'),
+      );
       await sub.listen(keys.desiredChanged, () => reconcileSoon());
       leadership = runLeaderLoop(createRedisLease(redis, { name: 'local-supervisor', key: keys.lease, ttlMs: t.leaseMs, token: id }), {
         ttlMs: t.leaseMs,

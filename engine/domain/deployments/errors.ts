@@ -31,7 +31,11 @@ export function forbidden(ctx: SchedulerErrorContext, status: number, hint: stri
 }
 
 export function conflict(ctx: SchedulerErrorContext, hint: string): VeerError {
-  return new VeerError('SCHEDULER.CONFLICT', `${subject(ctx)} changed concurrently or is locked (409): ${hint}`, { details: details(ctx), cause: ctx.cause, retryable: true });
+  return new VeerError('SCHEDULER.CONFLICT', `${subject(ctx)} changed concurrently or is locked (409): ${hint}`, {
+    details: details(ctx),
+    cause: ctx.cause,
+    retryable: true,
+  });
 }
 
 export function unavailable(ctx: SchedulerErrorContext, hint: string): VeerError {
@@ -40,10 +44,14 @@ export function unavailable(ctx: SchedulerErrorContext, hint: string): VeerError
 }
 
 export function timeout(ctx: SchedulerErrorContext, timeoutMs: number, last: string): VeerError {
-  return new VeerError('SCHEDULER.TIMEOUT', `${subject(ctx)} was not ready within ${timeoutMs} ms (last seen: ${last}); check its instances' logs and health checks`, {
-    details: details(ctx, { timeoutMs, last }),
-    retryable: true,
-  });
+  return new VeerError(
+    'SCHEDULER.TIMEOUT',
+    `${subject(ctx)} was not ready within ${timeoutMs} ms (last seen: ${last}); check its instances' logs and health checks`,
+    {
+      details: details(ctx, { timeoutMs, last }),
+      retryable: true,
+    },
+  );
 }
 
 /** A request the driver cannot honour (bad value, unsupported ability): HTTP 400. `extra` joins the details (e.g. `issues`). */

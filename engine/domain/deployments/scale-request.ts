@@ -5,13 +5,19 @@ import { invalid } from './errors.ts';
 import { parseMemory } from './quantity.ts';
 
 /** The scale body shared by the API and scripts: at least one field. */
-export const ScaleRequestSchema = z.object({
-  instances: z.number().int().min(0).max(10_000).optional().describe('desired number of instances'),
-  cpu: z.number().positive().max(1024).optional().describe('cores per instance, e.g. 0.5'),
-  memory: z.union([z.number().int().positive(), z.string().min(1)]).optional().describe("bytes, or a quantity like '256Mi' or '1G'"),
-}).strict().refine((r) => r.instances !== undefined || r.cpu !== undefined || r.memory !== undefined, {
-  message: 'give at least one of instances, cpu, memory',
-});
+export const ScaleRequestSchema = z
+  .object({
+    instances: z.number().int().min(0).max(10_000).optional().describe('desired number of instances'),
+    cpu: z.number().positive().max(1024).optional().describe('cores per instance, e.g. 0.5'),
+    memory: z
+      .union([z.number().int().positive(), z.string().min(1)])
+      .optional()
+      .describe("bytes, or a quantity like '256Mi' or '1G'"),
+  })
+  .strict()
+  .refine((r) => r.instances !== undefined || r.cpu !== undefined || r.memory !== undefined, {
+    message: 'give at least one of instances, cpu, memory',
+  });
 
 /** What drivers work with: memory resolved to bytes. */
 export interface NormalisedScale {

@@ -23,12 +23,7 @@ export { ConditionError } from './condition-tokens.ts';
  */
 
 export type Field =
-  | { kind: 'user-agent' }
-  | { kind: 'host' }
-  | { kind: 'path' }
-  | { kind: 'method' }
-  | { kind: 'header'; name: string }
-  | { kind: 'cookie'; name: string };
+  { kind: 'user-agent' } | { kind: 'host' } | { kind: 'path' } | { kind: 'method' } | { kind: 'header'; name: string } | { kind: 'cookie'; name: string };
 
 export type CompareOp = 'equals' | 'contains' | 'starts-with' | 'ends-with';
 
@@ -124,7 +119,8 @@ export function parseCondition(src: string, path = 'condition'): Condition {
   const parseValue = (op: Token): string => {
     const t = peek();
     const reserved = t.kind === 'word' && ['and', 'or', 'not'].includes(t.text.toLowerCase());
-    if ((t.kind !== 'word' && t.kind !== 'string') || reserved) fail(t, `expected a value after '${op.text}'${reserved ? ` (quote it to use '${t.text}' as a value)` : ''}`);
+    if ((t.kind !== 'word' && t.kind !== 'string') || reserved)
+      fail(t, `expected a value after '${op.text}'${reserved ? ` (quote it to use '${t.text}' as a value)` : ''}`);
     if (t.text === '') fail(t, `expected a non-empty value after '${op.text}'`);
     pos++;
     return t.text;
@@ -150,7 +146,10 @@ export function parseCondition(src: string, path = 'condition'): Condition {
       pos++;
       field = { kind: word, name: parseName(t, word) };
     } else {
-      return fail(t, `unknown condition '${t.text}': expected one of user-agent, host, path, method, header <name>, cookie <name>, has, misses, not or '(' — e.g. ${EXAMPLES}`);
+      return fail(
+        t,
+        `unknown condition '${t.text}': expected one of user-agent, host, path, method, header <name>, cookie <name>, has, misses, not or '(' — e.g. ${EXAMPLES}`,
+      );
     }
     const { op, negate, token } = parseOp(tokens[pos - 1]);
     const compare: Condition = { type: 'compare', field, op, value: parseValue(token) };

@@ -13,7 +13,9 @@ export function normaliseWeights(given: Array<[route: string, weight: number | u
   const bad = given.find(([, w]) => w !== undefined && (!Number.isInteger(w) || w < 0 || w > 100));
   if (bad) {
     const p = `${path}.${bad[0]}.weight`;
-    throw new ValidationError(`${p}: must be a whole percentage between 0 and 100, got ${bad[1]}`, [{ path: p, message: 'must be a whole percentage between 0 and 100' }]);
+    throw new ValidationError(`${p}: must be a whole percentage between 0 and 100, got ${bad[1]}`, [
+      { path: p, message: 'must be a whole percentage between 0 and 100' },
+    ]);
   }
   const explicit = given.filter(([, w]) => w !== undefined) as Array<[string, number]>;
   const missing = given.filter(([, w]) => w === undefined).map(([r]) => r);
