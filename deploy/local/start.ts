@@ -4,7 +4,8 @@
  * when HAProxy is installed, a gateway agent.
  */
 import { spawnSync } from 'node:child_process';
-import { startGatewayAgentProcess } from '../../adapters/gateway-agent/main.ts';
+import { loadGatewayAgentConfig } from '../../adapters/gateway-agent/config.ts';
+import { startGatewayAgentFor } from '../../adapters/gateway-agent/main.ts';
 import { startApi } from '../../api/main.ts';
 import { loadConfig } from '../../boot/config.ts';
 import { startEngineFor } from '../../boot/engine.ts';
@@ -27,7 +28,7 @@ if (import.meta.main) {
   }
   const system: BootedSystem = await createSystem(config, logger);
   let api: Awaited<ReturnType<typeof startApi>> | undefined;
-  let agent: Awaited<ReturnType<typeof startGatewayAgentProcess>> | undefined;
+  let agent: Awaited<ReturnType<typeof startGatewayAgentFor>> | undefined;
   let stopping = false;
   // Registered before anything starts, so Ctrl-C during start-up still shuts down cleanly.
   const stop = async (): Promise<void> => {
@@ -50,7 +51,8 @@ if (import.meta.main) {
     api = await startApi(system, logger);
     const haveHaproxy = spawnSync(config.haproxyBin, ['-v'], { stdio: 'ignore' }).status === 0;
     if (core.startGatewayAgent === 'true' || (core.startGatewayAgent === 'auto' && haveHaproxy)) {
-      agent = await startGatewayAgentProcess(env, logger.child({ component: 'gateway-agent' }));
+      // The config compiled above is reused; only the agent's own section is added.
+      agent = await startGatewayAgentFor({ ...config, agent: loadGatewayAgentConfig(env) }, logger.child({ component: 'gateway-agent' }));
     } else if (core.startGatewayAgent === 'auto') {
       logger.warn(
         `HAProxy (${config.haproxyBin}) is not installed: gateways are stored but no traffic is routed. Install it (Debian/Ubuntu: sudo apt-get install -y haproxy; macOS: brew install haproxy) and restart.`,
