@@ -31,9 +31,14 @@ export function issuesFromZod(error: z.ZodError, options?: string | IssueOptions
   }));
 }
 
-/** `a.b: …; c: …`, the message form of a list of issues. */
+/** `a.b: …; script: line 2, column 13: …`, the message form of a list of issues (positions where known). */
 export function formatIssues(issues: readonly Issue[]): string {
-  return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  return issues.map((i) => `${i.path}: ${positionOf(i)}${i.message}`).join('; ');
+}
+
+function positionOf(i: Issue): string {
+  if (i.line === undefined) return i.column === undefined ? '' : `column ${i.column}: `;
+  return i.column === undefined ? `line ${i.line}: ` : `line ${i.line}, column ${i.column}: `;
 }
 
 /** One ValidationError for issues gathered from several checks. */
