@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { CoreConfig } from './config.ts';
 import type { EmitEvent } from './domain/emit.ts';
-import type { Coordination } from './ports/coordination.ts';
-import type { RunQueue, RunWorker } from './ports/run-queue.ts';
-import type { RunStats } from './ports/run-stats.ts';
-import type { RunStore } from './ports/run-store.ts';
+import type { RunWorker } from './ports/run-queue.ts';
 import type { SandboxHost } from './ports/sandbox-host.ts';
-import type { StateStore } from './ports/state-store.ts';
-import type { TriggerState } from './ports/trigger-state.ts';
-import type { WorkflowStore } from './ports/workflow-store.ts';
 import { RUN_CANCEL_CHANNEL } from './runs/run-canceller.ts';
 import { createRunExecutor, type RunExecutor } from './runs/run-executor.ts';
-import type { RunLauncher } from './runs/launcher.ts';
 import { createStateCapability } from './runs/state-capability.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
 import { createCronScheduler, type CronScheduler, type Clock } from './triggers/cron-scheduler.ts';
 import type { Logger } from './shared/logger.ts';
+import type { Stores } from './system.ts';
 
 export interface Engine {
   id: string;
@@ -27,17 +21,8 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-/** The ports an engine replica works with. */
-export interface EngineStores {
-  workflows: WorkflowStore;
-  runs: RunStore;
-  state: StateStore;
-  stats: RunStats;
-  queue: RunQueue;
-  coordination: Coordination;
-  triggers: TriggerState;
-  launcher: RunLauncher;
-}
+/** The ports an engine replica works with: the shared stores, less the API's canceller. */
+export type EngineStores = Omit<Stores, 'canceller'>;
 
 export interface EngineOptions {
   config: CoreConfig;
