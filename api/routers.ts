@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { System } from '../engine/system.ts';
 import { loadTemplates } from './template-catalog.ts';
+import { createAuditRoutes } from './routes/audit.ts';
 import { createDeploymentRoutes } from './routes/deployments.ts';
 import { createEventRoutes } from './routes/events.ts';
 import { createGatewayRoutes } from './routes/gateways.ts';
@@ -14,7 +15,13 @@ import { createWorkflowRoutes } from './routes/workflows.ts';
 export function createRouters(system: System): { routers: OpenAPIHono[]; rootRouters: OpenAPIHono[] } {
   const s = system.stores;
   const routers: OpenAPIHono[] = [
-    createWorkflowRoutes({ workflows: s.workflows }),
+    // First: its middleware authorizes and audits every /api/v1 route mounted after it.
+    createAuditRoutes({
+      audit: system.audit,
+      runWorkflow: async (id) => (await s.runs.get(id))?.workflow,
+      logger: system.logger.child({ component: 'access' }),
+    }),
+    createWorkflowRoutes({ workflows: s.workflows, ceilings: system.config.engine.ceilings, quarantine: s.quarantine }),
     createRunRoutes({ workflows: s.workflows, runs: s.runs, launcher: s.launcher, canceller: s.canceller }),
     createEventRoutes({ events: system.events.store, bus: system.events.bus, heartbeatMs: system.events.heartbeatMs }),
     createGatewayRoutes({ gateways: system.gateways }),

@@ -11,7 +11,7 @@ export async function listen(app: OpenAPIHono, config: CoreConfig, logger: Logge
   if (tokens.length === 0 && !loopback) {
     throw new VeerError(
       'CONFIG',
-      `VEER_API_HOST=${host} without VEER_API_TOKENS would expose an unauthenticated API; set VEER_API_TOKENS or bind to 127.0.0.1`,
+      `VEER_API_HOST=${host} without VEER_API_TOKENS would expose an unauthenticated API; set VEER_API_TOKENS or VEER_API_TOKENS_FILE, or bind to 127.0.0.1`,
     );
   }
   const server = await new Promise<ServerType>((resolve, reject) => {

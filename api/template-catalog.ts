@@ -39,10 +39,11 @@ export function loadTemplates(): Template[] {
     {
       name: 'rollback-hook',
       description:
-        'On an event (an alert posted to /api/v1/events, or an Elasticsearch query trigger), sends all traffic of a gateway back to its stable route.',
+        'On an alert posted to /api/v1/events (Alertmanager-style) or from Veer itself, sends all traffic of a gateway back to its stable route. ' +
+        "Workflows' own emits are not accepted (`sources`): the hook holds gateway permissions, scripts that emit alerts may not.",
       workflow: {
         script: read('./rollback-hook.ts'),
-        trigger: { events: { tags: ['alerts', 'gateways:shop'] } },
+        trigger: { events: { tags: ['alerts'], sources: ['api', 'veer'] } },
         env: { GATEWAY: 'shop', STABLE_ROUTE: 'stable' },
         permissions: { gateways: ['shop'], deployments: {} },
         overlap: 'allow',
@@ -60,7 +61,7 @@ export function loadTemplates(): Template[] {
     },
     {
       name: 'health-metrics',
-      description: 'Publishes a gateway.health event per gateway (and its routes) every minute.',
+      description: 'Publishes a health.gateway event per gateway (and its routes) every minute.',
       workflow: {
         script: read('./health-metrics.ts'),
         trigger: { cron: '* * * * *', timezone: 'UTC' },

@@ -3,7 +3,9 @@ import { createSchedulerSupervisor } from '../adapters/scheduler/index.ts';
 import { startEngine, type Engine } from '../engine/engine-runtime.ts';
 import { createElasticsearchQueryTriggers } from '../engine/events/es-query-trigger.ts';
 import { createEventTriggerDispatcher } from '../engine/events/trigger-dispatcher.ts';
+import { withRunBudgets } from '../engine/sandbox/budgeted-sandbox.ts';
 import { createIsolatedSandbox } from '../engine/sandbox/isolated-host.ts';
+import { withQuarantine } from '../engine/sandbox/quarantine-guard.ts';
 import type { Logger } from '../engine/shared/logger.ts';
 import type { BootedSystem } from './system.ts';
 
@@ -19,12 +21,31 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
   const { config, stores, settings } = system;
   const sandbox = createIsolatedSandbox({
     processes: config.engine.sandboxProcesses,
-    runsPerProcess: Math.max(1, Math.ceil(config.engine.concurrency / config.engine.sandboxProcesses)),
+    runsPerProcess: config.engine.sandbox.runsPerProcess,
     logger: logger.child({ component: 'sandbox' }),
     maxLogEntries: config.engine.runLogMax,
     childEnv: config.engine.sandboxEnv,
+    childMemoryMb: config.engine.sandbox.childMemoryMb,
+    recycleRuns: config.engine.sandbox.recycleRuns,
+    recycleRssMb: config.engine.sandbox.recycleRssMb,
+    unresponsiveMs: config.engine.sandbox.unresponsiveMs,
+    abortGraceMs: config.engine.sandbox.killGraceMs,
   });
-  const engine = await startEngine({ config, stores, sandbox, capabilities: system.capabilities, emit: system.emit, logger });
+  // Every run gets its budgets (VEER_BUDGET_*); what it used is kept in its run record.
+  const budgeted = withRunBudgets(sandbox, {
+    limits: config.engine.budgets,
+    recordUsage: (runId, budget) => stores.runs.transition(runId, ['running'], { budget }),
+    logger: logger.child({ component: 'sandbox' }),
+  });
+  // Outermost, so that a quarantined version's runs end before anything else is done for them.
+  const guarded = withQuarantine(budgeted, {
+    store: system.redis.quarantine,
+    emit: system.emit,
+    crashes: config.engine.sandbox.quarantineCrashes,
+    windowMs: config.engine.sandbox.quarantineWindowMs,
+    logger: logger.child({ component: 'quarantine' }),
+  });
+  const engine = await startEngine({ config, stores, sandbox: guarded, capabilities: system.capabilities, emit: system.emit, logger });
 
   const supervisor = createSchedulerSupervisor(settings.scheduler, {
     redis: system.redis.connections.command,
@@ -35,13 +56,18 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
 
   const ec = settings.events;
   const triggerPorts = { coordination: stores.coordination, triggers: stores.triggers, workflows: stores.workflows, launcher: stores.launcher, logger };
-  const dispatcher = createEventTriggerDispatcher({ ...triggerPorts, events: system.events.store, refreshMs: ec.triggerRefreshMs });
+  const dispatcher = createEventTriggerDispatcher({
+    ...triggerPorts,
+    events: system.events.store,
+    refreshMs: ec.triggerRefreshMs,
+    maxHops: config.engine.eventsMaxHops,
+  });
   await dispatcher.start();
   const search = createDocumentSearch(ec);
   const esTriggers = createElasticsearchQueryTriggers({ ...triggerPorts, search, ...ec.esTriggers });
   await esTriggers.start();
 
-  const remotes = await createRemoteEventSources(ec, { emit: (e) => system.events.bus.emit(e), positions: stores.triggers.remote, logger });
+  const remotes = await createRemoteEventSources(ec, { emit: (e, origin) => system.events.bus.emit(e, origin), positions: stores.triggers.remote, logger });
   const following =
     remotes.length === 0
       ? undefined

@@ -4,6 +4,8 @@ import { createMetricsStore } from '../adapters/metrics/index.ts';
 import { createRunQueue } from '../adapters/queue/index.ts';
 import { createRedisBackend, type RedisBackend } from '../adapters/redis/index.ts';
 import { createSchedulerDriver } from '../adapters/scheduler/index.ts';
+import { auditCapabilities } from '../engine/audit/audited-capabilities.ts';
+import { notingEffects } from '../engine/audit/effects.ts';
 import { createDeploymentsCapability } from '../engine/deployments/capability.ts';
 import { createEventBus } from '../engine/events/bus.ts';
 import { createEventsCapability } from '../engine/events/events-capability.ts';
@@ -30,7 +32,14 @@ export interface BootedSystem extends System {
 export async function createSystem(config: VeerConfig, logger: Logger): Promise<BootedSystem> {
   const core = config.core;
   const prefix = core.redisPrefix;
-  const backend = createRedisBackend({ url: core.redisUrl, prefix, runHistory: core.engine.runHistory, runLogMax: core.engine.runLogMax, logger });
+  const backend = createRedisBackend({
+    url: core.redisUrl,
+    prefix,
+    runHistory: core.engine.runHistory,
+    runLogMax: core.engine.runLogMax,
+    auditMaxLen: core.audit.maxLen,
+    logger,
+  });
   const redis = backend.connections.command;
   const queue = createRunQueue({
     connection: redis,
@@ -41,14 +50,16 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
   const { workflows, runs, state, stats, coordination, triggers } = backend;
   const canceller = createRunCanceller({ runs, queue, coordination });
   const launcher = createRunLauncher({ workflows, runs, queue, canceller, logger });
-  const stores: Stores = { workflows, runs, state, stats, queue, coordination, triggers, launcher, canceller };
+  const stores: Stores = { workflows, runs, state, stats, queue, coordination, triggers, launcher, canceller, quarantine: backend.quarantine };
 
   const eventStore = await createEventStore(config.events, { redis, prefix });
   const bus = createEventBus({ events: eventStore, logger });
+  // Change events also feed the before → after of the audit entry of the call that caused them.
+  const changeEmitter = notingEffects(bus.emitter);
   const metrics = await createMetricsStore(config.metrics, { redis, prefix, elasticsearch: config.events.elasticsearch });
   const scheduler = await createSchedulerDriver(config.scheduler, { redis, redisPrefix: prefix, logger: logger.child({ component: 'scheduler' }) });
   const kv = await createKvStore(config.kv, { logger: logger.child({ component: 'kv' }) });
-  const gateways = createGatewayService({ kv, logger: logger.child({ component: 'gateways' }), emit: bus.emitter });
+  const gateways = createGatewayService({ kv, logger: logger.child({ component: 'gateways' }), emit: changeEmitter });
 
   const onClose: Array<() => Promise<void>> = [];
   const quietly = (p: Promise<unknown>) =>
@@ -68,12 +79,17 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
     kv,
     gateways,
     emit: bus.emitter,
-    capabilities: {
-      events: createEventsCapability(bus),
-      metrics: createMetricsCapability(metrics),
-      deployments: createDeploymentsCapability({ scheduler, emit: bus.emitter }),
-      gateways: createGatewaysCapability(gateways),
-    },
+    audit: backend.audit,
+    // Every script effect is recorded in the audit stream here, in one place.
+    capabilities: auditCapabilities(
+      {
+        events: createEventsCapability(bus, { runs }),
+        metrics: createMetricsCapability(metrics),
+        deployments: createDeploymentsCapability({ scheduler, emit: changeEmitter }),
+        gateways: createGatewaysCapability(gateways),
+      },
+      { audit: backend.audit, logger: logger.child({ component: 'audit' }) },
+    ),
     onClose,
     async close() {
       for (const fn of onClose.reverse()) await fn().catch((err) => logger.warn({ err }, 'error during shutdown'));

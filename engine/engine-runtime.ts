@@ -3,6 +3,7 @@ import type { CoreConfig } from './config.ts';
 import type { EmitEvent } from './domain/emit.ts';
 import type { RunWorker } from './ports/run-queue.ts';
 import type { SandboxHost } from './ports/sandbox-host.ts';
+import { holdToCeilings } from './runs/ceiling-store.ts';
 import { RUN_CANCEL_CHANNEL } from './runs/run-canceller.ts';
 import { createRunExecutor, type RunExecutor } from './runs/run-executor.ts';
 import { createStateCapability } from './runs/state-capability.ts';
@@ -52,7 +53,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const { stores, config, logger } = o;
   const log = logger.child({ component: 'engine', engineId: id });
   const executor = createRunExecutor({
-    workflows: stores.workflows,
+    // Runs get their version's limits held to the operator's ceilings (lowered since upload, say).
+    workflows: holdToCeilings(stores.workflows, config.engine.ceilings, log),
     runs: stores.runs,
     stats: stores.stats,
     queue: stores.queue,
@@ -76,6 +78,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     concurrency: config.engine.concurrency,
     lockDurationMs: o.lockDurationMs ?? config.engine.jobLockMs,
     stalledIntervalMs: o.stalledIntervalMs ?? config.engine.jobLockMs,
+    // A stored `limits.concurrency` above a lowered ceiling is held to it.
+    maxGroupConcurrency: config.engine.ceilings.concurrency,
     process: (job) => executor.execute(job),
     onError: (err) => log.error({ err }, 'queue worker error'),
   });

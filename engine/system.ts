@@ -2,6 +2,7 @@ import type { CoreConfig } from './config.ts';
 import type { EmitEvent } from './domain/emit.ts';
 import type { EventBus } from './events/bus.ts';
 import type { GatewayService } from './gateways/service.ts';
+import type { AuditLog } from './ports/audit-log.ts';
 import type { Coordination } from './ports/coordination.ts';
 import type { EventStore } from './ports/event-store.ts';
 import type { KvStore } from './ports/kv-store.ts';
@@ -13,6 +14,7 @@ import type { SchedulerDriver } from './ports/scheduler.ts';
 import type { StateStore } from './ports/state-store.ts';
 import type { TriggerState } from './ports/trigger-state.ts';
 import type { WorkflowStore } from './ports/workflow-store.ts';
+import type { QuarantineStore } from './ports/quarantine.ts';
 import type { RunCanceller } from './runs/run-canceller.ts';
 import type { RunLauncher } from './runs/launcher.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
@@ -29,6 +31,8 @@ export interface Stores {
   triggers: TriggerState;
   launcher: RunLauncher;
   canceller: RunCanceller;
+  /** Workflow versions quarantined for killing their sandbox process repeatedly (shown by the API). */
+  quarantine: QuarantineStore;
 }
 
 /**
@@ -52,6 +56,8 @@ export interface System {
   gateways: GatewayService;
   /** The one path for Veer's own events (run lifecycle, gateway and deployment changes). Never throws. */
   emit: EmitEvent;
+  /** The append-only audit stream (API mutations, script effects). */
+  audit: AuditLog;
   /** What scripts get besides `state`, `log` and `sleep`. */
   capabilities: Capabilities;
   /** Closers run in reverse order on shutdown (before the stores close). */

@@ -43,7 +43,7 @@ export default async function (ctx: Ctx) {
     await ctx.gateways.setWeights(gateway, { [stable]: 100, [canary]: 0 });
     await ctx.state.set('phase', 'rolled_back');
     await ctx.events.emit({
-      tags: ['canary', `gateways:${gateway}`],
+      tags: ['canary', `canary:${gateway}`],
       type: 'canary.rolled_back',
       value: { gateway, canary, errorRate: m.errorRate, p99: m.latency.p99 },
     });
@@ -54,7 +54,7 @@ export default async function (ctx: Ctx) {
   if (next !== weight) await ctx.gateways.setWeights(gateway, { [stable]: 100 - next, [canary]: next });
   if (next >= maxWeight) {
     await ctx.state.set('phase', 'promoted');
-    await ctx.events.emit({ tags: ['canary', `gateways:${gateway}`], type: 'canary.promoted', value: { gateway, canary, weight: next } });
+    await ctx.events.emit({ tags: ['canary', `canary:${gateway}`], type: 'canary.promoted', value: { gateway, canary, weight: next } });
     return { action: 'promoted', weight: next };
   }
   return { action: 'step', weight: next, errorRate: m.errorRate, p99: m.latency.p99 };

@@ -20,7 +20,8 @@ export default async function (ctx: Ctx) {
       routes[route] = { health: m.noData ? null : 1 - (m.errorRate ?? 0), rate: m.rate, p99: m.latency.p99, weight: gw.routes[route].weight };
     }
     const value = { gateway: gw.name, health: total.noData ? null : 1 - (total.errorRate ?? 0), rate: total.rate, p99: total.latency.p99, routes };
-    await ctx.events.emit({ tags: ['health', `gateways:${gw.name}`], type: 'gateway.health', value });
+    // gateways:* tags and gateway.* types are Veer's own (scripts cannot speak for Veer).
+    await ctx.events.emit({ tags: ['health', `health:${gw.name}`], type: 'health.gateway', value });
     report[gw.name] = value;
   }
   return report;

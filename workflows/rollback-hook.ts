@@ -1,9 +1,12 @@
 import type { Ctx } from './types.ts';
 
 /**
- * Rollback hook: trigger it on events (e.g. `{ "events": { "tags": ["alerts"] } }` or an
- * Elasticsearch query trigger on an alert index). Sends all traffic of `GATEWAY` to
- * `STABLE_ROUTE` and announces it. Idempotent: rolling back twice changes nothing.
+ * Rollback hook: trigger it on events (e.g. `{ "events": { "tags": ["alerts"], "sources": ["api", "veer"] } }`
+ * or an Elasticsearch query trigger on an alert index). Sends all traffic of `GATEWAY` to
+ * `STABLE_ROUTE` and announces it (`rollback.applied`, tagged `rollback:<gateway>`: the
+ * `gateways:*` tags are Veer's own). Idempotent: rolling back twice changes nothing.
+ * Keep `sources` to alert senders: the hook holds gateway permissions, and any workflow
+ * may emit an `alerts` event.
  *
  * env: GATEWAY, STABLE_ROUTE ('stable')
  */
@@ -19,8 +22,8 @@ export default async function (ctx: Ctx<{ id?: string; tags?: string[]; type?: s
   const changed = Object.keys(weights).some((k) => weights[k] !== before[k]);
   if (changed) await ctx.gateways.setWeights(gateway, weights);
   await ctx.events.emit({
-    tags: ['rollback', `gateways:${gateway}`],
-    type: 'gateway.rolled_back',
+    tags: ['rollback', `rollback:${gateway}`],
+    type: 'rollback.applied',
     value: { gateway, stable, cause: ctx.input?.id ?? null, changed },
   });
   ctx.log.info(changed ? 'rolled back' : 'already on the stable route', { before, after: weights });

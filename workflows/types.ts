@@ -20,7 +20,8 @@ export type RunTrigger =
   | { type: 'manual' }
   /** `tick`: the ISO-8601 time the schedule fired for; `catchUp` when it ran late, after a restart. */
   | { type: 'cron'; tick: string; catchUp?: boolean }
-  | { type: 'event'; eventId: string }
+  /** `hops`: how many event-triggered runs led to the event (absent: 0); what this run emits counts one more. */
+  | { type: 'event'; eventId: string; hops?: number }
   | { type: 'elasticsearch'; index: string; count: number };
 
 /** The run's log (what the user sees), also reached through `console.*`. Entries are capped per run; long messages are cut. */
@@ -160,12 +161,20 @@ export interface VeerEvent {
   value: unknown;
   /** ISO-8601. */
   timestamp: string;
+  /**
+   * Who published it, set by Veer (never by the producer): `api`, `veer` (runs, gateway and
+   * deployment changes), `workflow:<name>/<runId>` (ctx.events.emit) or `remote:<url>`.
+   * Absent on events stored before Veer recorded it.
+   */
+  source?: string;
+  /** Event-triggered runs between this event and its origin (absent: 0); triggers stop past a limit. */
+  hops?: number;
 }
 
 export interface EmitEventInput {
-  /** One tag or a list: `name` or `group:name`. */
+  /** One tag or a list: `name` or `group:name`. `workflows:*`, `runs:*`, `gateways:*`, `deployments:*` are Veer's (PermissionError). */
   tags: string | string[];
-  /** One word; default 'event'. */
+  /** One word; default 'event'. `run.*`, `gateway.*`, `deployment.*`, `workflow.*`, `trigger.*` are Veer's (PermissionError). */
   type?: string;
   /** Any JSON value, at most 64 KiB. */
   value?: unknown;
@@ -183,9 +192,9 @@ export interface EventQuery {
 }
 
 export interface EventsCapability {
-  /** Publishes through the event bus (triggers and streams see it), tagged `workflows:<this workflow>`. */
+  /** Publishes through the event bus (triggers and streams see it) as `workflow:<name>/<runId>`, tagged `workflows:<this workflow>`. */
   emit(event: EmitEventInput): Promise<VeerEvent>;
-  /** Stored events, newest first. */
+  /** Stored events this workflow may read, newest first: its own (tagged `workflows:<this workflow>`) and tags granted in `permissions.events`. */
   query(filter?: EventQuery): Promise<VeerEvent[]>;
 }
 

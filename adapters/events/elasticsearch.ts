@@ -80,6 +80,9 @@ interface EsCheckpoint {
   s: Record<string, number>;
 }
 
+/** Who published an event and how many triggered runs away it is (engine/domain/event.ts). */
+const PROVENANCE_MAPPING = { source: { type: 'keyword' }, hops: { type: 'integer' } } as const;
+
 /** `<prefix>-<kind>-YYYY.MM.DD` (UTC): the daily indices events and request samples go to. */
 export const dailyIndex = (prefix: string, kind: string, ms: number): string =>
   `${prefix}-${kind}-${new Date(ms).toISOString().slice(0, 10).replace(/-/g, '.')}`;
@@ -123,10 +126,15 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
               timestamp: { type: 'date' },
               ingestedAt: { type: 'date', format: 'epoch_millis' },
               value: { type: 'object', enabled: false },
+              ...PROVENANCE_MAPPING,
             },
           },
         },
       })
+      // Today's index may predate provenance (strict mappings refuse unknown fields): add the fields to existing indices. Best effort: new indices get them from the template.
+      .then(() =>
+        client.indices.putMapping({ index: pattern, allow_no_indices: true, ignore_unavailable: true, properties: PROVENANCE_MAPPING }).catch(() => undefined),
+      )
       .then(
         () => undefined,
         (err) => {
@@ -137,7 +145,15 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
     return template;
   }
 
-  const toEvent = (d: EsEventDoc): VeerEvent => ({ id: d.id, tags: d.tags, type: d.type, value: d.value ?? null, timestamp: d.timestamp });
+  const toEvent = (d: EsEventDoc): VeerEvent => ({
+    id: d.id,
+    tags: d.tags,
+    type: d.type,
+    value: d.value ?? null,
+    timestamp: d.timestamp,
+    ...(d.source !== undefined ? { source: d.source } : {}),
+    ...(d.hops !== undefined ? { hops: d.hops } : {}),
+  });
 
   async function search(body: Record<string, unknown>, op: string) {
     try {
@@ -154,7 +170,16 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
       await ensureTemplate();
       const ms = now();
       const id = `${String(ms).padStart(13, '0')}-${(counter++ % 2 ** 30).toString(36).padStart(6, '0')}-${node}`;
-      const doc: EsEventDoc = { id, tags: event.tags, type: event.type, value: event.value, timestamp: event.timestamp, ingestedAt: ms };
+      const doc: EsEventDoc = {
+        id,
+        tags: event.tags,
+        type: event.type,
+        value: event.value,
+        timestamp: event.timestamp,
+        ...(event.source !== undefined ? { source: event.source } : {}),
+        ...(event.hops !== undefined ? { hops: event.hops } : {}),
+        ingestedAt: ms,
+      };
       try {
         await client.index({
           index: dailyIndex(prefix, 'events', ms),

@@ -3,7 +3,7 @@ import type { DocumentSearch, DocumentSearchRequest, EventStore } from '../../en
 import type { TriggerState } from '../../engine/ports/trigger-state.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 import type { EventsConfig } from './config.ts';
-import type { RemoteEventSource } from './remote-sse.ts';
+import type { RemoteEventSource, RemoteEventSourceOptions } from './remote-sse.ts';
 
 export type { DocumentSearch, EventStore } from '../../engine/ports/event-store.ts';
 export type { RemoteEventSource } from './remote-sse.ts';
@@ -39,7 +39,7 @@ export function createDocumentSearch(config: EventsConfig): DocumentSearch & { c
 /** One follower per VEER_EVENTS_REMOTE_URLS entry (none: the SSE client is never loaded). */
 export async function createRemoteEventSources(
   config: EventsConfig,
-  deps: { emit: (input: unknown) => Promise<unknown>; positions: TriggerState['remote']; logger: Logger },
+  deps: { emit: RemoteEventSourceOptions['emit']; positions: TriggerState['remote']; logger: Logger },
 ): Promise<RemoteEventSource[]> {
   if (config.remote.urls.length === 0) return [];
   const { createRemoteEventSource } = await import('./remote-sse.ts');

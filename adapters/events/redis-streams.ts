@@ -86,7 +86,12 @@ export function compareStreamIds(a: string, b: string): number {
 
 function toEvent(id: string, json: string): VeerEvent {
   const d = JSON.parse(json) as NewEvent;
-  return { id, tags: d.tags, type: d.type, value: d.value, timestamp: d.timestamp };
+  return { id, tags: d.tags, type: d.type, value: d.value, timestamp: d.timestamp, ...provenance(d) };
+}
+
+/** Source and hops as stored; events from before provenance have neither. */
+function provenance(d: Pick<NewEvent, 'source' | 'hops'>): Pick<NewEvent, 'source' | 'hops'> {
+  return { ...(d.source !== undefined ? { source: d.source } : {}), ...(d.hops !== undefined ? { hops: d.hops } : {}) };
 }
 
 function fieldsToEvent(id: string, fields: string[]): VeerEvent {
@@ -126,7 +131,7 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
 
     async append(event) {
       const ms = Date.parse(event.timestamp);
-      const json = JSON.stringify({ tags: event.tags, type: event.type, value: event.value, timestamp: event.timestamp });
+      const json = JSON.stringify({ tags: event.tags, type: event.type, value: event.value, timestamp: event.timestamp, ...provenance(event) });
       try {
         const id = await redis.xadd(
           key,
@@ -143,7 +148,7 @@ export function createRedisStreamEventStore(options: RedisStreamEventStoreOption
           'd',
           json,
         );
-        return { id: id as string, ...event };
+        return { id: id as string, tags: event.tags, type: event.type, value: event.value, timestamp: event.timestamp, ...provenance(event) };
       } catch (err) {
         throw unavailable('append (XADD)', err);
       }

@@ -1,5 +1,5 @@
 import { EventSource } from 'eventsource';
-import type { VeerEvent } from '../../engine/domain/event.ts';
+import { remoteSource, type EventOrigin, type VeerEvent } from '../../engine/domain/event.ts';
 import type { TriggerState } from '../../engine/ports/trigger-state.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 import { Backoff } from '../../engine/shared/retry.ts';
@@ -9,8 +9,8 @@ export interface RemoteEventSourceOptions {
   url: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
-  /** Where received events go: the local bus (`bus.emit`). */
-  emit: (input: unknown) => Promise<unknown>;
+  /** Where received events go: the local bus (`bus.emit`), with their origin (`remote:<url>`, the remote's hop count). */
+  emit: (input: unknown, origin: EventOrigin) => Promise<unknown>;
   /** Keeps the last received id so a restart resumes (Last-Event-ID) where it stopped. */
   positions: TriggerState['remote'];
   logger: Logger;
@@ -28,15 +28,18 @@ export interface RemoteEventSource {
 
 /**
  * Follows another installation's event stream and re-publishes what arrives on the local
- * bus, tagged `remote:<label>`, so local triggers and streams react to it. Events that
- * already carry a `remote:*` tag are not forwarded again (two installations following
- * each other would otherwise echo forever). Delivery is at-least-once: the last id is
+ * bus, tagged `remote:<label>` and published as source `remote:<url>` (never as `veer`: a
+ * trigger accepts them only when its `sources` say so or it names none), keeping the
+ * remote's hop count so loops across installations end too. Events that already carry a
+ * `remote:*` tag or source are not forwarded again (two installations following each other
+ * would otherwise echo forever). Delivery is at-least-once: the last id is
  * saved after the local append, and `Last-Event-ID` resumes from it after a reconnect
  * or restart.
  */
 export function createRemoteEventSource(options: RemoteEventSourceOptions): RemoteEventSource {
   const log = options.logger.child({ component: 'remote-events', url: options.url });
   const label = (options.label ?? new URL(options.url).host).replace(/[^A-Za-z0-9_.\-/:@]/g, '-');
+  const from = remoteSource(options.url);
   const stats = { received: 0, forwarded: 0, skipped: 0, lastEventId: undefined as string | undefined };
   let es: EventSource | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -73,10 +76,14 @@ export function createRemoteEventSource(options: RemoteEventSourceOptions): Remo
       return;
     }
     try {
-      if (!Array.isArray(event.tags) || event.tags.some((t) => t.startsWith('remote:'))) {
+      if (!Array.isArray(event.tags) || event.tags.some((t) => t.startsWith('remote:')) || String(event.source ?? '').startsWith('remote:')) {
         stats.skipped++;
       } else {
-        await options.emit({ tags: [...event.tags, `remote:${label}`], type: event.type, value: event.value, timestamp: event.timestamp });
+        const hops = Number.isInteger(event.hops) && (event.hops ?? 0) > 0 ? event.hops : 0;
+        await options.emit(
+          { tags: [...event.tags, `remote:${label}`], type: event.type, value: event.value, timestamp: event.timestamp },
+          { source: from, hops },
+        );
         stats.forwarded++;
         backoff.reset();
       }

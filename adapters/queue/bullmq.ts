@@ -1,12 +1,20 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RunQueue, RunWorker, RunWorkerOptions } from '../../engine/ports/run-queue.ts';
+import type { JobGroup, RunQueue, RunWorker, RunWorkerOptions } from '../../engine/ports/run-queue.ts';
 import { guarded } from '../redis/errors.ts';
+import { createGroupSlots, type GroupSlots } from './group-slots.ts';
 
 /**
  * The run queue on BullMQ — the only file that imports it. A run is a job whose id is the
- * run id, so the queue never holds two jobs for one run; job data is just the run id (the
- * run record is the source of truth), and finished jobs are removed at once.
+ * run id, so the queue never holds two jobs for one run; job data is the run id and its
+ * group (the run record is the source of truth), and finished jobs are removed at once.
+ *
+ * Groups (open-source BullMQ has none): a worker that takes a job whose group is full
+ * moves it to the delayed set itself (`moveToDelayed` with its lock token, which spends
+ * no attempt) and parks it in group-slots.ts; the job that frees a slot promotes the
+ * oldest parked one, which re-enters the wait list at its back — behind the jobs of other
+ * groups that were waiting meanwhile. A parked job whose wake-up was lost (an engine died
+ * between the two) comes back by itself after `parkMs`.
  */
 export interface BullmqRunQueueOptions {
   /** The process's command connection (queue operations). */
@@ -16,10 +24,13 @@ export interface BullmqRunQueueOptions {
   /** Key prefix; BullMQ's keys are `<prefix>:<queue>:*`. */
   prefix: string;
   onError?: (err: Error) => void;
+  /** How long a parked job waits at most before it is tried again without a wake-up (ms). Default 5000. */
+  parkMs?: number;
 }
 
 interface RunJobData {
   runId: string;
+  group?: JobGroup;
 }
 
 const QUEUE_NAME = 'runs';
@@ -29,19 +40,15 @@ export function createBullmqRunQueue(options: BullmqRunQueueOptions): RunQueue {
   // Without a listener BullMQ prints every reconnect failure to stderr.
   queue.on('error', (err) => options.onError?.(err));
   const ops = guarded('run queue', {
-    async enqueue(runId: string, opts: { attempts: number; backoffMs: number; jobId?: string }) {
-      await queue.add(
-        'run',
-        { runId },
-        {
-          jobId: opts.jobId ?? runId,
-          attempts: opts.attempts,
-          backoff: { type: 'exponential', delay: opts.backoffMs },
-          // The run record keeps history; BullMQ's copies would only grow Redis.
-          removeOnComplete: true,
-          removeOnFail: true,
-        },
-      );
+    async enqueue(runId: string, opts: { attempts: number; backoffMs: number; jobId?: string; group?: JobGroup }) {
+      await queue.add('run', opts.group ? { runId, group: { id: opts.group.id, concurrency: opts.group.concurrency } } : { runId }, {
+        jobId: opts.jobId ?? runId,
+        attempts: opts.attempts,
+        backoff: { type: 'exponential', delay: opts.backoffMs },
+        // The run record keeps history; BullMQ's copies would only grow Redis.
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
     },
     async removeWaiting(runId: string) {
       const job = await queue.getJob(runId);
@@ -62,17 +69,50 @@ export function createBullmqRunQueue(options: BullmqRunQueueOptions): RunQueue {
   });
   return {
     ...ops,
-    work: (o) => startWorker(options, o),
+    work: (o) => startWorker(options, queue, o),
     close: () => queue.close(),
   };
 }
 
-function startWorker(options: BullmqRunQueueOptions, o: RunWorkerOptions): RunWorker {
+function startWorker(options: BullmqRunQueueOptions, queue: Queue<RunJobData>, o: RunWorkerOptions): RunWorker {
   const connection = options.connect();
+  const parkMs = options.parkMs ?? 5000;
+  const slots = createGroupSlots({
+    redis: options.connection,
+    prefix: `${options.prefix}:${QUEUE_NAME}`,
+    leaseMs: o.lockDurationMs,
+    ttlMs: Math.max(o.lockDurationMs, parkMs) * 4,
+  });
+  const wake = wakeParked(queue, slots, (err) => o.onError?.(err));
+  const limitOf = (g: JobGroup) => Math.max(1, Math.min(g.concurrency, o.maxGroupConcurrency ?? Infinity));
+
   const worker = new Worker<RunJobData>(
     QUEUE_NAME,
-    async (job: Job<RunJobData>) => {
-      const outcome = await o.process({ runId: job.data.runId, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 });
+    async (job: Job<RunJobData>, token?: string) => {
+      const group = job.data.group;
+      const jobId = job.id ?? job.data.runId;
+      if (group && !(await slots.acquire(group.id, jobId, limitOf(group)))) {
+        // Full: set aside without spending an attempt; this worker slot takes the next job.
+        await job.moveToDelayed(Date.now() + parkMs, token);
+        // Unparked (Redis failing), it still comes back when its delay ends.
+        const room = await slots.park(group.id, jobId, limitOf(group)).catch(() => []);
+        void wake(group.id, limitOf(group), room);
+        throw new DelayedError();
+      }
+      const renew = group && setInterval(() => void slots.renew(group.id, jobId).catch(() => undefined), Math.max(100, o.lockDurationMs / 3));
+      let outcome;
+      try {
+        outcome = await o.process({ runId: job.data.runId, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 });
+      } finally {
+        if (renew) clearInterval(renew);
+        if (group) {
+          // A failed release only delays the next parked job (its lease expires, its park ends).
+          await slots.release(group.id, jobId, limitOf(group)).then(
+            (ids) => wake(group.id, limitOf(group), ids),
+            (err: Error) => o.onError?.(err),
+          );
+        }
+      }
       // 'retry' is a failed attempt: BullMQ backs off while attempts remain. 'done' completes
       // the job whatever the run's status (the run record says how it ended).
       if (outcome === 'retry') throw new Error(`run ${job.data.runId}: attempt failed; retrying`);
@@ -107,4 +147,35 @@ function startWorker(options: BullmqRunQueueOptions, o: RunWorkerOptions): RunWo
       connection.disconnect();
     },
   };
+}
+
+/**
+ * Promotes parked jobs back to the wait list. A popped job may be gone (cancelled) or no
+ * longer delayed (its park ended by itself); then the room it was popped for goes to the
+ * next parked job, a bounded number of times.
+ */
+function wakeParked(queue: Queue<RunJobData>, slots: GroupSlots, onError: (err: Error) => void) {
+  return async (group: string, limit: number, ids: string[]): Promise<void> => {
+    try {
+      for (let round = 0; ids.length > 0 && round < 10; round++) {
+        let woken = 0;
+        for (const id of ids) if (await promote(queue, id)) woken++;
+        if (woken === ids.length) return;
+        ids = await slots.room(group, limit);
+      }
+    } catch (err) {
+      onError(err as Error);
+    }
+  };
+}
+
+async function promote(queue: Queue<RunJobData>, id: string): Promise<boolean> {
+  const job = await queue.getJob(id);
+  if (!job) return false;
+  try {
+    await job.promote();
+    return true;
+  } catch {
+    return false; // not delayed any more: already back in the wait list, or running
+  }
 }

@@ -1,15 +1,19 @@
 import type { Redis } from 'ioredis';
+import type { AuditLog } from '../../engine/ports/audit-log.ts';
 import type { Coordination } from '../../engine/ports/coordination.ts';
+import type { QuarantineStore } from '../../engine/ports/quarantine.ts';
 import type { RunStats } from '../../engine/ports/run-stats.ts';
 import type { RunStore } from '../../engine/ports/run-store.ts';
 import type { StateStore } from '../../engine/ports/state-store.ts';
 import type { TriggerState } from '../../engine/ports/trigger-state.ts';
 import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
+import { createRedisAuditLog } from './audit-log.ts';
 import { warnOnEvictionPolicy } from './checks.ts';
 import { createRedisConnections, type RedisConnections } from './connection.ts';
 import { createRedisCoordination } from './coordination.ts';
 import { createKeys, type RedisKeys } from './keys.ts';
+import { createRedisQuarantineStore } from './quarantine.ts';
 import { createRedisRunStats } from './run-stats.ts';
 import { createRedisRunStore } from './run-store.ts';
 import { createRedisStateStore } from './state-store.ts';
@@ -24,6 +28,8 @@ export interface RedisBackendOptions {
   runHistory: number;
   /** Log entries kept per run (VEER_RUN_LOG_MAX). */
   runLogMax: number;
+  /** Audit entries kept (VEER_AUDIT_MAXLEN). Default 100 000. */
+  auditMaxLen?: number;
   logger: Logger;
 }
 
@@ -37,6 +43,9 @@ export interface RedisBackend {
   stats: RunStats;
   coordination: Coordination;
   triggers: TriggerState;
+  audit: AuditLog;
+  /** Workflow versions quarantined for killing their sandbox process repeatedly. */
+  quarantine: QuarantineStore;
   /** Logs a warning when Redis may evict keys (BullMQ and run records need `noeviction`). */
   checkEvictionPolicy(logger: Logger): Promise<void>;
   close(): Promise<void>;
@@ -57,6 +66,8 @@ export function createRedisBackend(o: RedisBackendOptions): RedisBackend {
     stats: createRedisRunStats({ redis, keys }),
     coordination,
     triggers: createRedisTriggerState({ redis, keys }),
+    audit: createRedisAuditLog({ redis, key: keys.audit, maxLen: o.auditMaxLen ?? 100_000 }),
+    quarantine: createRedisQuarantineStore({ redis, keys }),
     checkEvictionPolicy: (logger) => warnOnEvictionPolicy(redis, logger),
     async close() {
       await coordination.close();

@@ -22,6 +22,10 @@ export interface RedisKeys {
   dedupePattern(name: string): string;
   esTriggerCheckpoint(name: string): string;
   esTriggerSeen(name: string): string;
+  /** Recent runs of a workflow that killed their sandbox process (sorted set, member `<version>:<run id>`). */
+  workflowCrashes(name: string): string;
+  /** Quarantined versions of a workflow (hash: version → JSON). */
+  workflowQuarantine(name: string): string;
   /** Every key that belongs to one workflow only (deleted with it; runs are kept until trimmed). */
   perWorkflow(name: string): string[];
   run(id: string): string;
@@ -39,6 +43,8 @@ export interface RedisKeys {
   remoteLastEventId(url: string): string;
   /** The event stream (adapters/events/redis-streams.ts). */
   events: string;
+  /** The append-only audit stream (adapters/redis/audit-log.ts). */
+  audit: string;
   /** Gateway metrics: one hash per gateway, route (`*` = all) and second. */
   metricsBucket(gateway: string, route: string, second: number): string;
   /** Prefix of the local scheduler's keys (see `localSchedulerKeys`). */
@@ -67,6 +73,8 @@ export function createKeys(prefix: string): RedisKeys {
     dedupePattern: (n) => `${wf(n)}:dedupe:*`,
     esTriggerCheckpoint: (n) => `${wf(n)}:es-trigger:checkpoint`,
     esTriggerSeen: (n) => `${wf(n)}:es-trigger:seen`,
+    workflowCrashes: (n) => `${wf(n)}:crashes`,
+    workflowQuarantine: (n) => `${wf(n)}:quarantine`,
     perWorkflow: (n) => [
       keys.workflow(n),
       keys.workflowVersions(n),
@@ -75,6 +83,8 @@ export function createKeys(prefix: string): RedisKeys {
       keys.cronLastTick(n),
       keys.esTriggerCheckpoint(n),
       keys.esTriggerSeen(n),
+      keys.workflowCrashes(n),
+      keys.workflowQuarantine(n),
     ],
     run: (id) => `${p}:run:${id}`,
     runLog: (id) => `${p}:run:${id}:log`,
@@ -88,6 +98,7 @@ export function createKeys(prefix: string): RedisKeys {
     dispatcherCheckpoint: `${p}:events:dispatcher:checkpoint`,
     remoteLastEventId: (url) => `${p}:events:remote:${createHash('sha1').update(url).digest('hex').slice(0, 16)}:last`,
     events: `${p}:events`,
+    audit: `${p}:audit`,
     metricsBucket: (g, r, s) => `${p}:metrics:${g}:${r}:${s}`,
     scheduler: `${p}:scheduler`,
     queuePrefix: `${p}:q`,

@@ -4,23 +4,25 @@ import type { RunStore } from '../../engine/ports/run-store.ts';
 import { NotFoundError } from '../../engine/shared/errors.ts';
 import { guarded, translateRedisError } from './errors.ts';
 import type { RedisKeys } from './keys.ts';
-import { readStream, type StreamEntry } from './stream-reader.ts';
+import { createStreamFanout } from './stream-fanout.ts';
+import type { StreamEntry } from './stream-reader.ts';
 
 /**
  * Runs in Redis: `run:<id>` is a hash (JSON-encoded fields), `wf:<name>:runs` a sorted set
  * by queue time holding the newest `history` runs (older runs and their logs are deleted
  * when a new one is created), `run:<id>:log` a stream with ids `0-<seq>` so readers can
  * resume from any sequence number. Dedupe claims are `wf:<name>:dedupe:<key>` (SET NX EX),
- * the active set `wf:<name>:active`.
+ * the active set `wf:<name>:active`. Every log follower of the process shares one blocking
+ * connection (stream-fanout.ts).
  */
 export interface RedisRunStoreOptions {
   redis: Redis;
-  /** A new connection per log follower (XREAD BLOCK holds it). */
+  /** Makes the one blocking connection all log followers of this store share (XREAD BLOCK holds it). */
   connect: () => Redis;
   keys: RedisKeys;
   history: number;
   logMax: number;
-  /** How long one follower's XREAD blocks before it re-checks the run (ms). Default 1000. */
+  /** How long the shared XREAD blocks, and how often a follower re-checks its run (ms). Default 1000. */
   followBlockMs?: number;
 }
 
@@ -84,6 +86,8 @@ function entriesOf(res: StreamEntry[]): LogEntry[] {
 export function createRedisRunStore(options: RedisRunStoreOptions): RunStore {
   const { redis, keys, history, logMax } = options;
   const runKeyPrefix = keys.run('');
+  const followBlockMs = options.followBlockMs ?? 1000;
+  const followers = createStreamFanout({ connect: options.connect, command: redis, count: 1000, blockMs: followBlockMs });
 
   const store: RunStore = guarded('run store', {
     async create(run: Run) {
@@ -154,15 +158,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RunStore {
     if (signal.aborted) return;
     if (await final()) return yield* drain();
     try {
-      for await (const raw of readStream({
-        connect: options.connect,
-        key: keys.runLog(id),
-        from: `0-${seq}`,
-        count: 1000,
-        blockMs: options.followBlockMs ?? 1000,
-        signal,
-        yieldEmpty: true,
-      })) {
+      for await (const raw of followers.follow(keys.runLog(id), `0-${seq}`, { signal, idleMs: followBlockMs })) {
         if (raw.length) {
           const batch = entriesOf(raw);
           seq = batch[batch.length - 1].seq;

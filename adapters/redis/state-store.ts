@@ -4,6 +4,16 @@ import { ValidationError } from '../../engine/shared/errors.ts';
 import { guarded } from './errors.ts';
 import type { RedisKeys } from './keys.ts';
 
+/** HSET unless the field is new and the hash already has ARGV[3] fields: -1 when written, else the field count. */
+const SET_WITHIN_LIMIT = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  local count = redis.call('HLEN', KEYS[1])
+  if count >= tonumber(ARGV[3]) then return count end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return -1
+`;
+
 /** Per-workflow script state (`ctx.state`): small JSON values in the hash `wf:<name>:state`. */
 export function createRedisStateStore(options: { redis: Redis; keys: RedisKeys }): StateStore {
   const { redis, keys } = options;
@@ -22,14 +32,13 @@ export function createRedisStateStore(options: { redis: Redis; keys: RedisKeys }
           { path: key, message: 'too large' },
         ]);
       }
-      const k = keys.workflowState(workflow);
-      const [[, exists], [, count]] = (await redis.multi().hexists(k, key).hlen(k).exec()) as [[null, number], [null, number]];
-      if (!exists && count >= STATE_LIMITS.keys) {
+      // Check and write in one script: two concurrent sets of new keys cannot both see room for one.
+      const count = Number(await redis.eval(SET_WITHIN_LIMIT, 1, keys.workflowState(workflow), key, json, STATE_LIMITS.keys));
+      if (count >= 0) {
         throw new ValidationError(`workflow '${workflow}' already has ${count} state keys (limit ${STATE_LIMITS.keys}); delete some first`, [
           { path: key, message: 'too many keys' },
         ]);
       }
-      await redis.hset(k, key, json);
     },
     async delete(workflow: string, key: string) {
       return (await redis.hdel(keys.workflowState(workflow), key)) > 0;

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { EventStore } from '../../engine/ports/event-store.ts';
 import type { EventBus } from '../../engine/events/bus.ts';
-import { matchesFilter, type EventFilter, type VeerEvent } from '../../engine/domain/event.ts';
+import { matchesFilter, SOURCE_API, type EventFilter, type VeerEvent } from '../../engine/domain/event.ts';
 import { ValidationError } from '../../engine/shared/errors.ts';
 import { errorResponse } from '../error-body.ts';
 import { sseResponse, type SseItem, type SseSourceContext } from '../sse.ts';
@@ -14,6 +14,8 @@ const EventBody = z
     type: z.string(),
     value: z.unknown(),
     timestamp: z.string(),
+    source: z.string().optional().describe('who published it, set by Veer: `api`, `veer`, `workflow:<name>/<runId>`, `remote:<url>`'),
+    hops: z.number().int().optional().describe('event-triggered runs between this event and its origin (absent: 0)'),
   })
   .openapi('Event');
 // Documentation shape only: normalizeEvent validates (and explains) the real input.
@@ -142,8 +144,11 @@ export function createEventRoutes(deps: EventRouteDeps) {
       summary: 'Publish an event (triggers workflows, reaches every stream)',
       request: { body: { required: true, content: { 'application/json': { schema: EventInputBody } } } },
       responses: {
-        201: { description: 'The stored event', content: { 'application/json': { schema: EventBody } } },
-        400: errorResponse('Invalid event; `details.issues` names every field at fault'),
+        201: { description: 'The stored event (source `api`)', content: { 'application/json': { schema: EventBody } } },
+        400: errorResponse('Invalid event; `details.issues` names every field at fault (also a `source` or `hops` the caller tried to set)'),
+        403: errorResponse(
+          "A tag (`workflows:*`, `runs:*`, `gateways:*`, `deployments:*`) or type (`run.*`, `gateway.*`, `deployment.*`, `workflow.*`, `trigger.*`) reserved for Veer's own events; `details` names it",
+        ),
       },
     }),
     async (c) => {
@@ -155,7 +160,8 @@ export function createEventRoutes(deps: EventRouteDeps) {
           { path: '(body)', message: 'must be JSON' },
         ]);
       }
-      const stored = await deps.bus.emit(body);
+      // Provenance comes from the path the event came in by: whatever the body says, it is the API's.
+      const stored = await deps.bus.emit(body, { source: SOURCE_API });
       return c.json(stored, 201);
     },
   );

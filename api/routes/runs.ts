@@ -26,6 +26,17 @@ const RunBody = z.object({
   durationMs: z.number().optional(),
   result: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() }).optional(),
+  budget: z
+    .object({
+      hostCalls: z.number(),
+      hostCallsInFlightPeak: z.number(),
+      bytesReturned: z.number(),
+      eventsEmitted: z.number(),
+      eventResults: z.number(),
+      exceeded: z.string().optional(),
+    })
+    .optional()
+    .describe('what the last attempt used of its per-run budgets (VEER_BUDGET_*)'),
 });
 const LogEntryBody = z.object({
   seq: z.number(),
@@ -36,6 +47,32 @@ const LogEntryBody = z.object({
   attempt: z.number().optional(),
 });
 const notFound = { 404: errorResponse('No such workflow or run') };
+
+/**
+ * Run inputs nest at most this deep. Deeper JSON parses fine but overflowed the stack of
+ * every recursive step after it (storing, copying into the isolate): a 500, not a 400.
+ */
+const MAX_INPUT_DEPTH = 64;
+
+/** Whether arrays/objects in `value` nest deeper than `limit`; iterative, so 10k levels are safe to ask about. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth >= limit) return true;
+    for (const child of Array.isArray(next.value) ? next.value : Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
+const RunStartBody = z
+  .object({
+    input: z
+      .unknown()
+      .optional()
+      .refine((v) => !nestedDeeperThan(v, MAX_INPUT_DEPTH), `must not nest arrays and objects more than ${MAX_INPUT_DEPTH} levels deep`),
+  })
+  .strict();
 
 export interface RunRouteDeps {
   workflows: WorkflowStore;
@@ -97,7 +134,7 @@ export function createRunRoutes(deps: RunRouteDeps) {
             .optional()
             .describe('how long ?wait=true waits (default: the workflow timeout plus retries, at most 5 minutes)'),
         }),
-        body: { required: false, content: { 'application/json': { schema: z.object({ input: z.unknown().optional() }).strict() } } },
+        body: { required: false, content: { 'application/json': { schema: RunStartBody } } },
       },
       responses: {
         201: { description: 'Run queued (or finished, with ?wait=true)', content: { 'application/json': { schema: RunBody } } },

@@ -1,13 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
+import { ceilingIssues, DEFAULT_CEILINGS, type LimitCeilings } from '../../engine/domain/ceilings.ts';
 import { NameSchema, WorkflowSpecSchema, type Workflow, type WorkflowSpec } from '../../engine/domain/workflow.ts';
 import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
-import { compileScript } from '../../engine/sandbox/compile.ts';
+import { sharedScriptCompiler, type ScriptCompiler } from '../../engine/sandbox/script-compiler.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
 import { issuesFromZod, issuesOfError, validationErrorFromZod, validationErrorOf, type Issue } from '../../engine/shared/issues.ts';
 import { parseCron } from '../../engine/triggers/cron-expression.ts';
 import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
+import type { QuarantineStore } from '../../engine/ports/quarantine.ts';
 
 const NameParam = z.object({ name: NameSchema });
 const WorkflowBody = z.object({}).passthrough().describe('A stored workflow: the spec plus name, version, createdAt, updatedAt');
@@ -36,15 +38,25 @@ function collect(issues: Issue[], check: () => void): void {
 
 /**
  * The checks the schema cannot make (the script compiles, the cron expression and timezone
- * are valid), run on whatever fields are well-formed even when others are not, so one
- * answer lists every problem. Returns the compiled script when it compiled.
+ * are valid, `limits` are within the operator's ceilings), run on whatever fields are
+ * well-formed even when others are not, so one answer lists every problem. Returns the
+ * compiled script when it compiled.
  */
-function checkSpec(input: unknown, known: Issue[]): { issues: Issue[]; compiled?: string } {
+async function checkSpec(input: unknown, known: Issue[], ceilings: LimitCeilings, compiler: ScriptCompiler): Promise<{ issues: Issue[]; compiled?: string }> {
   const issues: Issue[] = [];
   const spec = (typeof input === 'object' && input !== null ? input : {}) as Partial<Record<keyof WorkflowSpec, unknown>>;
   const flagged = (field: string) => known.some((i) => i.path === field || i.path.startsWith(`${field}.`));
+  issues.push(...ceilingIssues(spec.limits, ceilings, flagged));
   let compiled: string | undefined;
-  if (typeof spec.script === 'string' && !flagged('script')) collect(issues, () => (compiled = compileScript(spec.script as string)));
+  if (typeof spec.script === 'string' && !flagged('script')) {
+    try {
+      compiled = await compiler.compile(spec.script);
+    } catch (err) {
+      collect(issues, () => {
+        throw err;
+      });
+    }
+  }
   const trigger = spec.trigger as { cron?: unknown; timezone?: unknown } | undefined;
   if (trigger && typeof trigger.cron === 'string' && !flagged('trigger')) {
     const timezone = trigger.timezone === undefined ? 'UTC' : trigger.timezone;
@@ -53,8 +65,20 @@ function checkSpec(input: unknown, known: Issue[]): { issues: Issue[]; compiled?
   return { issues, compiled };
 }
 
-export function createWorkflowRoutes(deps: { workflows: WorkflowStore }) {
+export interface WorkflowRouteDeps {
+  workflows: WorkflowStore;
+  /** The operator's ceilings over `limits` (config `engine.ceilings`). Default: the VEER_MAX_* defaults. */
+  ceilings?: LimitCeilings;
+  /** Compiles uploads in a disposable worker (default: the process's shared one). */
+  compiler?: ScriptCompiler;
+  /** Shows a version's quarantine (`quarantined`) on GET. */
+  quarantine?: QuarantineStore;
+}
+
+export function createWorkflowRoutes(deps: WorkflowRouteDeps) {
   const r = createRouter();
+  const ceilings = deps.ceilings ?? DEFAULT_CEILINGS;
+  const compiler = deps.compiler ?? sharedScriptCompiler();
 
   r.openapi(
     createRoute({
@@ -67,19 +91,20 @@ export function createWorkflowRoutes(deps: { workflows: WorkflowStore }) {
     async (c) => {
       const { name } = c.req.valid('param');
       const spec = c.req.valid('json');
-      const checked = checkSpec(spec, []);
+      const checked = await checkSpec(spec, [], ceilings, compiler);
       if (checked.issues.length || checked.compiled === undefined) throw validationErrorOf(checked.issues);
       const wf = await deps.workflows.put(name, spec, checked.compiled);
       return c.json(presentWorkflow(wf), 200);
     },
-    (result): undefined => {
+    (result): undefined | Promise<never> => {
       if (result.success) return undefined;
       const error = result.error as unknown as ZodError;
       if (result.target !== 'json') throw validationErrorFromZod(error);
       // A body that fails its schema is still checked for script and cron mistakes.
       const issues = issuesFromZod(error);
-      issues.push(...checkSpec((result as { data?: unknown }).data, issues).issues);
-      throw validationErrorOf(issues);
+      return checkSpec((result as { data?: unknown }).data, issues, ceilings, compiler).then((checked) => {
+        throw validationErrorOf([...issues, ...checked.issues]);
+      });
     },
   );
 
@@ -109,7 +134,9 @@ export function createWorkflowRoutes(deps: { workflows: WorkflowStore }) {
         await deps.workflows.require(name);
         throw new VeerError('NOT_FOUND', `workflow '${name}' has no version ${version}`, { details: { kind: 'workflow', name, version } });
       }
-      return c.json(presentWorkflow(wf), 200);
+      // A quarantined version's runs fail at once; say so where a user looks first.
+      const quarantined = await deps.quarantine?.get(name, wf.version);
+      return c.json(quarantined ? { ...presentWorkflow(wf), quarantined } : presentWorkflow(wf), 200);
     },
   );
 

@@ -1,9 +1,11 @@
-/** An event as producers hand it over; the events bus assigns id and timestamp. */
+/** An event as Veer's own producers hand it over; the events bus assigns id and timestamp. */
 export interface EmittedEvent {
   tags: string[];
   type: string;
   value?: unknown;
+  /** Events about a run carry what the run causes (`hopsCausedBy(run.trigger)`), so loops through them end too. Default 0. */
+  hops?: number;
 }
 
-/** Publishes an event through the one events path (API, triggers, SSE). Never throws. */
+/** Publishes one of Veer's own events (source `veer`) through the one events path (API, triggers, SSE). Never throws. */
 export type EmitEvent = (event: EmittedEvent) => Promise<void>;

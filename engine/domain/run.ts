@@ -6,7 +6,7 @@ export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'fai
 export type RunTrigger =
   | { type: 'manual' }
   | { type: 'cron'; tick: string; catchUp?: boolean }
-  | { type: 'event'; eventId: string }
+  | { type: 'event'; eventId: string; hops?: number }
   | { type: 'elasticsearch'; index: string; count: number };
 
 export interface RunError {
@@ -34,8 +34,22 @@ export interface Run {
   durationMs?: number;
   result?: unknown;
   error?: RunError;
-  /** Set once the run was retried because its sandbox process crashed (it may have been a bystander). */
-  crashRetried?: boolean;
+  /** What the last attempt used of its per-run budgets (VEER_BUDGET_*), so a user sees how close a run came. */
+  budget?: RunBudgetUsage;
+}
+
+/** A run's use of its budgets (engine/sandbox/run-budget.ts); `exceeded` names the BUDGET.* code that stopped it. */
+export interface RunBudgetUsage {
+  /** ctx.* calls made (state, gateways, deployments, events, metrics). */
+  hostCalls: number;
+  /** Most ctx.* calls that were waiting on the engine at one time. */
+  hostCallsInFlightPeak: number;
+  /** JSON bytes the engine returned into the isolate. */
+  bytesReturned: number;
+  eventsEmitted: number;
+  /** Events returned by ctx.events.query, summed over calls. */
+  eventResults: number;
+  exceeded?: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EventGrantSchema, SourcePatternSchema } from './event.ts';
 
 /** Workflow, gateway and deployment names: DNS-label-like so they are safe in keys, URLs and HAProxy names. */
 export const NameSchema = z
@@ -7,8 +8,8 @@ export const NameSchema = z
 
 export const CronTriggerSchema = z
   .object({
-    cron: z.string().min(1).describe('cron expression: 5 fields (minute precision) or 6 fields (leading seconds)'),
-    timezone: z.string().default('UTC').describe('IANA timezone the expression is evaluated in'),
+    cron: z.string().min(1).max(256).describe('cron expression: 5 fields (minute precision) or 6 fields (leading seconds)'),
+    timezone: z.string().max(64).default('UTC').describe('IANA timezone the expression is evaluated in'),
   })
   .strict();
 
@@ -18,6 +19,12 @@ export const EventTriggerSchema = z
       .object({
         tags: z.array(z.string().min(1)).default([]).describe('every tag must be on the event (a group:name tag also matches group)'),
         type: z.string().min(1).optional(),
+        sources: z
+          .array(SourcePatternSchema)
+          .min(1)
+          .max(20)
+          .optional()
+          .describe('accepted event sources: `api`, `veer`, `*`, `workflow:<glob>`, `remote:<glob>`; absent: every source'),
       })
       .strict(),
   })
@@ -59,6 +66,13 @@ export const LimitsSchema = z
       .max(24 * 3600_000)
       .optional()
       .describe('CPU time of one attempt; defaults to timeoutMs'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('runs of this workflow executing at once across every engine; more wait (other workflows go first); default 1'),
   })
   .strict();
 
@@ -80,6 +94,7 @@ export const PermissionsSchema = z
   .object({
     gateways: z.array(z.string().min(1)).default([]).describe('gateway names or globs (`shop-*`) the script may change'),
     deployments: z.record(z.string(), DeploymentBoundsSchema).default({}).describe('deployment name or glob → instance bounds the script may scale within'),
+    events: z.array(EventGrantSchema).max(100).optional().describe("tags or tag globs whose events ctx.events.query may read besides the workflow's own"),
   })
   .strict();
 

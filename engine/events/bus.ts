@@ -2,17 +2,27 @@ import type { EventStore } from '../ports/event-store.ts';
 import type { EmitEvent } from '../domain/emit.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Backoff } from '../shared/retry.ts';
-import { normalizeEvent, type VeerEvent } from '../domain/event.ts';
+import { assertNotReserved, expandTags, normalizeEvent, VEER_ORIGIN, type EventOrigin, type VeerEvent } from '../domain/event.ts';
 
 /**
  * The one path every event takes: API posts, Veer's own lifecycle events, script
  * emits and remote streams all go through `emit`, which validates and appends to the
  * store. Triggers and SSE read the store (its tail), never an in-memory shortcut, so
  * events reach them whichever process or replica accepted them.
+ *
+ * Provenance is stamped here from the `origin` the accepting host passes (never from the
+ * event itself): the API says `api`, the script capability `workflow:<name>/<run>` with
+ * the run's hops, remote streams `remote:<url>`. Only `veer` and remote origins may use
+ * the tags and types reserved for Veer.
  */
 export interface EventBus {
-  /** Validates (ValidationError) and stores (EVENTS.UNAVAILABLE) one event; returns it with its id. */
-  emit(input: unknown): Promise<VeerEvent>;
+  /**
+   * Validates (ValidationError), checks reserved tags and types against the origin
+   * (PermissionError) and stores (EVENTS.UNAVAILABLE) one event; returns it with its id.
+   * Without an origin the event is Veer's own: anything relaying someone else's event
+   * must say whose.
+   */
+  emit(input: unknown, origin?: EventOrigin): Promise<VeerEvent>;
   /** `emit` for producers that must never fail because of events (run lifecycle, gateways): logs instead. */
   readonly emitter: EmitEvent;
   /**
@@ -31,6 +41,16 @@ export interface EventBusOptions {
   /** Wait before re-tailing after a store error (ms); grows while errors repeat. Default 1000. */
   retryMs?: number;
   now?: () => number;
+}
+
+/** The bus's one append path, also for engine parts that hold only the store (the trigger dispatcher's notices). */
+export async function publishEvent(events: EventStore, input: unknown, origin: EventOrigin, now: number = Date.now()): Promise<VeerEvent> {
+  const event = normalizeEvent(input, now);
+  assertNotReserved(event, origin.source);
+  const tags = origin.tags?.length ? expandTags([...event.tags, ...origin.tags]) : event.tags;
+  const h = origin.hops ?? 0;
+  const hops = Number.isInteger(h) && h > 0 ? h : 0;
+  return events.append({ ...event, tags, source: origin.source, hops });
 }
 
 export function createEventBus(options: EventBusOptions): EventBus {
@@ -87,12 +107,12 @@ export function createEventBus(options: EventBusOptions): EventBus {
 
   const bus: EventBus = {
     store: events,
-    async emit(input) {
-      return events.append(normalizeEvent(input, now()));
+    async emit(input, origin = VEER_ORIGIN) {
+      return publishEvent(events, input, origin, now());
     },
-    emitter: async (event) => {
+    emitter: async ({ hops, ...event }) => {
       try {
-        await bus.emit(event);
+        await bus.emit(event, { ...VEER_ORIGIN, hops });
       } catch (err) {
         log.warn({ err, tags: event.tags, type: event.type }, 'event dropped');
       }

@@ -15,17 +15,21 @@ export function createMetricsCapability(metrics: GatewayMetricsStore): HostCapab
       if (typeof name !== 'string' || !name)
         throw new ValidationError('ctx.metrics.gateway(name): name must be a gateway name', [{ path: 'name', message: 'required' }]);
       const o = (opts ?? {}) as { route?: unknown; window?: unknown; minSamples?: unknown };
-      if (o.route !== undefined && typeof o.route !== 'string')
+      // null is "not given": a script's NaN or undefined, after JSON.
+      const route = o.route ?? undefined;
+      if (route !== undefined && typeof route !== 'string')
         throw new ValidationError('ctx.metrics.gateway: route must be a string', [{ path: 'route', message: 'must be a string' }]);
-      const minSamples = o.minSamples === undefined ? undefined : Number(o.minSamples);
+      const minSamples = o.minSamples === undefined || o.minSamples === null ? undefined : Number(o.minSamples);
       if (minSamples !== undefined && !(Number.isInteger(minSamples) && minSamples >= 0)) {
         throw new ValidationError('ctx.metrics.gateway: minSamples must be a whole number ≥ 0', [
           { path: 'minSamples', message: 'must be a whole number ≥ 0' },
         ]);
       }
       const windowMs = parseDuration(o.window ?? '1m', 'window');
-      const m = await metrics.query(name, { route: o.route as string | undefined, windowMs, minSamples });
-      if (m.noData) scope.log('debug', `metrics for ${name}${o.route ? `/${o.route}` : ''}: no data (${m.samples} samples in ${windowMs / 1000}s)`);
+      // Each second of window is a read of the metrics store: a run may not ask for more than its budget allows.
+      scope.budget?.ceiling('metricsWindowMs', windowMs);
+      const m = await metrics.query(name, { route, windowMs, minSamples });
+      if (m.noData) scope.log('debug', `metrics for ${name}${route ? `/${route}` : ''}: no data (${m.samples} samples in ${windowMs / 1000}s)`);
       return m;
     },
   };

@@ -1,4 +1,5 @@
-import { matchesFilter, type VeerEvent } from '../domain/event.ts';
+import { matchesFilter, sourceAccepted, VEER_ORIGIN, type VeerEvent } from '../domain/event.ts';
+import type { RunTrigger } from '../domain/run.ts';
 import { isEventTrigger, type Workflow } from '../domain/workflow.ts';
 import type { Coordination, Lease, Leadership } from '../ports/coordination.ts';
 import type { EventStore } from '../ports/event-store.ts';
@@ -6,6 +7,7 @@ import type { TriggerState } from '../ports/trigger-state.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
 import { VeerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { publishEvent } from './bus.ts';
 
 /**
  * Starts workflows whose `events` trigger matches stored events. One replica dispatches
@@ -13,6 +15,11 @@ import type { Logger } from '../shared/logger.ts';
  * trigger state and moves the checkpoint only after every start for a batch succeeded
  * (and only while it holds the lease), so delivery is at-least-once and the launcher's
  * dedupe key (`event:<id>`) makes it at-most-one run per event and workflow. A restart, or a standby taking over, resumes at the checkpoint.
+ *
+ * Events are not a way around permissions: a trigger's `sources` decide whose events may
+ * start it, and an event more than `maxHops` event-triggered runs away from its origin
+ * starts nothing (two workflows triggering each other would otherwise run forever); it is
+ * reported once per workflow as a `trigger.skipped` event with reason `loop`.
  */
 export interface WorkflowSource {
   list(): Promise<Workflow[]>;
@@ -33,7 +40,11 @@ export interface EventTriggerDispatcherOptions {
   lockTtlMs?: number;
   /** Pause before retrying after a failed start or store error (ms); grows while failures repeat. Default 1000. */
   retryMs?: number;
+  /** Events with more hops than this start no run (VEER_EVENTS_MAX_HOPS). Default 3. */
+  maxHops?: number;
 }
+
+export const DEFAULT_MAX_HOPS = 3;
 
 export interface EventTriggerDispatcher {
   start(): Promise<void>;
@@ -50,6 +61,7 @@ export const DISPATCHER_LEASE = 'events:dispatcher';
 export function createEventTriggerDispatcher(options: EventTriggerDispatcherOptions): EventTriggerDispatcher {
   const { events, launcher } = options;
   const checkpoints = options.triggers.dispatcher;
+  const maxHops = options.maxHops ?? DEFAULT_MAX_HOPS;
   const log = options.logger.child({ component: 'event-triggers' });
   let triggered: Workflow[] = [];
   let leadership: Leadership | undefined;
@@ -61,13 +73,32 @@ export function createEventTriggerDispatcher(options: EventTriggerDispatcherOpti
     triggered = all.filter((w) => w.enabled !== false && isEventTrigger(w.trigger));
   }
 
+  /** Says why a matching workflow did not start; never fails the dispatch (a lost notice is only a lost notice). */
+  async function reportLoop(wf: Workflow, event: VeerEvent, hops: number): Promise<void> {
+    // A notice carries the hops of what it reports, so nothing it matches can start either, and notices are never reported: no loop of notices.
+    if (event.type === 'trigger.skipped') return;
+    const value = { workflow: wf.name, eventId: event.id, reason: 'loop', hops, maxHops, source: event.source ?? null };
+    log.warn(value, 'event trigger skipped: trigger loop');
+    await publishEvent(events, { tags: [`workflows:${wf.name}`, 'triggers'], type: 'trigger.skipped', value }, { ...VEER_ORIGIN, hops }).catch((err) =>
+      log.warn({ err, workflow: wf.name, eventId: event.id }, 'could not publish trigger.skipped'),
+    );
+  }
+
   async function startRuns(event: VeerEvent): Promise<void> {
+    const hops = event.hops ?? 0;
     for (const wf of triggered) {
       if (!isEventTrigger(wf.trigger) || !matchesFilter(event, wf.trigger.events)) continue;
       // Its own events (script emits, its run lifecycle) never start a workflow again: no loops.
       if (event.tags.includes(`workflows:${wf.name}`)) continue;
+      if (!sourceAccepted(wf.trigger.events.sources, event.source)) continue;
+      if (hops > maxHops) {
+        await reportLoop(wf, event, hops);
+        continue;
+      }
+      // The run's trigger record carries the hops, so what the run emits counts one more.
+      const trigger: RunTrigger & { hops?: number } = { type: 'event', eventId: event.id, ...(hops > 0 ? { hops } : {}) };
       try {
-        const res = await launcher.start(wf.name, { input: event, trigger: { type: 'event', eventId: event.id }, dedupeKey: `event:${event.id}` });
+        const res = await launcher.start(wf.name, { input: event, trigger, dedupeKey: `event:${event.id}` });
         log.debug({ workflow: wf.name, eventId: event.id, started: res.started, reason: res.started ? undefined : res.reason }, 'event trigger');
       } catch (err) {
         // A permanent refusal (workflow deleted meanwhile, invalid) must not block every later event.

@@ -36,7 +36,8 @@ export async function readGatewayStatus(kv: KvStore, name: string, revision: str
       continue;
     }
     const alive = t - Date.parse(s.heartbeatAt) <= MISSED_HEARTBEATS * (s.heartbeatIntervalMs || 5000) + 1000;
-    const gs = s.gateways?.[name] ?? {};
+    // Own keys only: 'constructor' is a valid gateway name.
+    const gs = s.gateways && Object.hasOwn(s.gateways, name) ? s.gateways[name] : {};
     agents.push({
       agentId: s.agentId,
       heartbeatAt: s.heartbeatAt,

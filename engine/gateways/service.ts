@@ -59,6 +59,15 @@ const structure = (g: Gateway) =>
     routes: Object.fromEntries(Object.entries(g.routes).map(([r, v]) => [r, { ...v, weight: 0 }])),
   });
 
+/**
+ * Keys that are object machinery rather than names: assigning `__proto__` would replace a
+ * prototype, so a patch naming one is refused (by the API and scripts alike) before any merge.
+ */
+function refuseSpecialKey(key: string, path: string): void {
+  if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+    throw new ValidationError(`${path}: key "${key}" is not allowed`, [{ path, message: `key "${key}" is not allowed` }]);
+}
+
 export function createGatewayService(options: GatewayServiceOptions): GatewayService {
   const { kv, logger } = options;
   const now = options.now ?? (() => new Date());
@@ -247,7 +256,8 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
         name,
         opts,
         (current) => {
-          const unknown = Object.keys(weights).filter((r) => !(r in current.routes));
+          // Own routes only: a route named `__proto__`, `constructor` or `toString` must not find Object.prototype.
+          const unknown = Object.keys(weights).filter((r) => !Object.hasOwn(current.routes, r));
           if (unknown.length) {
             const message = `gateway '${name}' has no route ${unknown.map((r) => `'${r}'`).join(', ')}; its routes are ${Object.keys(current.routes).join(', ')}`;
             throw new ValidationError(
@@ -256,6 +266,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
             );
           }
           const spec = specOf(current) as { routes: Record<string, { weight: number }> };
+          // Every r is an own route of the current gateway (checked above), never an inherited member.
           for (const [r, w] of Object.entries(weights)) spec.routes[r].weight = w;
           return validateGateway(name, spec, now());
         },
@@ -281,25 +292,34 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
           const spec = specOf(current) as Record<string, unknown> & { routes: Record<string, Record<string, unknown>> };
           for (const [k, v] of Object.entries(patch)) {
             if (k === 'routes' || k === 'name' || k === 'revision' || k === 'updatedAt') continue;
+            refuseSpecialKey(k, k);
             if (v === null) delete spec[k];
             else spec[k] = v;
           }
-          if (patch.routes !== undefined) {
-            if (typeof patch.routes !== 'object' || patch.routes === null)
+          const routes = Object.hasOwn(patch, 'routes') ? patch.routes : undefined;
+          if (routes !== undefined) {
+            if (typeof routes !== 'object' || routes === null || Array.isArray(routes))
               throw new ValidationError('routes: expected an object of route name → route changes (null removes a route)', [
                 { path: 'routes', message: 'expected an object' },
               ]);
-            for (const [r, change] of Object.entries(patch.routes)) {
+            for (const [r, change] of Object.entries(routes)) {
+              refuseSpecialKey(r, `routes.${r}`);
               if (change === null) {
                 delete spec.routes[r];
                 continue;
               }
-              const route = { ...(spec.routes[r] ?? {}) };
+              if (typeof change !== 'object' || Array.isArray(change))
+                throw new ValidationError(`routes.${r}: expected an object of route fields (or null to remove the route)`, [
+                  { path: `routes.${r}`, message: 'expected an object' },
+                ]);
+              // Own routes only: `constructor` or `toString` as a new route name must start from nothing.
+              const route: Record<string, unknown> = { ...(Object.hasOwn(spec.routes, r) ? spec.routes[r] : {}) };
               for (const [k, v] of Object.entries(change)) {
+                refuseSpecialKey(k, `routes.${r}.${k}`);
                 if (v === null) delete route[k];
                 else route[k] = v;
               }
-              if (route.condition === undefined && !('conditionStrength' in change)) delete route.conditionStrength;
+              if (route.condition === undefined && !Object.hasOwn(change, 'conditionStrength')) delete route.conditionStrength;
               spec.routes[r] = route;
             }
           }

@@ -2,7 +2,20 @@
  * The run queue: at-least-once delivery of run ids to engine workers, with retries and
  * exponential backoff. A job's id is the run id (or `jobId`), so the queue never holds
  * two jobs for one run; the run record (RunStore) is the source of truth.
+ *
+ * Fairness: a job may belong to a group (a workflow) with a concurrency. At most that many
+ * jobs of a group are processed at once across every worker; a worker that takes one more
+ * sets it aside without spending an attempt (it waits, not fails) and moves on, so jobs of
+ * other groups behind a group's backlog still get the free slots. A set-aside job is taken
+ * again when a job of its group ends (or, should that wake-up be lost, after a while).
  */
+export interface JobGroup {
+  /** Jobs with the same id share the concurrency. */
+  id: string;
+  /** How many of the group's jobs may be processed at once (≥ 1). */
+  concurrency: number;
+}
+
 export interface EnqueueOptions {
   /** Total attempts for this job. */
   attempts: number;
@@ -10,6 +23,8 @@ export interface EnqueueOptions {
   backoffMs: number;
   /** A second job for the same run needs its own id. Default: the run id. */
   jobId?: string;
+  /** Absent: the job is limited only by the workers' own concurrency. */
+  group?: JobGroup;
 }
 
 export interface RunJob {
@@ -27,6 +42,8 @@ export interface RunWorkerOptions {
   /** A job whose worker stops renewing its lock this long is handed to another worker. */
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** Holds every group's concurrency to at most this (the operator's ceiling). Default: none. */
+  maxGroupConcurrency?: number;
   /** A throw counts as 'retry'. */
   process: (job: RunJob) => Promise<RunJobOutcome>;
   onError?: (err: Error) => void;

@@ -23,7 +23,8 @@ export interface RunStore {
   /**
    * The log from `fromSeq` on, live: each batch of new entries as it is appended. Ends
    * once the run is final and every entry has been yielded, or when `signal` aborts
-   * (quietly). Each follower holds its own blocking reader, released when it ends.
+   * (quietly). Followers share the store's blocking reads: their number does not add
+   * connections to the backing store.
    */
   followLog(id: string, fromSeq: number, options: { signal: AbortSignal }): AsyncIterable<LogEntry[]>;
 

@@ -1,4 +1,4 @@
-import type { LogLevel, RunError, RunTrigger } from '../domain/run.ts';
+import type { LogLevel, RunBudgetUsage, RunError, RunTrigger } from '../domain/run.ts';
 import type { Permissions } from '../domain/workflow.ts';
 
 /**
@@ -17,6 +17,27 @@ export interface RunScope {
   signal: AbortSignal;
   /** Epoch ms after which the run is killed. */
   deadline: number;
+  /**
+   * The run's budgets (VEER_BUDGET_*), when the engine enforces them: the host boundary counts
+   * every ctx call, the bytes it returns, emitted events and query results; a capability with
+   * costs of its own checks them here. Exceeding one throws a BUDGET.* error and fails the run.
+   */
+  budget?: RunBudget;
+}
+
+/** Cumulative per-run budgets a capability can draw on. */
+export type BudgetCounter = 'bytesReturned' | 'eventsEmitted' | 'eventResults';
+/** Per-call ceilings. */
+export type BudgetCeiling = 'metricsWindowMs';
+
+export interface RunBudget {
+  /** Counts one ctx call (in total and in flight); call the returned function when it ends. Throws BUDGET.HOST_CALLS / BUDGET.HOST_CALLS_IN_FLIGHT. */
+  startCall(): () => void;
+  /** Adds `amount` to a counter; throws BUDGET.<COUNTER> once it passes its limit (the amount is then not granted). */
+  consume(counter: BudgetCounter, amount: number): void;
+  /** Throws BUDGET.<CEILING> when one call asks for more than the ceiling (e.g. a metrics window). */
+  ceiling(name: BudgetCeiling, value: number): void;
+  usage(): RunBudgetUsage;
 }
 
 /** What the sandbox host runs: any capability, by name (the sandbox itself knows no contract). */

@@ -1,10 +1,11 @@
 import type { EmitEvent } from '../domain/emit.ts';
+import { hopsCausedBy } from '../domain/event.ts';
 import type { LogLevel, Run, RunError } from '../domain/run.ts';
 import type { Workflow } from '../domain/workflow.ts';
 import type { RunJob, RunJobOutcome, RunQueue } from '../ports/run-queue.ts';
 import type { RunStats } from '../ports/run-stats.ts';
 import type { RunStore } from '../ports/run-store.ts';
-import type { SandboxHost } from '../ports/sandbox-host.ts';
+import type { SandboxHost, SandboxOutcome } from '../ports/sandbox-host.ts';
 import type { WorkflowStore } from '../ports/workflow-store.ts';
 import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -30,6 +31,11 @@ export interface RunExecutorOptions {
   queue: RunQueue;
 }
 
+/** Codes a retry cannot change: the run ends at once, whatever `retries` says. */
+const FINAL_CODES: ReadonlySet<string> = new Set(['SANDBOX.QUARANTINED']);
+/** Free re-runs after SANDBOX.PROCESS_LOST; the re-run has a process of its own, so one is enough. */
+const MAX_PROCESS_LOST_RERUNS = 2;
+
 export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
   const inFlight = new Map<string, AbortController>();
 
@@ -44,8 +50,72 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
     void o.emit({
       tags: ['runs', 'workflows', `workflows:${run.workflow}`, `runs:${patch.status}`],
       type,
-      value: { runId: run.id, workflow: run.workflow, version: wf?.version ?? run.workflowVersion, status: patch.status, error: patch.error, durationMs },
+      // Other workflows may read these events: the error's code only, never its message (it can carry secrets).
+      value: {
+        runId: run.id,
+        workflow: run.workflow,
+        version: wf?.version ?? run.workflowVersion,
+        status: patch.status,
+        error: patch.error ? { code: patch.error.code } : undefined,
+        durationMs,
+      },
+      // What a run causes counts one hop more than what triggered it, so loops through run events end too.
+      hops: hopsCausedBy(run.trigger),
     });
+  }
+
+  function emitStarted(run: Run, wf: Workflow, attempt: number): void {
+    void o.emit({
+      tags: ['runs', 'workflows', `workflows:${run.workflow}`, 'runs:started'],
+      type: 'run.started',
+      value: { runId: run.id, workflow: run.workflow, version: wf.version, attempt },
+      hops: hopsCausedBy(run.trigger),
+    });
+  }
+
+  /** One attempt in the sandbox, with its own scope, deadline and cancellation. */
+  async function attemptInSandbox(
+    run: Run,
+    wf: Workflow,
+    attempt: number,
+    startedMs: number,
+    log: Logger,
+  ): Promise<{ outcome: SandboxOutcome; scope: RunScope }> {
+    const controller = new AbortController();
+    inFlight.set(run.id, controller);
+    const scope: RunScope = {
+      runId: run.id,
+      attempt,
+      workflow: { name: wf.name, version: wf.version, permissions: wf.permissions },
+      signal: controller.signal,
+      deadline: startedMs + wf.limits.timeoutMs,
+      log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
+        o.runs
+          .appendLog(run.id, { time: new Date().toISOString(), level, message, fields, attempt })
+          .catch((err) => log.warn({ err }, 'could not append to run log'));
+      },
+    };
+    log.info({ attempt, trigger: run.trigger }, 'run started');
+    try {
+      const outcome = await o.sandbox.run(
+        {
+          code: wf.compiled,
+          context: { input: run.input, env: wf.env, workflow: { name: wf.name, version: wf.version }, run: { id: run.id, attempt, trigger: run.trigger } },
+          limits: {
+            timeoutMs: wf.limits.timeoutMs,
+            memoryMb: wf.limits.memoryMb,
+            cpuMs: wf.limits.cpuMs ?? wf.limits.timeoutMs,
+            maxResultBytes: o.resultMaxBytes,
+          },
+          capabilities: o.capabilities,
+          scope,
+        },
+        controller.signal,
+      );
+      return { outcome, scope };
+    } finally {
+      inFlight.delete(run.id);
+    }
   }
 
   return {
@@ -62,12 +132,12 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       if (!run || (run.status !== 'queued' && run.status !== 'running')) return 'done'; // cancelled before it started, or expired
       const log = o.logger.child({ runId: run.id, workflow: run.workflow });
       const wf = await o.workflows.getVersion(run.workflow, run.workflowVersion);
-      const startedMs = Date.now();
-      const attempt = run.attempts + 1;
+      const firstStartMs = Date.now();
+      let attempt = run.attempts + 1;
       const moved = await o.runs.transition(run.id, ['queued', 'running'], {
         status: 'running',
         attempts: attempt,
-        startedAt: new Date(startedMs).toISOString(),
+        startedAt: new Date(firstStartMs).toISOString(),
       });
       if (!moved) return 'done';
       if (!wf) {
@@ -75,7 +145,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
           run,
           undefined,
           { status: 'failed', error: { code: 'RUN.WORKFLOW_GONE', message: `workflow '${run.workflow}' version ${run.workflowVersion} no longer exists` } },
-          startedMs,
+          firstStartMs,
         );
         return 'done';
       }
@@ -88,78 +158,58 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
           message: `attempt ${run.attempts} was interrupted (engine stopped or stalled); starting attempt ${attempt}`,
         });
       }
-      void o.emit({
-        tags: ['runs', 'workflows', `workflows:${run.workflow}`, 'runs:started'],
-        type: 'run.started',
-        value: { runId: run.id, workflow: run.workflow, version: wf.version, attempt },
-      });
-
-      const controller = new AbortController();
-      inFlight.set(run.id, controller);
-      const deadline = startedMs + wf.limits.timeoutMs;
-      const scope: RunScope = {
-        runId: run.id,
-        attempt,
-        workflow: { name: wf.name, version: wf.version, permissions: wf.permissions },
-        signal: controller.signal,
-        deadline,
-        log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-          o.runs
-            .appendLog(run.id, { time: new Date().toISOString(), level, message, fields, attempt })
-            .catch((err) => log.warn({ err }, 'could not append to run log'));
-        },
-      };
-      log.info({ attempt, trigger: run.trigger }, 'run started');
-      let outcome;
-      try {
-        outcome = await o.sandbox.run(
+      emitStarted(run, wf, attempt);
+      let startedMs = firstStartMs;
+      let { outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log);
+      // The sandbox process this attempt shared died, and any run in it may have caused that:
+      // run again at once, alone in a fresh process (the sandbox remembers the run id), at no
+      // cost to `retries`. A script that kills its process alone then fails as the culprit.
+      for (let rerun = 1; outcome.status === 'failed' && outcome.error.code === 'SANDBOX.PROCESS_LOST' && rerun <= MAX_PROCESS_LOST_RERUNS; rerun++) {
+        scope.log(
+          'warn',
+          `attempt ${attempt}: ${outcome.error.message}; retrying once in a fresh process of its own (this does not count against retries.attempts)`,
           {
-            code: wf.compiled,
-            context: { input: run.input, env: wf.env, workflow: { name: wf.name, version: wf.version }, run: { id: run.id, attempt, trigger: run.trigger } },
-            limits: {
-              timeoutMs: wf.limits.timeoutMs,
-              memoryMb: wf.limits.memoryMb,
-              cpuMs: wf.limits.cpuMs ?? wf.limits.timeoutMs,
-              maxResultBytes: o.resultMaxBytes,
-            },
-            capabilities: o.capabilities,
-            scope,
+            code: outcome.error.code,
           },
-          controller.signal,
         );
-      } finally {
-        inFlight.delete(run.id);
+        startedMs = Date.now();
+        const again = await o.runs.transition(run.id, ['running'], {
+          attempts: attempt + 1,
+          startedAt: new Date(startedMs).toISOString(),
+          error: outcome.error,
+        });
+        if (!again) return 'done'; // cancelled meanwhile
+        attempt++;
+        emitStarted(run, wf, attempt);
+        ({ outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log));
       }
 
       if (outcome.status === 'succeeded') {
         log.info({ attempt, ms: Date.now() - startedMs }, 'run succeeded');
-        await finish(run, wf, { status: 'succeeded', result: outcome.result }, startedMs);
+        try {
+          await finish(run, wf, { status: 'succeeded', result: outcome.result }, startedMs);
+        } catch (err) {
+          // A result the store cannot take must still end the run, or it stays `running` and wedges `overlap: skip`.
+          log.warn({ err }, 'could not store the result; ending the run as failed');
+          const message = `the run's result could not be stored (${(err as Error).message}); return plain JSON data`;
+          await finish(run, wf, { status: 'failed', error: { code: 'RESULT.UNSERIALISABLE', message } }, startedMs);
+        }
         return 'done';
       }
       const error: RunError = outcome.error;
       log.info({ attempt, status: outcome.status, code: error.code, error: error.message }, 'run ended without success');
-      if (error.code === 'SANDBOX.CRASHED' && !run.crashRetried) {
-        // Several runs share a sandbox process, so this one may only have been next to the
-        // script that crashed it: one more try in a fresh process, whatever `retries` says.
-        // A script that crashes its process itself will crash again and then fail.
-        scope.log('warn', `attempt ${attempt}: ${error.message}; retrying once in a fresh process, since another run sharing it may have caused the crash`, {
+      if (outcome.status === 'cancelled' || FINAL_CODES.has(error.code)) {
+        await finish(run, wf, { status: outcome.status, error }, startedMs);
+        return 'done';
+      }
+      // Only the queue's count of failed attempts decides: re-runs after a lost process are free.
+      const counted = job.attemptsMade + 1;
+      if (counted < job.maxAttempts) {
+        const next = wf.retries.backoffMs * 2 ** job.attemptsMade;
+        const which = counted === attempt ? `attempt ${attempt} of ${job.maxAttempts}` : `attempt ${attempt} (${counted} of ${job.maxAttempts} counted)`;
+        scope.log('warn', `${which} ${outcome.status === 'timed_out' ? 'timed out' : 'failed'}: ${error.message}; retrying in ${next} ms`, {
           code: error.code,
         });
-        await o.runs.transition(run.id, ['running'], { status: 'queued', error, crashRetried: true });
-        await o.queue.enqueue(run.id, { attempts: Math.max(1, job.maxAttempts - job.attemptsMade), backoffMs: wf.retries.backoffMs, jobId: `${run.id}-crash` });
-        return 'done';
-      }
-      if (outcome.status === 'cancelled') {
-        await finish(run, wf, { status: 'cancelled', error }, startedMs);
-        return 'done';
-      }
-      if (attempt < job.maxAttempts && job.attemptsMade + 1 < job.maxAttempts) {
-        const next = wf.retries.backoffMs * 2 ** job.attemptsMade;
-        scope.log(
-          'warn',
-          `attempt ${attempt} of ${job.maxAttempts} ${outcome.status === 'timed_out' ? 'timed out' : 'failed'}: ${error.message}; retrying in ${next} ms`,
-          { code: error.code },
-        );
         await o.runs.transition(run.id, ['running'], { status: 'queued', error });
         return 'retry';
       }

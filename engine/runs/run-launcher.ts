@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_WORKFLOW_CONCURRENCY } from '../domain/ceilings.ts';
 import type { Run } from '../domain/run.ts';
 import type { RunQueue } from '../ports/run-queue.ts';
 import type { RunStore } from '../ports/run-store.ts';
@@ -57,7 +58,13 @@ export function createRunLauncher(options: {
       };
       await runs.create(run);
       await runs.addActive(name, id);
-      await queue.enqueue(id, { attempts: wf.retries.attempts, backoffMs: wf.retries.backoffMs });
+      // The workflow is the fairness group: its runs beyond `limits.concurrency` wait, and
+      // other workflows' runs take the free slots (engine/ports/run-queue.ts).
+      await queue.enqueue(id, {
+        attempts: wf.retries.attempts,
+        backoffMs: wf.retries.backoffMs,
+        group: { id: name, concurrency: wf.limits.concurrency ?? DEFAULT_WORKFLOW_CONCURRENCY },
+      });
       return { started: true, run };
     },
   };

@@ -17,17 +17,35 @@
  * Left in place on purpose: `eval` and the Function constructors. They only compile code in the
  * isolate's own realm, which can do nothing the script's own code cannot (isolated-vm allows
  * code generation from strings up to memoryLimit/8 characters and exposes no switch for it).
- * Removed: SharedArrayBuffer, Atomics, WebAssembly (see below). Never present: process,
- * require, import of any module (the linker refuses; dynamic import() rejects), timers, fetch.
+ * Removed: SharedArrayBuffer, Atomics, WebAssembly, Intl, FinalizationRegistry (see below).
+ * Never present: process, require, import of any module (the linker refuses; dynamic import()
+ * rejects), timers, fetch.
+ *
+ * isolated-vm reads a value thrown out of the isolate (and the reason of any promise rejection
+ * left unhandled at the end of a call) itself: `message`, `stack`, `name`, each through getters
+ * and `toString`, outside every time limit — a looping getter there wedges the isolate's thread
+ * for good. So no user value may ever leave that way: each call into the isolate starts by
+ * leaving one rejection of our own, a plain string (the sentinel), unhandled. isolated-vm only
+ * reports the first unhandled rejection of a call, so it reads ours and never the script's; the
+ * child treats the sentinel as "nothing to report". Outcomes travel through `send` instead, and
+ * a thrown value is read by `describe`, in a call of its own under a time limit.
  */
 
 /*
- * The value the dispatcher returns from 'start': a tag letter, then data (written as
- * literals inside the isolate, where no host constant can be referenced):
- *   'R' + JSON of the result ('' when the result is undefined)
- *   'E' + JSON {name, message, stack, code}
- *   'T' + the lower bound of the size in characters
- *   'I' + message
+ * What the bridge sends the child (`send(kind, …)`, primitives only):
+ *   'loaded'            the user's module finished evaluating (top-level await included)
+ *   'after'             evaluation went past the user's module without it throwing synchronously
+ *   'settled', kind     the default export (or the replay) returned or threw: 'value', 'error' or
+ *                       'invalid'; `describe` turns that into 'done'
+ *   'done', out         a tag letter, then data (written as literals inside the isolate, where
+ *                       no host constant can be referenced):
+ *                         'R' + JSON of the result ('' when the result is undefined)
+ *                         'E' + JSON {name, message, stack, code}, each capped
+ *                         'T' + the lower bound of the result's size in characters
+ *                         'U' + why the result cannot be encoded (cycle, BigInt, too deep, …)
+ *                         'I' + message (no usable default export)
+ *   'dropped', n        log calls dropped past the cap
+ *   'log', 'call', 'sleep' as before.
  */
 
 export interface BridgeSetup {
@@ -39,11 +57,38 @@ export interface BridgeSetup {
   maxLogFieldsChars: number;
   maxHostArgsChars: number;
   maxResultChars: number;
+  /** Deepest nesting a result or log fields may have (the host's own JSON encoder recurses). */
+  maxJsonDepth: number;
+  maxErrorNameChars: number;
+  maxErrorMessageChars: number;
+  maxErrorStackChars: number;
+  /** Locale-specific formatting calls (toLocaleString with locales or options, localeCompare with locales) per run. */
+  maxLocaleCalls: number;
+  /** The string every call into the isolate leaves rejected (see above). */
+  sentinel: string;
+  /** A global the first helper module calls once, before the user's module runs; then deleted. */
+  hookKey: string;
 }
 
 /** Source for `context.evalClosure`: `$0` is the send Callback, `$1` the BridgeSetup as JSON. */
 export function bridgeSource(): string {
   return `return (${bridge.toString()})($0, $1);`;
+}
+
+/**
+ * The helper modules around the user's one (specifier → source). The root imports `veer:pre`
+ * (runs first: takes the hook, leaves the sentinel), then `veer:post`, which imports the
+ * user's module and so runs only once it has finished evaluating, top-level await included,
+ * then `veer:after`, which runs unless the user's module threw synchronously.
+ */
+export function helperModules(hookKey: string): { root: string; pre: string; post: string; after: string } {
+  const key = JSON.stringify(hookKey);
+  return {
+    root: 'import "veer:pre"; import "veer:post"; import "veer:after";',
+    pre: `export const hook = globalThis[${key}]();`,
+    post: 'import { hook } from "veer:pre"; import * as ns from "script"; hook.loaded(ns);',
+    after: 'import { hook } from "veer:pre"; hook.after();',
+  };
 }
 
 // This function is serialised and evaluated inside the isolate, where nothing is typed: the
@@ -58,26 +103,108 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
   const JSONstringify: (v: unknown, r?: Any) => string | undefined = G.JSON.stringify;
   const ObjectCreate: (p: null) => Any = G.Object.create;
   const ObjectFreeze: <T>(o: T) => T = G.Object.freeze;
-  const ObjectDefineProperty: (o: Any, k: string, d: Any) => Any = G.Object.defineProperty;
+  const ObjectDefineProperty: (o: Any, k: string | symbol, d: Any) => Any = G.Object.defineProperty;
+  const ObjectGetOwnPropertyDescriptor: (o: Any, k: string | symbol) => Any = G.Object.getOwnPropertyDescriptor;
   const ReflectApply: (f: Any, t: Any, a: Any) => Any = G.Reflect.apply;
+  const ReflectConstruct: (f: Any, a: Any, n: Any) => Any = G.Reflect.construct;
   const ReflectDeleteProperty: (o: Any, k: string | number) => boolean = G.Reflect.deleteProperty;
   const StringSlice = G.String.prototype.slice;
   const StringIndexOf = G.String.prototype.indexOf;
+  const StringCharCodeAt = G.String.prototype.charCodeAt;
   const ErrorCaptureStackTrace: (target: object, fn: (...args: never[]) => unknown) => void = G.Error.captureStackTrace;
   const StringCtor: (v: unknown) => string = G.String;
   const ErrorCtor: new (m: string) => Any = G.Error;
   const TypeErrorCtor: new (m: string) => Any = G.TypeError;
+  const RangeErrorCtor: new (m: string) => Any = G.RangeError;
   const PromiseCtor: new (executor: (resolve: (v: unknown) => void, reject: (e: unknown) => void) => void) => Promise<unknown> = G.Promise;
   const NumberIsFinite: (v: unknown) => boolean = G.Number.isFinite;
+  const SymbolSpecies: symbol = G.Symbol.species;
 
   const setup: BridgeSetup = JSONparse(setupJson);
   const TOO_LARGE = ObjectFreeze(ObjectCreate(null));
+  const TOO_DEEP = ObjectFreeze(ObjectCreate(null));
+
+  /** Leaves the sentinel rejected and unhandled: the first thing every call into the isolate does. */
+  const guard = (): void => {
+    void new PromiseCtor((_resolve, reject) => reject(setup.sentinel));
+  };
 
   // Nothing the scripts need, and each can block or escape accounting: Atomics.wait blocks the
-  // thread where CPU polling cannot see it, and wasm memory lives outside the V8 heap limit.
+  // thread where CPU polling cannot see it, wasm memory lives outside the V8 heap limit, Intl
+  // objects hold ICU memory the heap limit does not see (~9 KB each: 200k DateTimeFormats grew
+  // the process by 1.8 GB against a 16 MB limit), and FinalizationRegistry callbacks run as
+  // tasks of their own, which would start without the guard.
   ReflectDeleteProperty(G, 'SharedArrayBuffer');
   ReflectDeleteProperty(G, 'Atomics');
   ReflectDeleteProperty(G, 'WebAssembly');
+  ReflectDeleteProperty(G, 'Intl');
+  ReflectDeleteProperty(G, 'FinalizationRegistry');
+
+  // ---- memory the heap limit does not see ------------------------------------------------------
+  // A resizable ArrayBuffer's memory is reserved outside the allocator isolated-vm counts: with
+  // a 16 MB limit, 64 buffers resized to 16 MB each (and filled) took 1 GB. Plain buffers and
+  // typed arrays are counted (the 16 MB isolate is stopped at the limit), so only the
+  // `maxByteLength` option is refused. The replacement keeps `ArrayBuffer.prototype` (and so
+  // every existing buffer's `constructor`) pointing at itself, so the original is unreachable.
+  const ArrayBufferOriginal: Any = G.ArrayBuffer;
+  const ArrayBufferSafe: Any = function ArrayBuffer(this: unknown, length: unknown, options?: Any): Any {
+    if (new.target === undefined) throw new TypeErrorCtor("Constructor ArrayBuffer requires 'new'");
+    if (options !== undefined && options !== null && (typeof options === 'object' || typeof options === 'function') && options.maxByteLength !== undefined) {
+      throw new RangeErrorCtor(
+        'resizable ArrayBuffers (the maxByteLength option) are not available in the sandbox: their memory is not counted against limits.memoryMb',
+      );
+    }
+    return ReflectConstruct(ArrayBufferOriginal, [length], new.target);
+  };
+  ObjectDefineProperty(ArrayBufferSafe, 'prototype', {
+    __proto__: null,
+    value: ArrayBufferOriginal.prototype,
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
+  ObjectDefineProperty(ArrayBufferSafe, 'length', { __proto__: null, value: 1, writable: false, enumerable: false, configurable: true });
+  ObjectDefineProperty(ArrayBufferSafe, 'isView', ObjectGetOwnPropertyDescriptor(ArrayBufferOriginal, 'isView'));
+  ObjectDefineProperty(ArrayBufferSafe, SymbolSpecies, ObjectGetOwnPropertyDescriptor(ArrayBufferOriginal, SymbolSpecies));
+  ObjectDefineProperty(ArrayBufferOriginal.prototype, 'constructor', {
+    __proto__: null,
+    value: ArrayBufferSafe,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+  ObjectDefineProperty(G, 'ArrayBuffer', { __proto__: null, value: ArrayBufferSafe, writable: true, enumerable: false, configurable: true });
+
+  // Locale-specific formatting builds ICU objects outside the heap too, one per call with
+  // locales or options (the defaults are cached by V8), so those calls are counted per run.
+  let localeCalls = 0;
+  const limitLocale = (proto: Any, name: string, localesAt: number): void => {
+    const original = proto[name];
+    if (typeof original !== 'function') return;
+    const wrapped = {
+      [name](this: unknown, ...args: unknown[]): unknown {
+        if (args.length > localesAt && (args[localesAt] !== undefined || args[localesAt + 1] !== undefined)) {
+          if (++localeCalls > setup.maxLocaleCalls) {
+            throw new RangeErrorCtor(
+              name +
+                ' with locales or options is limited to ' +
+                setup.maxLocaleCalls +
+                ' calls per run in the sandbox (each builds ICU data outside limits.memoryMb)',
+            );
+          }
+        }
+        return ReflectApply(original, this, args);
+      },
+    }[name];
+    ObjectDefineProperty(wrapped, 'length', { __proto__: null, value: original.length, writable: false, enumerable: false, configurable: true });
+    ObjectDefineProperty(proto, name, { __proto__: null, value: wrapped, writable: true, enumerable: false, configurable: true });
+  };
+  limitLocale(G.Date.prototype, 'toLocaleString', 0);
+  limitLocale(G.Date.prototype, 'toLocaleDateString', 0);
+  limitLocale(G.Date.prototype, 'toLocaleTimeString', 0);
+  limitLocale(G.Number.prototype, 'toLocaleString', 0);
+  limitLocale(G.BigInt.prototype, 'toLocaleString', 0);
+  limitLocale(G.String.prototype, 'localeCompare', 1);
 
   const slice = (s: string, end: number): string => ReflectApply(StringSlice, s, [0, end]);
 
@@ -89,19 +216,34 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
     }
   };
 
+  /** `s` cut to `max` characters, saying so. */
+  const cap = (s: string, max: number): string => (s.length > max ? slice(s, max) + ' … [truncated: ' + s.length + ' characters, limit ' + max + ']' : s);
+
   /**
    * JSON.stringify that gives up (throws TOO_LARGE, leaving the size seen so far in `overflow`)
-   * once the output is surely over `budget`, before building a huge string. The running count is
-   * a lower bound (keys and punctuation are not counted); the child checks the exact bytes.
+   * once the output is surely over `budget`, before building a huge string, and (with
+   * `maxDepth`) throws TOO_DEEP past that nesting. The running count is a lower bound (keys and
+   * punctuation are not counted); the child checks the exact bytes.
    */
   let overflow = 0;
-  const toJson = (value: unknown, budget: number): string | undefined => {
+  const toJson = (value: unknown, budget: number, maxDepth = 0): string | undefined => {
     let used = 0;
-    const replacer = function (_key: string, v: unknown): unknown {
+    // The objects from the root to the value being visited: JSON.stringify calls the replacer
+    // with `this` = the holder, depth first, so popping back to the holder gives the depth.
+    const path: unknown[] = [];
+    let depth = 0;
+    const replacer = function (this: unknown, _key: string, v: unknown): unknown {
       used += typeof v === 'string' ? v.length + 2 : 1;
       if (used > budget) {
         overflow = used;
         throw TOO_LARGE;
+      }
+      if (maxDepth > 0) {
+        while (depth > 0 && path[depth - 1] !== this) depth--;
+        if (v !== null && typeof v === 'object') {
+          if (depth >= maxDepth) throw TOO_DEEP;
+          path[depth++] = v;
+        }
       }
       return v;
     };
@@ -132,7 +274,11 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
   // ---- logs -------------------------------------------------------------------------------
   let logCount = 0;
   let dropped = 0;
+  /** Set while the top-level code runs a second time (see replay below). */
+  let replaying = false;
   const log = (level: string, message: unknown, fields: unknown): void => {
+    // Whatever the replayed top-level code logs was logged when it first ran (see replay).
+    if (replaying) return;
     if (logCount >= setup.maxLogEntries) {
       // Past the cap a log call only counts; the child hears of it at powers of two and at the end.
       dropped++;
@@ -147,10 +293,14 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
     let fieldsJson: string | undefined;
     if (fields !== undefined && fields !== null) {
       try {
-        fieldsJson = toJson(fields, setup.maxLogFieldsChars);
+        fieldsJson = toJson(fields, setup.maxLogFieldsChars, setup.maxJsonDepth);
       } catch (err) {
         const why =
-          err === TOO_LARGE ? 'fields larger than ' + setup.maxLogFieldsChars + ' characters were dropped' : describe('fields could not be serialised: ', err);
+          err === TOO_LARGE
+            ? 'fields larger than ' + setup.maxLogFieldsChars + ' characters were dropped'
+            : err === TOO_DEEP
+              ? 'fields nested deeper than ' + setup.maxJsonDepth + ' levels were dropped'
+              : describe('fields could not be serialised: ', err);
         fieldsJson = JSONstringify({ __proto__: null, fieldsError: why });
       }
     }
@@ -265,7 +415,35 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
     return ctx;
   };
 
+  // ---- module loading ----------------------------------------------------------------------
+  let moduleNs: Any;
+  const hooks = ObjectFreeze({
+    __proto__: null,
+    loaded: function loaded(ns: unknown): void {
+      if (moduleNs !== undefined) return;
+      moduleNs = ns;
+      send('loaded');
+    },
+    after: function after(): void {
+      send('after');
+    },
+  });
+  ObjectDefineProperty(G, setup.hookKey, {
+    __proto__: null,
+    value: function hook(): Any {
+      ReflectDeleteProperty(G, setup.hookKey);
+      guard();
+      return hooks;
+    },
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
+
   // ---- outcome -----------------------------------------------------------------------------
+  // The default export's outcome, kept as it is until `describe` reads it under a time limit.
+  let outcome: Any;
+
   const read = (o: Any, key: string): string | undefined => {
     try {
       const v = o[key];
@@ -275,18 +453,35 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
     }
   };
 
+  /** `PERMISSION`, `SANDBOX.NO_SUCH_CAPABILITY`: upper-case words joined by dots, at most 64 characters. */
+  const isCode = (s: string): boolean => {
+    if (s.length === 0 || s.length > 64) return false;
+    let wordStart = true;
+    for (let i = 0; i < s.length; i++) {
+      const c: number = ReflectApply(StringCharCodeAt, s, [i]);
+      const upper = c >= 65 && c <= 90;
+      if (wordStart) {
+        if (!upper) return false;
+        wordStart = false;
+      } else if (c === 46) wordStart = true;
+      else if (!upper && !(c >= 48 && c <= 57) && c !== 95) return false;
+    }
+    return !wordStart;
+  };
+
   const errorOutcome = (err: unknown): string => {
     let data: Any;
     if (err !== null && (typeof err === 'object' || typeof err === 'function')) {
+      const name = read(err, 'name');
       const message = read(err, 'message');
       const stack = read(err, 'stack');
       const code = read(err, 'code');
       data = {
         __proto__: null,
-        name: read(err, 'name'),
-        message: message === undefined ? describe('', err) : slice(message, 8192),
-        stack: stack === undefined ? undefined : slice(stack, 16384),
-        code: code === undefined ? undefined : slice(code, 200),
+        name: name === undefined ? undefined : cap(name, setup.maxErrorNameChars),
+        message: message === undefined ? describe('', err) : cap(message, setup.maxErrorMessageChars),
+        stack: stack === undefined ? undefined : cap(stack, setup.maxErrorStackChars),
+        code: code !== undefined && isCode(code) ? code : undefined,
       };
     } else {
       data = { __proto__: null, name: undefined, message: describe('a non-error value was thrown: ', err), stack: undefined, code: undefined };
@@ -294,49 +489,75 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
     return 'E' + JSONstringify(data);
   };
 
-  const runMain = async (ns: Any): Promise<string> => {
+  const resultOutcome = (value: unknown): string => {
+    try {
+      return 'R' + (toJson(value, setup.maxResultChars, setup.maxJsonDepth) ?? '');
+    } catch (err) {
+      if (err === TOO_LARGE) return 'T' + overflow;
+      if (err === TOO_DEEP) return 'U' + 'it is nested deeper than ' + setup.maxJsonDepth + ' levels';
+      const message = read(err, 'message');
+      return 'U' + cap(message === undefined ? safeString(err) : message, 1000);
+    }
+  };
+
+  const runMain = async (ns: Any): Promise<void> => {
     let main: unknown;
     try {
       main = ns.default;
     } catch {
-      return 'I' + 'the default export was not initialised when the module finished loading';
+      outcome = { __proto__: null, kind: 'invalid', message: 'the default export was not initialised when the module finished loading' };
+      return;
     }
     if (typeof main !== 'function') {
-      return (
-        'I' +
-        (main === undefined
+      const message =
+        main === undefined
           ? 'the script has no default export; add `export default async function (ctx) { … }`'
-          : 'the default export is ' + typeof main + ', not a function; export `async function (ctx) { … }`')
-      );
-    }
-    let value: unknown;
-    try {
-      value = await (main as (ctx: unknown) => unknown)(makeCtx());
-    } catch (err) {
-      return errorOutcome(err);
+          : 'the default export is ' + typeof main + ', not a function; export `async function (ctx) { … }`';
+      outcome = { __proto__: null, kind: 'invalid', message };
+      return;
     }
     try {
-      const json = toJson(value, setup.maxResultChars);
-      return 'R' + (json ?? '');
+      outcome = { __proto__: null, kind: 'value', value: await (main as (ctx: unknown) => unknown)(makeCtx()) };
     } catch (err) {
-      if (err === TOO_LARGE) return 'T' + overflow;
-      return errorOutcome(err);
+      outcome = { __proto__: null, kind: 'error', error: err };
     }
   };
 
   // The outcome goes back through `send`, not as the resolution of a promise the child awaits:
   // isolated-vm would subscribe to that promise with `.catch`, which calls the (user-patchable)
-  // Promise.prototype.then with isolated-vm's own handlers as arguments.
-  const start = (ns: Any): void => {
+  // Promise.prototype.then with isolated-vm's own handlers as arguments, and would read a
+  // rejection itself.
+  const start = (): void => {
+    if (moduleNs === undefined) return;
     void (async () => {
-      let out: string;
-      try {
-        out = await runMain(ns);
-      } catch (err) {
-        out = errorOutcome(err);
-      }
-      send('done', out);
+      await runMain(moduleNs);
+      send('settled', outcome.kind);
     })();
+  };
+
+  // The module threw while loading: its top-level code, rebuilt as an async function by the
+  // child (top-level-replay.ts), runs once more here, silently, so what it throws can be caught.
+  const replay = (fn: Any): void => {
+    if (typeof fn !== 'function' || moduleNs !== undefined) return;
+    replaying = true;
+    void (async () => {
+      try {
+        await fn();
+        outcome = { __proto__: null, kind: 'invalid', message: 'the top-level code did not throw when run again' };
+      } catch (err) {
+        outcome = { __proto__: null, kind: 'error', error: err };
+      }
+      replaying = false;
+      send('settled', outcome.kind);
+    })();
+  };
+
+  /** Turns the outcome into its bounded string, reading the script's values (getters, toJSON…) here. */
+  const describeOutcome = (): void => {
+    if (outcome === undefined) return;
+    const o = outcome;
+    outcome = undefined;
+    send('done', o.kind === 'value' ? resultOutcome(o.value) : o.kind === 'error' ? errorOutcome(o.error) : 'I' + o.message);
   };
 
   const deliver = (id: number, ok: boolean, payload: string | undefined, code: string | undefined): void => {
@@ -364,10 +585,12 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
     entry.reject(err);
   };
 
-  return function dispatch(kind: string, a: Any, b: Any, c: Any, d: Any): Any {
-    if (kind === 'start') return start(a);
-    if (kind === 'deliver') return deliver(a, b, c, d);
-    if (kind === 'dropped') return dropped;
-    return undefined;
+  return function dispatch(kind: string, a: Any, b: Any, c: Any, d: Any): void {
+    guard();
+    if (kind === 'start') start();
+    else if (kind === 'deliver') deliver(a, b, c, d);
+    else if (kind === 'describe') describeOutcome();
+    else if (kind === 'replay') replay(a);
+    else if (kind === 'dropped') send('dropped', dropped);
   };
 }

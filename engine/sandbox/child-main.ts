@@ -37,6 +37,8 @@ process.on('message', (raw) => {
     else run.deliver(msg.callId, false, msg.message, msg.code);
   } else if (msg.t === 'abort') {
     runs.get(msg.id)?.abort(msg.reason);
+  } else if (msg.t === 'ping') {
+    post({ t: 'pong', seq: msg.seq, rssBytes: process.memoryUsage.rss() });
   }
 });
 

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import ivm from 'isolated-vm';
 import type { LogLevel } from '../domain/run.ts';
-import { bridgeSource, type BridgeSetup } from './bridge.ts';
+import { bridgeSource, helperModules, type BridgeSetup } from './bridge.ts';
 import type { SandboxContextData, SandboxLimits } from '../ports/sandbox-host.ts';
 import { LOG_LEVELS, SCRIPT_FILENAME, type ChildOutcome, type RunSettings } from './protocol.ts';
 import { compileRunError, scriptRunError, type RawScriptError } from './script-error.ts';
+import { replayScript } from './top-level-replay.ts';
 
 /** One script execution in a fresh isolate, inside a sandbox child process. */
 export interface IsolateRunOptions {
@@ -26,6 +28,20 @@ export interface IsolateRun {
 }
 
 const CPU_POLL_MS = 10;
+/**
+ * Output caps inside the isolate. Errors: a name is a word, a message a paragraph, a stack a
+ * screenful of frames; a script could otherwise put 200 MB in a run record. Depth: the host's
+ * JSON encoder recurses, and a result nested ~10k levels deep made it throw after the run had
+ * finished, leaving the run `running`; no real result comes near 100 levels.
+ */
+const MAX_ERROR_NAME_CHARS = 256;
+const MAX_ERROR_MESSAGE_CHARS = 8 * 1024;
+const MAX_ERROR_STACK_CHARS = 16 * 1024;
+const MAX_JSON_DEPTH = 100;
+/** Locale-specific formatting calls per run (each builds ICU data outside the heap limit). */
+const MAX_LOCALE_CALLS = 1000;
+/** How long reading a thrown value (getters, toString, prepareStackTrace) may take. */
+const ERROR_READ_MS = 250;
 // Timers longer than this overflow Node's 32-bit delay; sleeps are bounded by the deadline anyway.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -50,23 +66,50 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
   const endedEarly = new Promise<Failure>((resolve) => {
     ended = resolve;
   });
-  let finished!: (out: string) => void;
-  const scriptDone = new Promise<string>((resolve) => {
-    finished = resolve;
-  });
+  /** A promise settled from `onSend`, i.e. by the bridge, with primitives only. */
+  const signal = <T>() => {
+    let fire!: (value: T) => void;
+    const promise = new Promise<T>((resolve) => {
+      fire = resolve;
+    });
+    return { promise, fire };
+  };
+  const scriptDone = signal<string>();
+  const moduleLoaded = signal<void>();
+  const mainSettled = signal<'value' | 'error' | 'invalid'>();
+  let loaded = false;
+  let pastModule = false;
+  // Unguessable per run: the sentinel is never confused with anything a script rejects with,
+  // and the hook's global name cannot be known before it is gone.
+  const sentinel = `veer:sentinel:${randomUUID()}`;
+  const hookKey = `__veer_${randomUUID().replaceAll('-', '')}`;
   const stop = (outcome: Failure) => {
     ending ??= outcome;
     dispose();
     ended(ending);
+  };
+  /** Waits for `p` unless the run is being stopped (deadline, CPU, memory, cancel). */
+  const unlessStopped = <T>(p: Promise<T>): Promise<T | Failure> => Promise.race([p, endedEarly]);
+  /** Every call into the isolate rejects with the sentinel (see bridge.ts); anything else is real. */
+  const isSentinel = (err: unknown) => err === sentinel || (err instanceof Error && err.message === sentinel);
+  const ignoreSentinel = (err: unknown): void => {
+    if (!isSentinel(err)) throw err;
   };
   const memoryLimit = (): Failure => ({
     status: 'failed',
     error: { code: 'SANDBOX.MEMORY_LIMIT', message: `script exceeded the memory limit of ${limits.memoryMb} MB (limits.memoryMb) and was stopped` },
   });
 
+  /** Set while the host waits for a module whose top-level await is still pending. */
+  let awaitingModule = false;
   const timeout = (): Failure => ({
     status: 'timed_out',
-    error: { code: 'SANDBOX.TIMEOUT', message: `script did not finish within ${limits.timeoutMs} ms (limits.timeoutMs) and was stopped` },
+    error: {
+      code: 'SANDBOX.TIMEOUT',
+      message: awaitingModule
+        ? `script did not finish loading within ${limits.timeoutMs} ms (limits.timeoutMs): its top-level await never settled (or threw after awaiting), so the default export never ran`
+        : `script did not finish within ${limits.timeoutMs} ms (limits.timeoutMs) and was stopped`,
+    },
   });
   const cpuLimit = (): Failure => ({
     status: 'timed_out',
@@ -110,7 +153,14 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
       logsSent++;
       o.onLog(a as LogLevel, b, c as string | undefined);
     } else if (kind === 'done') {
-      if (typeof a === 'string') finished(a);
+      if (typeof a === 'string') scriptDone.fire(a);
+    } else if (kind === 'settled') {
+      if (a === 'value' || a === 'error' || a === 'invalid') mainSettled.fire(a);
+    } else if (kind === 'loaded') {
+      loaded = true;
+      moduleLoaded.fire();
+    } else if (kind === 'after') {
+      pastModule = true;
     } else if (kind === 'dropped') {
       if (typeof a === 'number' && a > dropped) dropped = a;
     } else if (kind === 'call') {
@@ -143,30 +193,74 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     maxLogFieldsChars: settings.maxLogFieldsChars,
     maxHostArgsChars: settings.maxHostArgsChars,
     maxResultChars: limits.maxResultBytes,
+    maxJsonDepth: MAX_JSON_DEPTH,
+    maxErrorNameChars: MAX_ERROR_NAME_CHARS,
+    maxErrorMessageChars: MAX_ERROR_MESSAGE_CHARS,
+    maxErrorStackChars: MAX_ERROR_STACK_CHARS,
+    maxLocaleCalls: MAX_LOCALE_CALLS,
+    sentinel,
+    hookKey,
   };
+
+  const cpuLeftMs = () => Math.max(1, Math.floor(limits.cpuMs - Number(isolate.cpuTime) / 1e6));
+
+  /**
+   * Calls the bridge's dispatcher. Its own answer is always the sentinel (ignored); what it has
+   * to say arrives through onSend. Rejects with isolated-vm's timeout or memory errors. Not
+   * raced with a stop: a disposed isolate ends the call, and one V8 cannot interrupt (a huge
+   * `fill`) ends the process through onCatastrophicError, which the parent reports.
+   */
+  const call = (kind: string, args: unknown[], timeoutMs: number) =>
+    dispatch!.apply(undefined, [kind, ...(args as never[])], { timeout: timeoutMs }).then(() => undefined, ignoreSentinel);
 
   const execute = async (): Promise<ChildOutcome> => {
     let phase: 'setup' | 'compile' | 'link' | 'evaluate' | 'run' = 'setup';
+    let context: ivm.Context | undefined;
     try {
-      const context = await isolate.createContext();
+      context = await isolate.createContext();
       const send = new ivm.Callback(onSend);
       dispatch = await context.evalClosure(bridgeSource(), [send, JSON.stringify(setup)], {
         result: { reference: true },
         filename: 'veer:bridge',
       });
+      const helpers = helperModules(hookKey);
+      const [root, pre, post, after] = await Promise.all(
+        [helpers.root, helpers.pre, helpers.post, helpers.after].map((source, i) =>
+          isolate.compileModule(source, { filename: `veer:${['root', 'pre', 'post', 'after'][i]}` }),
+        ),
+      );
       phase = 'compile';
-      const module = await isolate.compileModule(o.code, { filename: SCRIPT_FILENAME });
+      const user = await isolate.compileModule(o.code, { filename: SCRIPT_FILENAME });
       phase = 'link';
-      await module.instantiate(context, (specifier) => {
-        throw new Error(`imports are not available in the sandbox ('${specifier}'); use the ctx capabilities instead`);
+      if (user.dependencySpecifiers.length > 0) {
+        throw new Error(`imports are not available in the sandbox ('${user.dependencySpecifiers[0]}'); use the ctx capabilities instead`);
+      }
+      const linked: Record<string, ivm.Module> = { 'veer:pre': pre, 'veer:post': post, 'veer:after': after, [SCRIPT_FILENAME]: user };
+      await root.instantiate(context, (specifier) => {
+        if (!Object.hasOwn(linked, specifier)) throw new Error(`imports are not available in the sandbox ('${specifier}')`);
+        return linked[specifier];
       });
+
+      // The user's module runs inside the root's evaluation, after `veer:pre` left the sentinel.
+      // With top-level await, evaluate() returns while the module is still pending: the default
+      // export is only called once `veer:post` ran, i.e. once the module has finished.
       phase = 'evaluate';
-      await module.evaluate({ timeout: limits.cpuMs });
-      phase = 'run';
-      await dispatch.apply(undefined, ['start', module.namespace.derefInto()], { timeout: limits.cpuMs });
-      const out = await Promise.race([scriptDone, endedEarly]);
+      await root.evaluate({ timeout: limits.cpuMs }).then(() => undefined, ignoreSentinel);
       if (ending) return ending;
-      return toOutcome(out as string);
+      if (!loaded) {
+        if (!pastModule) return await topLevelFailure(context);
+        // Pending at the end of the call that evaluated it: nothing at load time can settle it
+        // later (no timers or ctx there), but it is waited for anyway, up to the deadline.
+        awaitingModule = true;
+        await unlessStopped(moduleLoaded.promise);
+        if (ending) return ending;
+        awaitingModule = false;
+      }
+
+      phase = 'run';
+      await call('start', [], limits.cpuMs);
+      if (ending) return ending;
+      return await describeOutcome();
     } catch (err) {
       if (ending) return ending;
       const message = err instanceof Error ? err.message : String(err);
@@ -177,15 +271,79 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
           status: 'failed',
           error: {
             code: 'SANDBOX.INTERNAL',
-            message: `the sandbox failed while ${phase === 'setup' ? 'preparing the isolate' : 'running the script'}: ${message}`,
+            message: `the sandbox failed while ${phase === 'setup' ? 'preparing the isolate' : 'running the script'}: ${message.slice(0, 1000)}`,
           },
         };
       }
       if (phase === 'compile') return { status: 'failed', error: compileRunError('SCRIPT.INVALID', message) };
       if (phase === 'link') return { status: 'failed', error: { code: 'SCRIPT.INVALID', message } };
-      const e = err as Error;
-      return { status: 'failed', error: scriptRunError('SCRIPT.ERROR', { name: e.name, message: e.message, stack: e.stack }) };
+      // Only the sandbox's own errors get here: script values never leave the isolate by throwing.
+      return { status: 'failed', error: { code: 'SANDBOX.INTERNAL', message: `the sandbox failed while running the script: ${message.slice(0, 1000)}` } };
     }
+  };
+
+  /** Waits for the default export, then has the bridge turn its outcome into a bounded string. */
+  const describeOutcome = async (): Promise<ChildOutcome> => {
+    const kind = await unlessStopped(mainSettled.promise);
+    if (ending) return ending;
+    // Reading a result or an error runs the script's getters, toJSON and toString: in a call of
+    // its own with a time limit, so a getter that never returns ends the run, not the child.
+    const readMs = kind === 'error' ? Math.min(cpuLeftMs(), ERROR_READ_MS) : cpuLeftMs();
+    try {
+      await call('describe', [], readMs);
+    } catch (err) {
+      if (ending) return ending;
+      if (!(err instanceof Error) || !/Script execution timed out/.test(err.message)) throw err;
+      return kind === 'error'
+        ? {
+            status: 'failed',
+            error: {
+              code: 'SCRIPT.ERROR',
+              message: `the script threw a value whose properties could not be read within ${readMs} ms (a getter, toString or Proxy that does not return)`,
+            },
+          }
+        : unserialisable(`encoding it did not finish within ${readMs} ms of CPU time (a getter or toJSON that does not return)`);
+    }
+    if (ending) return ending;
+    const out = await unlessStopped(scriptDone.promise);
+    if (ending) return ending;
+    return toOutcome(out as string);
+  };
+
+  /**
+   * The user's module threw while loading. The value it threw never leaves the isolate, so the
+   * error is read by running the top-level code once more, as a function the bridge calls and
+   * catches (top-level-replay.ts); what it throws is read like any other error.
+   */
+  const topLevelFailure = async (context: ivm.Context): Promise<ChildOutcome> => {
+    const unreadable: Failure = {
+      status: 'failed',
+      error: {
+        code: 'SCRIPT.ERROR',
+        message: 'the script threw while its module was loading (top-level code, outside the default export), and the error could not be read',
+      },
+    };
+    const replay = replayScript(o.code, (text) => {
+      try {
+        isolate.compileScriptSync(text, { filename: SCRIPT_FILENAME }).release();
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    });
+    if (!replay) return unreadable;
+    const script = await isolate.compileScript(replay.text, { filename: SCRIPT_FILENAME });
+    const fn = (await script.run(context, { reference: true, timeout: limits.cpuMs })) as ivm.Reference;
+    await call('replay', [fn.derefInto()], limits.cpuMs);
+    if (ending) return ending;
+    const outcome = await describeOutcome();
+    if (outcome.status !== 'failed') return outcome.status === 'succeeded' ? unreadable : outcome;
+    if (outcome.error.code !== 'SCRIPT.ERROR') return outcome.error.code === 'SCRIPT.INVALID' ? unreadable : outcome;
+    const error = { ...outcome.error };
+    // The replay's first line starts with the wrapper: positions there are shifted by it.
+    if (error.line === 1 && error.column !== undefined) error.column = Math.max(1, error.column - replay.firstLineShift);
+    if (error.stack) error.stack = shiftFirstLine(error.stack, replay.firstLineShift);
+    return { status: 'failed', error };
   };
 
   const toOutcome = (out: string): ChildOutcome => {
@@ -197,6 +355,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
       return { status: 'succeeded', resultJson: body === '' ? undefined : body };
     }
     if (tag === 'T') return tooLarge(`at least ${body} bytes`);
+    if (tag === 'U') return unserialisable(body);
     if (tag === 'I') return { status: 'failed', error: { code: 'SCRIPT.INVALID', message: body } };
     let raw: RawScriptError = {};
     try {
@@ -204,6 +363,9 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     } catch {
       raw = { message: 'the script failed with an unreadable error' };
     }
+    // isolated-vm refuses an ArrayBuffer (or typed array) that would pass the limit with this
+    // RangeError instead of stopping the isolate: uncaught, it is the memory limit.
+    if (raw.name === 'RangeError' && raw.message === 'Array buffer allocation failed') return memoryLimit();
     return { status: 'failed', error: scriptRunError('SCRIPT.ERROR', raw) };
   };
 
@@ -215,6 +377,11 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     },
   });
 
+  const unserialisable = (why: string): Failure => ({
+    status: 'failed',
+    error: { code: 'RESULT.UNSERIALISABLE', message: `the script's result cannot be stored as JSON: ${why}` },
+  });
+
   const finish = async (outcome: ChildOutcome): Promise<ChildOutcome> => {
     clearTimeout(deadline);
     clearInterval(cpuPoll);
@@ -223,10 +390,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     // The bridge counts dropped log calls itself (reporting only at powers of two); ask it for
     // the exact count while the isolate is still alive.
     const exact = !ending && !isolate.isDisposed && dispatch !== undefined;
-    if (exact) {
-      const count = await dispatch!.apply(undefined, ['dropped'], { timeout: 100 }).catch(() => 0);
-      if (typeof count === 'number' && count > dropped) dropped = count;
-    }
+    if (exact) await dispatch!.apply(undefined, ['dropped'], { timeout: 100 }).catch(() => undefined);
     dispose();
     if (dropped > 0) {
       o.onLog('warn', `log limit of ${settings.maxLogEntries} entries reached: ${exact ? '' : 'at least '}${dropped} further entries were dropped`, undefined);
@@ -240,4 +404,19 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     abort: (reason) => stop(reason === 'timeout' ? timeout() : { status: 'cancelled', error: { code: 'SANDBOX.CANCELLED', message: 'the run was cancelled' } }),
     deliver,
   };
+}
+
+/** `script:1:<column>` positions in a stack, moved left by `shift`. */
+function shiftFirstLine(stack: string, shift: number): string {
+  const marker = `${SCRIPT_FILENAME}:1:`;
+  let out = '';
+  let from = 0;
+  for (let at = stack.indexOf(marker); at >= 0; at = stack.indexOf(marker, from)) {
+    let end = at + marker.length;
+    while (end < stack.length && stack.charCodeAt(end) >= 48 && stack.charCodeAt(end) <= 57) end++;
+    const column = Number(stack.slice(at + marker.length, end));
+    out += stack.slice(from, at) + marker + (end > at + marker.length ? Math.max(1, column - shift) : '');
+    from = end;
+  }
+  return out + stack.slice(from);
 }

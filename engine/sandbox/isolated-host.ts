@@ -4,6 +4,9 @@ import type { Capabilities } from './capabilities.ts';
 import type { SandboxHost, SandboxOutcome, SandboxRequest } from '../ports/sandbox-host.ts';
 import { RESERVED_CTX_NAMES, type ChildMessage, type ChildOutcome, type RunSettings } from './protocol.ts';
 import { forkSandboxChild, type ChildExit, type SandboxChild } from './sandbox-child.ts';
+import { residentBytes } from './child-memory.ts';
+import { judgeLostRun, type KillReason } from './process-loss.ts';
+import { dispatchHostCall } from './host-boundary.ts';
 
 export interface IsolatedSandboxOptions {
   /** Child processes in the pool. */
@@ -21,6 +24,14 @@ export interface IsolatedSandboxOptions {
   childExecArgv?: string[];
   /** The children's whole environment (TZ, LANG, LC_ALL from config); nothing else of the engine's leaks in. Default: empty. */
   childEnv?: Record<string, string>;
+  /** Resident memory one child may reach; past it, it is SIGKILLed (VEER_SANDBOX_CHILD_MEMORY_MB). Default: runsPerProcess × 1024 + 256. */
+  childMemoryMb?: number;
+  /** A child is replaced after this many runs (VEER_SANDBOX_RECYCLE_RUNS). Default 500. */
+  recycleRuns?: number;
+  /** An idle child holding more than this is replaced (VEER_SANDBOX_RECYCLE_RSS_MB). Default 256. */
+  recycleRssMb?: number;
+  /** A child that answers no ping this long is SIGKILLed (VEER_SANDBOX_UNRESPONSIVE_MS). Default 10 000 ms. */
+  unresponsiveMs?: number;
 }
 
 /** The isolated SandboxHost, plus what operators (and tests) may want to see of the pool. */
@@ -40,6 +51,8 @@ interface ActiveRun {
   child?: PoolChild;
   /** Set once the child was told to stop the run; the reason decides the outcome if it must be killed. */
   stopping?: 'cancelled' | 'timeout';
+  /** The child forked for this run alone: it is a suspect of an earlier process loss being run again. */
+  ownChild?: PoolChild;
   timers: NodeJS.Timeout[];
   logs: number;
   settled: boolean;
@@ -48,6 +61,19 @@ interface ActiveRun {
 interface PoolChild {
   process: SandboxChild;
   runs: Map<number, ActiveRun>;
+  /** Forked for this one run (see ActiveRun.ownChild); takes no other. */
+  dedicatedTo?: ActiveRun;
+  /** Runs dispatched to it, for recycling. */
+  started: number;
+  /** Takes no more runs and is stopped once idle; a pool child's replacement is already forked. */
+  retiring: boolean;
+  /** Why the pool killed it (decides how its runs end). */
+  killed?: KillReason;
+  /** When it last answered a ping (or became ready). */
+  lastPongMs: number;
+  pings: number;
+  /** Resident memory it last reported itself (used where /proc cannot be read). */
+  reportedRss?: number;
 }
 
 const MAX_LOG_FIELDS_CHARS = 16 * 1024;
@@ -55,33 +81,57 @@ const MAX_HOST_ARGS_CHARS = 1024 * 1024;
 // Forking a child and loading isolated-vm takes a few hundred ms on a busy machine; the parent's
 // own deadline only backs up the child's, so it is generous.
 const PARENT_DEADLINE_SLACK_MS = 2000;
+/** How often each child is pinged and its memory read. */
+const WATCH_MS = 250;
+/** Suspects of a process loss remembered for their re-run (the executor re-runs at once). */
+const SUSPECT_TTL_MS = 10 * 60_000;
+const MAX_SUSPECTS = 10_000;
+const MB = 1024 * 1024;
 
 /**
  * The production SandboxHost: a supervised pool of child processes, each running scripts in
- * fresh isolated-vm isolates (engine/sandbox/child-main.ts). A child that dies — V8 aborts the
- * whole process on some allocations whatever the memory limit — fails only its own runs, as
- * SANDBOX.CRASHED, and is replaced; everything else keeps running.
+ * fresh isolated-vm isolates (engine/sandbox/child-main.ts). Children are pinged and their
+ * resident memory read every WATCH_MS: one past the memory cap or silent too long is
+ * SIGKILLed; idle ones that grew, or ran many runs, are replaced. A child that dies — V8
+ * aborts the whole process on some allocations whatever the memory limit — takes only its own
+ * runs and is replaced. Who caused it (engine/sandbox/process-loss.ts): a run alone in its
+ * process ends SANDBOX.CRASHED / MEMORY / UNRESPONSIVE; runs that shared it end
+ * SANDBOX.PROCESS_LOST, and when run again (same run id) each gets a fresh process of its own,
+ * so a crash there is its own and a bystander simply finishes.
  */
 export function createIsolatedSandbox(options: IsolatedSandboxOptions): IsolatedSandbox {
   const logger = options.logger;
   const maxLogEntries = options.maxLogEntries ?? 1000;
   const maxLogMessageChars = options.maxLogMessageChars ?? 8192;
   const abortGraceMs = options.abortGraceMs ?? 1000;
+  const childMemoryMb = options.childMemoryMb ?? options.runsPerProcess * 1024 + 256;
+  const recycleRuns = options.recycleRuns ?? 500;
+  const recycleRssBytes = (options.recycleRssMb ?? 256) * MB;
+  const unresponsiveMs = options.unresponsiveMs ?? 10_000;
+  /** Run ids (RunScope.runId) whose process was lost while shared: their next run gets its own process. */
+  const suspects = new Map<string, number>();
   const pool: PoolChild[] = [];
   const queue: ActiveRun[] = [];
   let nextRunId = 0;
   let closed = false;
   let startFailures = 0;
 
-  const spawn = (): void => {
+  const spawn = (dedicatedTo?: ActiveRun): PoolChild => {
     const entry: PoolChild = {
       runs: new Map(),
+      dedicatedTo,
+      started: 0,
+      retiring: false,
+      lastPongMs: 0,
+      pings: 0,
       process: forkSandboxChild({
         execArgv: options.childExecArgv,
         env: options.childEnv,
         onReady: () => {
           startFailures = 0;
-          logger.debug({ pid: entry.process.pid }, 'sandbox process ready');
+          entry.lastPongMs = Date.now();
+          logger.debug({ pid: entry.process.pid, dedicated: dedicatedTo !== undefined }, 'sandbox process ready');
+          if (dedicatedTo && !dedicatedTo.settled && !entry.retiring) dispatch(dedicatedTo, entry);
           pump();
         },
         onMessage: (message) => onChildMessage(entry, message),
@@ -89,31 +139,68 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
       }),
     };
     pool.push(entry);
+    return entry;
+  };
+
+  /** Takes a child out of service: no more runs, stopped once idle. A pool child is replaced at once. */
+  const retire = (entry: PoolChild, why?: string): void => {
+    if (!entry.retiring) {
+      entry.retiring = true;
+      if (!entry.dedicatedTo && !closed) {
+        logger.debug({ pid: entry.process.pid, why }, 'replacing sandbox process');
+        spawn();
+      }
+    }
+    if (entry.runs.size === 0) void entry.process.stop(abortGraceMs);
+  };
+
+  const kill = (entry: PoolChild, reason: KillReason): void => {
+    if (entry.process.exited) return;
+    entry.killed ??= reason;
+    entry.process.kill();
+  };
+
+  const markSuspect = (runId: string): void => {
+    if (suspects.size >= MAX_SUSPECTS) suspects.delete(suspects.keys().next().value!);
+    suspects.set(runId, Date.now() + SUSPECT_TTL_MS);
+  };
+  const takeSuspect = (runId: string): boolean => {
+    const until = suspects.get(runId);
+    suspects.delete(runId);
+    return until !== undefined && until > Date.now();
   };
 
   const onChildExit = (entry: PoolChild, exit: ChildExit): void => {
     pool.splice(pool.indexOf(entry), 1);
     if (closed) return;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    logger.warn(
-      { pid: entry.process.pid, code: exit.code, signal: exit.signal, runs: entry.runs.size, stderr: exit.stderr.slice(-1000) },
-      `sandbox process ${how}; starting a replacement`,
-    );
-    for (const run of [...entry.runs.values()]) {
-      if (run.stopping) {
-        settle(run, stoppedOutcome(run.stopping, run, ' (the sandbox process did not stop it in time and was killed)'));
-      } else {
-        const hint = /memory|allocation|invalid (array|string|size)/i.test(exit.stderr) ? ' after running out of memory' : '';
-        settle(run, {
-          status: 'failed',
-          error: {
-            code: 'SANDBOX.CRASHED',
-            message: `the sandbox process running this script ${how}${hint}; a script in that process may have made a huge allocation (e.g. new Array(1e9).fill(0)). The process was replaced`,
-          },
-        });
+    const runs = [...entry.runs.values()];
+    const planned = entry.retiring && !entry.killed && runs.length === 0;
+    if (!planned) {
+      logger.warn(
+        { pid: entry.process.pid, code: exit.code, signal: exit.signal, killed: entry.killed?.kind, runs: runs.length, stderr: exit.stderr.slice(-1000) },
+        `sandbox process ${how}${entry.killed ? ` (${entry.killed.kind})` : ''}${entry.retiring || entry.dedicatedTo ? '' : '; starting a replacement'}`,
+      );
+    }
+    const loss = { exit, killed: entry.killed, runs: runs.length, childMemoryMb, abortGraceMs };
+    for (const run of runs) {
+      const verdict = judgeLostRun(loss, { id: run.id, stopping: run.stopping, timeoutMs: run.request.limits.timeoutMs, dedicated: entry.dedicatedTo === run });
+      if (verdict.kind === 'stopped') settle(run, stoppedOutcome(verdict.reason, run, ' (the sandbox process did not stop it in time and was killed)'));
+      else {
+        if (verdict.kind === 'suspect') markSuspect(run.request.scope.runId);
+        settle(run, verdict.outcome);
       }
     }
     if (!exit.wasReady) startFailures++;
+    const waiting = entry.dedicatedTo;
+    if (waiting && !waiting.settled) {
+      settle(waiting, {
+        status: 'failed',
+        error: { code: 'SANDBOX.UNAVAILABLE', message: `the sandbox process forked for this run ${how} before it was ready` },
+      });
+    }
+    // Retired and dedicated children are not part of the pool's count: nothing to replace.
+    if (entry.retiring || entry.dedicatedTo) return;
     // A child that cannot even start (broken install) would otherwise be re-forked in a tight loop.
     const delay = startFailures === 0 ? 0 : Math.min(5000, 100 * 2 ** startFailures);
     if (startFailures >= 3) failQueue(`sandbox processes fail to start (${how}): ${exit.stderr.slice(-500) || 'no output'}`);
@@ -129,6 +216,11 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
 
   const onChildMessage = (entry: PoolChild, message: ChildMessage): void => {
     if (message.t === 'ready') return;
+    if (message.t === 'pong') {
+      entry.lastPongMs = Date.now();
+      entry.reportedRss = message.rssBytes;
+      return;
+    }
     const run = entry.runs.get(message.id);
     if (!run || run.settled) return;
     if (message.t === 'done') settle(run, fromChild(message.outcome));
@@ -156,24 +248,8 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
   };
 
   const hostCall = async (run: ActiveRun, entry: PoolChild, callId: number, capability: string, method: string, argsJson: string): Promise<void> => {
-    const cap = Object.hasOwn(run.capabilities, capability) ? run.capabilities[capability] : undefined;
-    const fn = cap && Object.hasOwn(cap, method) ? cap[method] : undefined;
-    let reply: { ok: true; json: string | undefined } | { ok: false; message: string; code: string | undefined };
-    try {
-      if (typeof fn !== 'function')
-        throw Object.assign(new Error(`ctx.${capability}.${method} is not available to this run`), { code: 'SANDBOX.NO_SUCH_CAPABILITY' });
-      const parsed: unknown = JSON.parse(argsJson);
-      const args = Array.isArray(parsed) ? parsed : [];
-      const value = await fn(run.request.scope, ...args);
-      reply = { ok: true, json: value === undefined ? undefined : JSON.stringify(value) };
-    } catch (err) {
-      const e = err as { message?: unknown; code?: unknown };
-      reply = {
-        ok: false,
-        message: typeof e?.message === 'string' ? e.message : String(err),
-        code: typeof e?.code === 'string' ? e.code : undefined,
-      };
-    }
+    // Every ctx call goes through the one host boundary: budgets, parsed arguments, schemas.
+    const reply = await dispatchHostCall({ capabilities: run.capabilities, scope: run.request.scope, capability, method, argsJson });
     if (run.settled || run.child !== entry) return;
     entry.process.send({ t: 'host-result', id: run.id, callId, ...reply });
   };
@@ -204,6 +280,8 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     for (const t of run.timers) clearTimeout(t);
     if (run.onAbort) run.signal?.removeEventListener('abort', run.onAbort);
     run.child?.runs.delete(run.id);
+    const child = run.child ?? run.ownChild;
+    if (child && (child.retiring || child.dedicatedTo === run)) retire(child);
     const queued = queue.indexOf(run);
     if (queued >= 0) queue.splice(queued, 1);
     run.resolve(outcome);
@@ -220,22 +298,57 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     if (run.stopping) return;
     run.stopping = reason;
     const child = run.child;
+    const toldMs = Date.now();
     child.process.send({ t: 'abort', id: run.id, reason });
     run.timers.push(
       setTimeout(() => {
         if (run.settled) return;
-        logger.warn({ pid: child.process.pid, runId: run.request.scope.runId }, 'sandbox process did not stop a run in time; killing it');
-        // The exit handler settles this run with `reason` and the child's other runs as crashed.
-        child.process.kill();
+        // A child that answered a ping since reading the abort is alive: it is this run's isolate
+        // that does not end, so the run is the culprit; a silent child says nothing about who.
+        const answering = child.lastPongMs > toldMs;
+        logger.warn({ pid: child.process.pid, runId: run.request.scope.runId, answering }, 'sandbox process did not stop a run in time; killing it');
+        kill(child, answering ? { kind: 'stuck', runId: run.id } : { kind: 'unresponsive', silentMs: Date.now() - child.lastPongMs });
       }, abortGraceMs),
     );
   };
+
+  let lastWatchMs = Date.now();
+  /** Pings every child, reads its memory, kills the over-cap and the silent, recycles the idle that grew. */
+  const watch = (): void => {
+    const now = Date.now();
+    // After a stall of this process, pongs already sent are read only after this tick: judge no silence now.
+    const stalled = now - lastWatchMs > 4 * WATCH_MS;
+    lastWatchMs = now;
+    for (const entry of [...pool]) {
+      if (!entry.process.ready || entry.killed) continue;
+      const rss = residentBytes(entry.process.pid) ?? entry.reportedRss;
+      // (A child that never ran anything and is over the cap means a cap below a bare process:
+      // killing it would only fork the next one.)
+      if (rss !== undefined && rss > childMemoryMb * MB && entry.started > 0) {
+        kill(entry, { kind: 'memory', rssBytes: rss });
+        continue;
+      }
+      if (!stalled && now - entry.lastPongMs > unresponsiveMs) {
+        kill(entry, { kind: 'unresponsive', silentMs: now - entry.lastPongMs });
+        continue;
+      }
+      // Children keep what their runs grew (malloc arenas, ICU caches): replace a big idle one
+      // (one that ran something: a fresh child over the threshold would be replaced forever).
+      if (entry.runs.size === 0 && entry.started > 0 && !entry.retiring && !entry.dedicatedTo && rss !== undefined && rss > recycleRssBytes) {
+        retire(entry, `idle at ${Math.round(rss / MB)} MB (VEER_SANDBOX_RECYCLE_RSS_MB)`);
+        continue;
+      }
+      entry.process.send({ t: 'ping', seq: ++entry.pings });
+    }
+  };
+  const watcher = setInterval(watch, WATCH_MS);
+  watcher.unref();
 
   const pump = (): void => {
     while (queue.length > 0 && !closed) {
       let best: PoolChild | undefined;
       for (const c of pool) {
-        if (!c.process.ready || c.runs.size >= options.runsPerProcess) continue;
+        if (!c.process.ready || c.retiring || c.dedicatedTo || c.runs.size >= options.runsPerProcess) continue;
         if (!best || c.runs.size < best.runs.size) best = c;
       }
       if (!best) return;
@@ -247,6 +360,7 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
   const dispatch = (run: ActiveRun, child: PoolChild): void => {
     run.child = child;
     child.runs.set(run.id, run);
+    if (++child.started >= recycleRuns && !child.dedicatedTo) retire(child, `ran ${child.started} runs (VEER_SANDBOX_RECYCLE_RUNS)`);
     const { code, context, limits } = run.request;
     child.process.send({
       t: 'run',
@@ -296,6 +410,11 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
           run.onAbort = () => stop(run, 'cancelled');
           signal.addEventListener('abort', run.onAbort, { once: true });
         }
+        if (takeSuspect(request.scope.runId)) {
+          // Re-run of a suspect: a process of its own, so that whatever happens there is its own doing.
+          run.ownChild = spawn(run);
+          return;
+        }
         queue.push(run);
         pump();
       }),
@@ -303,9 +422,13 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     close: async () => {
       if (closed) return;
       closed = true;
+      clearInterval(watcher);
       for (const run of [...queue]) settle(run, stoppedOutcome('cancelled', run, ' (the sandbox was shut down)'));
-      for (const child of pool) for (const run of [...child.runs.values()]) settle(run, stoppedOutcome('cancelled', run, ' (the sandbox was shut down)'));
-      await Promise.all(pool.map((child) => child.process.stop(abortGraceMs)));
+      // A suspect waiting for its own process is in no child's runs yet.
+      const waiting = pool.flatMap((child) => (child.dedicatedTo ? [child.dedicatedTo] : []));
+      for (const run of [...pool.flatMap((child) => [...child.runs.values()]), ...waiting])
+        settle(run, stoppedOutcome('cancelled', run, ' (the sandbox was shut down)'));
+      await Promise.all([...pool].map((child) => child.process.stop(abortGraceMs)));
     },
   };
 }

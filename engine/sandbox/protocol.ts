@@ -35,7 +35,9 @@ export type ParentMessage =
     }
   | { t: 'host-result'; id: number; callId: number; ok: true; json: string | undefined }
   | { t: 'host-result'; id: number; callId: number; ok: false; message: string; code: string | undefined }
-  | { t: 'abort'; id: number; reason: 'cancelled' | 'timeout' };
+  | { t: 'abort'; id: number; reason: 'cancelled' | 'timeout' }
+  /** Liveness probe: a child whose main thread is blocked cannot answer, and is killed. */
+  | { t: 'ping'; seq: number };
 
 /** The end of a run as the child reports it; `resultJson` is parsed by the parent. */
 export type ChildOutcome =
@@ -46,4 +48,6 @@ export type ChildMessage =
   | { t: 'ready'; pid: number }
   | { t: 'host-call'; id: number; callId: number; capability: string; method: string; args: string }
   | { t: 'log'; id: number; level: LogLevel; message: string; fields: string | undefined }
-  | { t: 'done'; id: number; outcome: ChildOutcome };
+  | { t: 'done'; id: number; outcome: ChildOutcome }
+  /** The answer to a ping, with the child's resident memory (for platforms without /proc). */
+  | { t: 'pong'; seq: number; rssBytes: number };

@@ -32,7 +32,8 @@ export const ERROR_CATALOGUE = {
   // Generic kinds.
   VALIDATION: caller(400, 'input does not satisfy its schema; details.issues names each field'),
   UNAUTHORIZED: refused(401, 'missing or wrong bearer token'),
-  PERMISSION: refused(403, 'a workflow touched something its permissions do not grant'),
+  PERMISSION: refused(403, "a workflow touched something its permissions do not grant, or an event used a tag or type reserved for Veer's own"),
+  FORBIDDEN: refused(403, "the API token lacks the scope the route needs, or the resource is outside the token's globs"),
   NOT_FOUND: caller(404, 'no such resource (or route)'),
   CONFLICT: refused(409, 'a write raced with another, or the resource is in the wrong state'),
   PAYLOAD_TOO_LARGE: refused(413, 'request body over the API limit'),
@@ -72,15 +73,32 @@ export const ERROR_CATALOGUE = {
   'SANDBOX.CPU_LIMIT': { status: 500, level: 'info', meaning: 'the script passed limits.cpuMs' },
   'SANDBOX.MEMORY_LIMIT': { status: 500, level: 'info', meaning: 'the script passed limits.memoryMb' },
   'SANDBOX.RESULT_TOO_LARGE': { status: 500, level: 'info', meaning: "the script's result is over the size limit" },
+  'RESULT.UNSERIALISABLE': {
+    status: 500,
+    level: 'info',
+    meaning: "the script's result cannot be stored as JSON (a cycle, a BigInt, nesting over 100 levels, a throwing toJSON)",
+  },
   'SANDBOX.CANCELLED': { status: 500, level: 'info', meaning: 'the run was cancelled while in the sandbox' },
   'SANDBOX.NO_SUCH_CAPABILITY': { status: 500, level: 'info', meaning: 'the script called a ctx method this run does not have' },
-  'SANDBOX.CRASHED': { status: 500, level: 'warn', meaning: 'the sandbox process died under the run' },
+  'SANDBOX.CRASHED': { status: 500, level: 'warn', meaning: 'the sandbox process died under the run, which had it to itself' },
+  'SANDBOX.MEMORY': { status: 500, level: 'warn', meaning: 'the run alone grew its sandbox process past VEER_SANDBOX_CHILD_MEMORY_MB' },
+  'SANDBOX.UNRESPONSIVE': { status: 500, level: 'warn', meaning: 'the run did not stop when told to, or its process went silent; killed' },
+  'SANDBOX.PROCESS_LOST': { status: 500, level: 'info', meaning: 'the shared sandbox process died; the run is re-run alone, free' },
+  'SANDBOX.QUARANTINED': refused(423, 'the workflow version killed its sandbox process too often; upload a new version to release it'),
   'SANDBOX.UNAVAILABLE': down('no sandbox process could take the run'),
   'SANDBOX.CLOSED': { status: 500, level: 'info', meaning: 'the sandbox is shutting down' },
   'SANDBOX.INVALID_REQUEST': broken('the engine sent the sandbox a request it cannot run'),
   'SANDBOX.INTERNAL': broken('the sandbox itself failed'),
   'RUN.CANCELLED': { status: 500, level: 'info', meaning: 'the run was cancelled before it finished' },
   'RUN.WORKFLOW_GONE': { status: 500, level: 'info', meaning: "the run's workflow version was deleted before it ran" },
+
+  // Per-run budgets (engine/sandbox/run-budget.ts, VEER_BUDGET_*): the run ends failed with the budget's code.
+  'BUDGET.HOST_CALLS': refused(429, 'the run made more ctx calls than VEER_BUDGET_HOST_CALLS'),
+  'BUDGET.HOST_CALLS_IN_FLIGHT': refused(429, 'the run had more ctx calls waiting at once than VEER_BUDGET_HOST_CALLS_IN_FLIGHT'),
+  'BUDGET.BYTES_RETURNED': refused(429, 'ctx calls returned more bytes to the run than VEER_BUDGET_BYTES_RETURNED'),
+  'BUDGET.EVENTS_EMITTED': refused(429, 'the run emitted more events than VEER_BUDGET_EVENTS_EMITTED'),
+  'BUDGET.EVENT_RESULTS': refused(429, 'ctx.events.query returned more events to the run than VEER_BUDGET_EVENT_RESULTS'),
+  'BUDGET.METRICS_WINDOW': refused(429, 'a ctx.metrics.gateway window longer than VEER_BUDGET_METRICS_WINDOW_MS'),
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /** Every code Veer raises. */

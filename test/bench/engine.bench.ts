@@ -71,7 +71,7 @@ async function main() {
       {
         script,
         env: {},
-        limits: { timeoutMs: 10_000, memoryMb: 32 },
+        limits: { timeoutMs: 10_000, memoryMb: 32, concurrency: 8 },
         retries: { attempts: 1, backoffMs: 0 },
         overlap: 'allow',
         enabled: true,

@@ -211,7 +211,8 @@ export function runSandboxHostContract(name: string, harness: () => Promise<Sand
         },
       );
       assert.deepEqual(resultOf(outcome), { got: { v1: 0 }, again: { v1: 90 }, error: [true, 'no such gateway', 'NOT_FOUND'] });
-      assert.deepEqual(calls, [
+      // Arguments arrive as null-prototype plain data: compare values, not prototypes.
+      assert.deepEqual(JSON.parse(JSON.stringify(calls)), [
         ['get', 'run-contract', 'weights'],
         ['set', 'run-contract', 'seen', { got: { v1: 0 } }],
         ['get', 'run-contract', 'weights'],

@@ -156,7 +156,7 @@ describe('canary-release template on a real gateway', () => {
     assert.equal(probe.failures, 0);
     await load.stop();
     assert.equal((await runOnce('shop-bad-canary')).action, 'none', 'rolled back stays rolled back');
-    const events = await t.call('GET', '/api/v1/events?tag=gateways:shop-bad&type=canary.rolled_back');
+    const events = await t.call('GET', '/api/v1/events?tag=canary:shop-bad&type=canary.rolled_back');
     assert.equal(events.body.events.length, 1, JSON.stringify(events.body));
   });
 

@@ -4,14 +4,15 @@ import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
- * One sandbox process running two runs: a script that aborts the whole process (a
- * V8 allocation failure no memory limit catches) and a bystander. The bystander is retried
- * in a fresh process and succeeds; the culprit fails after its one crash retry.
+ * One sandbox process running two runs: a script that takes the whole process down (it grows
+ * the process past its memory cap, so the engine kills it — `new Array(1e9).fill(0)`, which
+ * once aborted V8 outright, now fails inside its own heap limit) and a bystander. Both are
+ * re-run in a fresh process of their own; the bystander succeeds, the culprit fails there alone.
  */
 describe('a sandbox process crash', () => {
   let t: TestSystem;
   before(async () => {
-    t = await startTestSystem({ env: { VEER_SANDBOX_PROCESSES: '1', VEER_ENGINE_CONCURRENCY: '2' } });
+    t = await startTestSystem({ env: { VEER_SANDBOX_PROCESSES: '1', VEER_ENGINE_CONCURRENCY: '2', VEER_SANDBOX_CHILD_MEMORY_MB: '160' } });
   });
   after(() => t.stop());
 
@@ -19,7 +20,11 @@ describe('a sandbox process crash', () => {
     await t.call('PUT', '/api/v1/workflows/bystander', {
       script: 'export default async function (ctx) { ctx.log.info("working"); await ctx.sleep(ctx.run.attempt === 1 ? 20000 : 10); return "done" }',
     });
-    await t.call('PUT', '/api/v1/workflows/crasher', { script: 'export default async function () { new Array(1e9).fill(0); return "survived" }' });
+    await t.call('PUT', '/api/v1/workflows/crasher', {
+      script:
+        'export default async function (ctx) { const keep = []; for (let i = 0; i < 24; i++) keep.push(new Array(1 << 20).fill(i + 0.5)); await ctx.sleep(60000); return keep.length }',
+      limits: { timeoutMs: 90_000, memoryMb: 256 },
+    });
     const victim = await t.call('POST', '/api/v1/workflows/bystander/runs', {});
     await waitFor(async () => (await t.system.stores.runs.readLog(victim.body.id)).length > 0, {
       timeoutMs: 20_000,
@@ -28,8 +33,8 @@ describe('a sandbox process crash', () => {
     const culprit = await t.call('POST', '/api/v1/workflows/crasher/runs?wait=true', {});
 
     assert.equal(culprit.body.status, 'failed');
-    assert.equal(culprit.body.error.code, 'SANDBOX.CRASHED');
-    assert.equal(culprit.body.attempts, 2, 'the culprit got its one crash retry');
+    assert.equal(culprit.body.error.code, 'SANDBOX.MEMORY');
+    assert.equal(culprit.body.attempts, 2, 'the culprit got its one re-run in a process of its own');
 
     const saved = await waitFor(
       async () => {
@@ -42,6 +47,6 @@ describe('a sandbox process crash', () => {
     assert.equal(saved.result, 'done');
     assert.equal(saved.attempts, 2);
     const logs = await t.system.stores.runs.readLog(victim.body.id);
-    assert.ok(logs.some((e) => /retrying once in a fresh process/.test(e.message)));
+    assert.ok(logs.some((e) => /retrying once in a fresh process/.test(e.message) && /does not count against retries/.test(e.message)));
   });
 });

@@ -60,7 +60,8 @@ describe('ctx.events', () => {
       const e = (await cap.emit(scope('promoter'), { tags: ['canary:shop'], type: 'promoted', value: { weight: 50 } })) as VeerEvent;
       assert.deepEqual(e.tags, ['canary:shop', 'canary', 'workflows:promoter', 'workflows']);
       await waitFor(() => launcher.started.some((c) => c.workflow === 'notifier'), { what: 'notifier started' });
-      const found = (await cap.query(scope('x'), { tags: ['workflows:promoter'], type: 'promoted' })) as VeerEvent[];
+      // A script sees its own workflow's events (and granted tags only).
+      const found = (await cap.query(scope('promoter'), { tags: ['workflows:promoter'], type: 'promoted' })) as VeerEvent[];
       assert.deepEqual(
         found.map((f) => f.id),
         [e.id],

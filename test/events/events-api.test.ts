@@ -50,11 +50,12 @@ describe('events API', () => {
     app.request('/api/v1/events', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
   it('POST /events stores the event (201) with id, expanded tags and default type', async () => {
-    const res = await post({ tags: 'deployments:shop', value: { v: 1 } });
+    // deployments:* is reserved for Veer's own events since events carry provenance; any other group works the same.
+    const res = await post({ tags: 'alerts:shop', value: { v: 1 } });
     assert.equal(res.status, 201);
     const e = (await res.json()) as VeerEvent;
     assert.ok(e.id);
-    assert.deepEqual(e.tags, ['deployments:shop', 'deployments']);
+    assert.deepEqual(e.tags, ['alerts:shop', 'alerts']);
     assert.equal(e.type, 'event');
     assert.ok(!Number.isNaN(Date.parse(e.timestamp)));
   });

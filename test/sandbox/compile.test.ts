@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileScript } from '../../engine/sandbox/compile.ts';
+import { compileScript, MAX_SCRIPT_CHARS, MAX_SCRIPT_NESTING } from '../../engine/sandbox/compile.ts';
 import { ValidationError } from '../../engine/shared/errors.ts';
 
 /** The ValidationError compileScript throws for `source`, checked for shape. */
@@ -92,5 +92,48 @@ describe('compileScript', () => {
 
   it('never executes the script (a top-level infinite loop compiles instantly)', () => {
     assert.doesNotThrow(() => compileScript('while (true) {}\nexport default async () => 1;'));
+  });
+
+  it('refuses nesting past the limit before stripping, at the bracket that crosses it', () => {
+    const deep = compileError(
+      `const a = 1;\nconst b = ${'['.repeat(MAX_SCRIPT_NESTING + 1)}${']'.repeat(MAX_SCRIPT_NESTING + 1)};\nexport default async () => b;`,
+    );
+    assert.deepEqual([deep.line, deep.column], [2, 11 + MAX_SCRIPT_NESTING]);
+    assert.match(deep.issueMessage, new RegExp(`nested deeper than ${MAX_SCRIPT_NESTING} levels`));
+    // Template substitutions count; brackets inside strings, comments, regexes and template text do not.
+    const viaTemplates = compileError(`export default async () => ${'`${'.repeat(MAX_SCRIPT_NESTING + 1)}1${'}`'.repeat(MAX_SCRIPT_NESTING + 1)};`);
+    assert.match(viaTemplates.issueMessage, /nested deeper/);
+    const inert = `'${'('.repeat(500)}'; // ${'{'.repeat(500)}\n/* ${'['.repeat(500)} */ const r = /\\(${'['.repeat(3)}]/; const t = \`${'{'.repeat(500)}\`;\nexport default async () => r;`;
+    assert.doesNotThrow(() => compileScript(inert));
+    assert.doesNotThrow(() => compileScript(`export default async () => ${'['.repeat(MAX_SCRIPT_NESTING)}${']'.repeat(MAX_SCRIPT_NESTING)};`));
+  });
+
+  it('refuses scripts over the size limit without stripping them', () => {
+    const big = compileError(`export default async () => 1;\n//${'x'.repeat(MAX_SCRIPT_CHARS)}`);
+    assert.deepEqual([big.line, big.column], [1, 1]);
+    assert.match(big.issueMessage, /longer than/);
+  });
+
+  it('locates a static import without being fooled by dynamic import, member names, strings or comments', () => {
+    const e = compileError(
+      "// import 'node:fs'\nconst s = \"import 'node:fs'\";\nconst o = { import: 1 }; o.import;\nconst later = () => import('node:fs');\n    import fs from 'node:fs';\nexport default async () => fs;",
+    );
+    assert.deepEqual([e.line, e.column], [5, 5]);
+    const sideEffect = compileError("const a = 1;\nimport 'x';\nexport default async () => a;");
+    assert.deepEqual([sideEffect.line, sideEffect.column], [2, 1]);
+  });
+
+  it('answers a 511 KB upload built to make a backtracking import search take seconds, at once', () => {
+    // Before: `\b(?:import|export)\b[^;]*?…` restarted at each of ~73k `export`s and scanned to the `;`.
+    const source = `/*${'export '.repeat(72_900)}*/;\nimport "x";\nexport default async () => 1;`;
+    const e = compileError(source);
+    assert.deepEqual([e.line, e.column], [2, 1]);
+    assert.match(e.issueMessage, /imports are not available in the sandbox \('x'\)/);
+  });
+
+  it('reads V8 error positions from the end of the message, whatever user text it quotes', () => {
+    const e = compileError('const a = 1;\nexport { a as "x [script:9:9]" };\nexport { a as "x [script:9:9]" };\nexport default async () => a;');
+    assert.equal(e.line, 3);
+    assert.match(e.issueMessage, /^Duplicate export of 'x \[script:9:9\]'$/);
   });
 });

@@ -26,7 +26,8 @@ const MEMORY_UNITS: Record<string, number> = {
 /** Bytes from a number (bytes) or a quantity string; undefined when the input is not one. */
 export function memoryBytes(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
+  // Trim first: `\s*` on both sides of a greedy number backtracks quadratically on long blank runs.
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(value.trim());
   if (!m || !(m[2] in MEMORY_UNITS)) return undefined;
   return Math.round(Number(m[1]) * MEMORY_UNITS[m[2]]);
 }

@@ -10,7 +10,7 @@ export const ScaleRequestSchema = z
     instances: z.number().int().min(0).max(10_000).optional().describe('desired number of instances'),
     cpu: z.number().positive().max(1024).optional().describe('cores per instance, e.g. 0.5'),
     memory: z
-      .union([z.number().int().positive(), z.string().min(1)])
+      .union([z.number().int().positive(), z.string().min(1).max(32)])
       .optional()
       .describe("bytes, or a quantity like '256Mi' or '1G'"),
   })
