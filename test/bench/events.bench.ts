@@ -55,7 +55,7 @@ try {
   const store = createRedisStreamEventStore({ redis, prefix });
   const bus = createEventBus({ events: store, logger: silentLogger() });
   const app = createApp({ logger: silentLogger(), tokens: [], routers: [createEventRoutes({ events: store, bus })] });
-  const body = JSON.stringify({ tags: ['deployments:shop', 'bench'], type: 'deployed', value: { version: 2, weight: 10 } });
+  const body = JSON.stringify({ tags: ['releases:shop', 'bench'], type: 'deployed', value: { version: 2, weight: 10 } });
   const post = async () => {
     const r = await app.request('/api/v1/events', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     if (r.status !== 201) throw new Error(`POST /events answered ${r.status}`);
@@ -95,7 +95,7 @@ try {
     events: store,
     launcher,
     logger: silentLogger(),
-    workflows: workflowList([workflow('canary', { trigger: { events: { tags: ['deployments:shop'], type: 'deployed' } } })]),
+    workflows: workflowList([workflow('canary', { trigger: { events: { tags: ['releases:shop'], type: 'deployed' } } })]),
   });
   await dispatcher.start();
   await waitFor(() => dispatcher.leader, { what: 'dispatcher lease' });
@@ -118,13 +118,13 @@ try {
     const name = 'on-deploy';
     const put = await t.call('PUT', `/api/v1/workflows/${name}`, {
       script: 'export default async function (ctx) { return ctx.input.value }',
-      trigger: { events: { tags: ['deployments:shop'], type: 'deployed' } },
+      trigger: { events: { tags: ['releases:shop'], type: 'deployed' } },
       overlap: 'allow',
     });
     if (put.status !== 200) throw new Error(`PUT workflow answered ${put.status}: ${JSON.stringify(put.body)}`);
     const { redisClient: sysRedis, keys } = t;
     const { runs } = t.system.stores;
-    const event = { tags: ['deployments:shop', 'bench'], type: 'deployed', value: { version: 2, weight: 10 } };
+    const event = { tags: ['releases:shop', 'bench'], type: 'deployed', value: { version: 2, weight: 10 } };
     /** Posts one event and waits for its run to finish; times from just before the POST. */
     const one = async () => {
       const t0 = Date.now();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workflowCalls } from '../helpers/workflow-calls.ts';
 
 const WAIT = { timeoutMs: 30_000, intervalMs: 25 };
 
@@ -19,11 +20,8 @@ describe('event trigger loops end', () => {
   });
   after(() => t.stop());
 
-  const put = async (name: string, spec: Record<string, unknown>) => {
-    const r = await t.call('PUT', `/api/v1/workflows/${name}`, spec);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-  };
-  const runsOf = async (name: string) => (await t.call('GET', `/api/v1/workflows/${name}/runs?limit=100`)).body.runs as any[];
+  const { put, runsOf } = workflowCalls(() => t);
+
   const skippedFor = (name: string) =>
     waitFor(
       async () => {

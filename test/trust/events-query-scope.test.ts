@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workflowCalls } from '../helpers/workflow-calls.ts';
 
 const WAIT = { timeoutMs: 30_000, intervalMs: 25 };
 const SECRET = 'hunter2';
@@ -18,15 +19,8 @@ describe('ctx.events.query sees only what the workflow may read', () => {
   });
   after(() => t.stop());
 
-  const put = async (name: string, spec: Record<string, unknown>) => {
-    const r = await t.call('PUT', `/api/v1/workflows/${name}`, spec);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-  };
-  const run = async (name: string) => {
-    const r = await t.call('POST', `/api/v1/workflows/${name}/runs?wait=true`, {});
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body;
-  };
+  const { put, run } = workflowCalls(() => t);
+
   const FILTERS = [{}, { type: 'run.failed' }, { tags: ['workflows:victim'] }, { tags: ['workflows'] }, { tags: ['diary'] }, { tags: 'runs' }];
   const reader = (permissions: Record<string, unknown>) => ({
     script: `export default async function (ctx) {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workflowCalls } from '../helpers/workflow-calls.ts';
 
 const WAIT = { timeoutMs: 30_000, intervalMs: 25 };
 
@@ -32,11 +33,7 @@ describe('remote events carry their own provenance', () => {
     await remote?.stop();
   });
 
-  const put = async (name: string, spec: Record<string, unknown>) => {
-    const r = await local.call('PUT', `/api/v1/workflows/${name}`, spec);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-  };
-  const runsOf = async (name: string) => (await local.call('GET', `/api/v1/workflows/${name}/runs?limit=100`)).body.runs as any[];
+  const { put, runsOf } = workflowCalls(() => local);
 
   it('a remote deployment event starts a `remote:*` trigger and not a `veer`-only one', async () => {
     const script = 'export default async function (ctx) { return { source: ctx.input.source, type: ctx.input.type } }';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workflowCalls } from '../helpers/workflow-calls.ts';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 
@@ -19,7 +20,7 @@ describe('a result the host cannot encode', () => {
   });
   after(() => t.stop());
 
-  const runsOf = async (name: string) => (await t.call('GET', `/api/v1/workflows/${name}/runs?limit=100`)).body.runs as any[];
+  const { runsOf } = workflowCalls(() => t);
 
   it('fails the run with RESULT.UNSERIALISABLE, and the workflow still runs on its next trigger (overlap skip)', async () => {
     const put = await t.call('PUT', '/api/v1/workflows/deep', {

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import type { TestSystem } from './test-system.ts';
+
+/**
+ * The workflow calls most API tests repeat: define one (asserting it was accepted), run one to
+ * its end, list its runs. `system` is a getter because suites create their system in `before`.
+ */
+export function workflowCalls(system: () => Pick<TestSystem, 'call'>) {
+  return {
+    async put(name: string, spec: Record<string, unknown>): Promise<void> {
+      const r = await system().call('PUT', `/api/v1/workflows/${name}`, spec);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    },
+    async run(name: string) {
+      const r = await system().call('POST', `/api/v1/workflows/${name}/runs?wait=true`, {});
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body;
+    },
+    async runsOf(name: string): Promise<any[]> {
+      return (await system().call('GET', `/api/v1/workflows/${name}/runs?limit=100`)).body.runs;
+    },
+  };
+}
