@@ -17,6 +17,7 @@ import { createRunLauncher } from '../engine/runs/run-launcher.ts';
 import type { Logger } from '../engine/shared/logger.ts';
 import type { Stores, System } from '../engine/system.ts';
 import type { VeerConfig } from './config.ts';
+import { stampingCausedHops } from '../engine/events/causation.ts';
 
 /** A System as the composition root built it: with its compiled config and the Redis backend, for the entry points. */
 export interface BootedSystem extends System {
@@ -55,7 +56,8 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
   const eventStore = await createEventStore(config.events, { redis, prefix });
   const bus = createEventBus({ events: eventStore, logger });
   // Change events also feed the before → after of the audit entry of the call that caused them.
-  const changeEmitter = notingEffects(bus.emitter);
+  // Change events note their effects for the audit and carry the hops of the run that caused them.
+  const changeEmitter = notingEffects(stampingCausedHops(bus.emitter));
   const metrics = await createMetricsStore(config.metrics, { redis, prefix, elasticsearch: config.events.elasticsearch });
   const scheduler = await createSchedulerDriver(config.scheduler, { redis, redisPrefix: prefix, logger: logger.child({ component: 'scheduler' }) });
   const kv = await createKvStore(config.kv, { logger: logger.child({ component: 'kv' }) });

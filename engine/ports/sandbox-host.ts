@@ -17,6 +17,8 @@ export interface RunScope {
   signal: AbortSignal;
   /** Epoch ms after which the run is killed. */
   deadline: number;
+  /** Hops of the events this run causes (one more than the event that started it; see VEER_EVENTS_MAX_HOPS). */
+  hops?: number;
   /**
    * The run's budgets (VEER_BUDGET_*), when the engine enforces them: the host boundary counts
    * every ctx call, the bytes it returns, emitted events and query results; a capability with

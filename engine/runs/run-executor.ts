@@ -89,6 +89,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       workflow: { name: wf.name, version: wf.version, permissions: wf.permissions },
       signal: controller.signal,
       deadline: startedMs + wf.limits.timeoutMs,
+      hops: hopsCausedBy(run.trigger),
       log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
         o.runs
           .appendLog(run.id, { time: new Date().toISOString(), level, message, fields, attempt })

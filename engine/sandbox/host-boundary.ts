@@ -1,4 +1,5 @@
 import type { BudgetCounter, Capabilities, RunScope } from '../ports/sandbox-host.ts';
+import { withCausedHops } from '../events/causation.ts';
 import { ValidationError, type Issue } from '../shared/errors.ts';
 import { methodSpec, type MethodSpec } from './capability-schemas.ts';
 import { HostArgError, parseHostArgs } from './host-args.ts';
@@ -42,7 +43,7 @@ export async function dispatchHostCall(call: HostCall): Promise<HostCallReply> {
     const spec = methodSpec(capability, method);
     const args = parseArguments(capability, method, call.argsJson, spec);
     for (const [counter, amount] of Object.entries(spec?.costs ?? {})) scope.budget?.consume(counter as BudgetCounter, amount);
-    const value = await fn(scope, ...args);
+    const value = await withCausedHops(scope.hops, () => fn(scope, ...args));
     if (spec?.resultCost) scope.budget?.consume(spec.resultCost.counter, spec.resultCost.of(value));
     const json = value === undefined ? undefined : JSON.stringify(value);
     if (json !== undefined) scope.budget?.consume('bytesReturned', Buffer.byteLength(json));

@@ -105,4 +105,46 @@ describe('event trigger loops end', () => {
       Array.from({ length: maxHops }, (_, i) => i + 1),
     );
   });
+
+  it('a loop through the gateway changes two workflows make on each other ends the same way', async () => {
+    const routes = { a: { weight: 100, targets: [{ host: '127.0.0.1', port: 9001 }] }, b: { weight: 0, targets: [{ host: '127.0.0.1', port: 9002 }] } };
+    for (const [gw, port] of [
+      ['east', 18081],
+      ['west', 18082],
+    ] as const) {
+      const r = await t.call('PUT', `/api/v1/gateways/${gw}`, { port, routes });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    // Each flips the other's gateway whenever its own changed: every flip is a new gateway.weights event.
+    const flipper = (own: string, other: string) => ({
+      script: `export default async function (ctx) {
+        const g = await ctx.gateways.get('${other}');
+        const a = g.routes.a.weight === 100 ? 0 : 100;
+        await ctx.gateways.setWeights('${other}', { a, b: 100 - a });
+        return ctx.run.trigger;
+      }`,
+      trigger: { events: { type: 'gateway.weights', tags: [`gateways:${own}`], sources: ['veer'] } },
+      permissions: { gateways: [other] },
+      overlap: 'allow',
+    });
+    await put('east-watcher', flipper('east', 'west'));
+    await put('west-watcher', flipper('west', 'east'));
+    await settle();
+
+    // A person moves east's traffic: the watchers now change each other's gateways, each change one hop further.
+    const moved = await t.call('PUT', '/api/v1/gateways/east/weights', { a: 0, b: 100 });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const skipped = await waitFor(
+      async () => {
+        const events = (await t.call('GET', '/api/v1/events?type=trigger.skipped')).body.events as any[];
+        const loop = events.filter((e) => e.value.workflow === 'east-watcher' || e.value.workflow === 'west-watcher');
+        return loop.length > 0 && loop;
+      },
+      { ...WAIT, what: 'trigger.skipped for a watcher' },
+    );
+    assert.equal(skipped[0].value.reason, 'loop');
+    const maxHops = skipped[0].value.maxHops as number;
+    const runs = await allFinished(['east-watcher', 'west-watcher']);
+    assert.equal(runs.length, maxHops + 1, JSON.stringify(runs.map((r) => [r.workflow, r.trigger])));
+  });
 });
