@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workflowCalls } from '../helpers/workflow-calls.ts';
 
 /**
  * Issue 9, class 5: a workflow whose runs keep killing their sandbox process (here: past the
@@ -27,13 +28,7 @@ describe('quarantine of a workflow that keeps crashing its sandbox process', () 
   const runToEnd = async (workflow: string) => {
     const started = await t.call('POST', `/api/v1/workflows/${workflow}/runs`, {});
     assert.equal(started.status, 201, JSON.stringify(started.body));
-    return waitFor(
-      async () => {
-        const r = await t.call('GET', `/api/v1/runs/${started.body.id}`);
-        return ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(r.body?.status) && r.body;
-      },
-      { timeoutMs: 60_000, what: `a run of ${workflow} to finish` },
-    );
+    return workflowCalls(() => t).finished(started.body.id);
   };
 
   it('fails fast once quarantined, says why, and a new version runs again', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workflowCalls } from '../helpers/workflow-calls.ts';
 
 /**
  * Issue 9, class 4 (process side) and 5: one sandbox process running two runs of different
@@ -23,14 +24,7 @@ describe('a sandbox process over its memory cap', () => {
   });
   after(() => t.stop());
 
-  const finished = (id: string) =>
-    waitFor(
-      async () => {
-        const r = await t.call('GET', `/api/v1/runs/${id}`);
-        return ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(r.body?.status) && r.body;
-      },
-      { timeoutMs: 60_000, what: `run ${id} to finish` },
-    );
+  const { finished } = workflowCalls(() => t);
 
   it('fails the run that grew it with SANDBOX.MEMORY; its neighbour finishes without losing a retry', async () => {
     // attempt 1 shares the process with the hog; the re-run after that is free, so the one real

@@ -6,6 +6,7 @@ import { createIsolatedSandbox } from '../../engine/sandbox/isolated-host.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workflowCalls } from '../helpers/workflow-calls.ts';
 import { LIMITS, makeContext, makeScope, resultOf, type LogCall } from '../sandbox/fixtures.ts';
 
 function errorOf(outcome: SandboxOutcome, status: 'failed' | 'timed_out' | 'cancelled') {
@@ -27,14 +28,7 @@ describe('supervision through the API', () => {
   });
   after(() => t.stop());
 
-  const finished = (id: string) =>
-    waitFor(
-      async () => {
-        const r = await t.call('GET', `/api/v1/runs/${id}`);
-        return ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(r.body?.status) && r.body;
-      },
-      { timeoutMs: 60_000, what: `run ${id} to finish` },
-    );
+  const { finished } = workflowCalls(() => t);
 
   it('a top-level throw of an object with looping getters ends failed; the run sharing its process succeeds', async () => {
     await t.call('PUT', '/api/v1/workflows/patient', {
