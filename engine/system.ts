@@ -11,7 +11,9 @@ import type { RunQueue } from './ports/run-queue.ts';
 import type { RunStats } from './ports/run-stats.ts';
 import type { RunStore } from './ports/run-store.ts';
 import type { SchedulerDriver } from './ports/scheduler.ts';
+import type { SignalStore } from './ports/signal-store.ts';
 import type { StateStore } from './ports/state-store.ts';
+import type { TriggerHistory } from './ports/trigger-history.ts';
 import type { TriggerState } from './ports/trigger-state.ts';
 import type { WorkflowStore } from './ports/workflow-store.ts';
 import type { QuarantineStore } from './ports/quarantine.ts';
@@ -33,6 +35,10 @@ export interface Stores {
   canceller: RunCanceller;
   /** Workflow versions quarantined for killing their sandbox process repeatedly (shown by the API). */
   quarantine: QuarantineStore;
+  /** Each workflow's signal inbox (ctx.signals, the signals API). */
+  signals: SignalStore;
+  /** Recent trigger outcomes per workflow, skip counters and cron lateness (the triggers API, /metrics). */
+  triggerHistory: TriggerHistory;
 }
 
 /**

@@ -22,7 +22,9 @@ export type RunTrigger =
   | { type: 'cron'; tick: string; catchUp?: boolean }
   /** `hops`: how many event-triggered runs led to the event (absent: 0); what this run emits counts one more. */
   | { type: 'event'; eventId: string; hops?: number }
-  | { type: 'elasticsearch'; index: string; count: number };
+  | { type: 'elasticsearch'; index: string; count: number }
+  /** Started by a posted signal (`trigger.signals: true`); the signal itself waits in the inbox for `ctx.signals.take`. */
+  | { type: 'signal'; signalId: string; name: string };
 
 /** The run's log (what the user sees), also reached through `console.*`. Entries are capped per run; long messages are cut. */
 export interface ScriptLog {
@@ -91,13 +93,22 @@ export interface GatewayPatch {
   routes?: Record<string, { [K in keyof GatewayRoute]?: GatewayRoute[K] | null } | null>;
 }
 
+export interface SetWeightsOptions {
+  /**
+   * This change is a rollback: when it changes the weights, Veer emits `gateway.rolled_back`
+   * (source `veer`, tagged `gateways:<name>`) with the weights before and after, the run, and
+   * `cause` (e.g. the triggering event's id) and `reason`.
+   */
+  rollback?: { cause?: string; reason?: string };
+}
+
 /** Reads are open; changes need the gateway in `permissions.gateways` (PermissionError otherwise) and are written to the run log. */
 export interface GatewaysCapability {
   /** Sorted by name. */
   list(): Promise<Gateway[]>;
   get(name: string): Promise<Gateway>;
   /** Absolute whole percentages by route name (routes not named keep theirs); all weights must then add up to 100 (or all be 0). */
-  setWeights(name: string, weights: Record<string, number>): Promise<Gateway>;
+  setWeights(name: string, weights: Record<string, number>, options?: SetWeightsOptions): Promise<Gateway>;
   update(name: string, patch: GatewayPatch): Promise<Gateway>;
 }
 
@@ -198,6 +209,28 @@ export interface EventsCapability {
   query(filter?: EventQuery): Promise<VeerEvent[]>;
 }
 
+// ---- ctx.signals ---------------------------------------------------------------------------
+
+/** A signal posted to the workflow (`POST /api/v1/workflows/{name}/signals`). */
+export interface Signal {
+  id: string;
+  name: string;
+  value: unknown;
+  /** ISO-8601. */
+  sentAt: string;
+  sentBy: string;
+}
+
+/**
+ * The workflow's signal inbox. A signal taken by a run that then fails, times out or is
+ * cancelled goes back to the inbox for the next run; one taken by a run that succeeds is gone.
+ * In a dry run, `take` returns the signal without taking it.
+ */
+export interface SignalsCapability {
+  /** The oldest pending signal (named `name`, if given), or undefined when there is none. */
+  take(name?: string): Promise<Signal | undefined>;
+}
+
 // ---- ctx.metrics ---------------------------------------------------------------------------
 
 export interface GatewayMetricsOptions {
@@ -241,6 +274,7 @@ export interface Capabilities {
   deployments: DeploymentsCapability;
   events: EventsCapability;
   metrics: MetricsCapability;
+  signals: SignalsCapability;
 }
 
 export type Ctx<Input = unknown> = {

@@ -23,6 +23,8 @@ const NOT_EFFECTS: Record<string, readonly string[]> = {
   events: ['query', 'emit'],
   // The workflow's own data, not infrastructure.
   state: ['get', 'set', 'delete'],
+  // The workflow's own inbox; the signal was audited when it was posted.
+  signals: ['take'],
 };
 
 /** Refused or failed calls recorded per run (successful changes are always recorded): a loop of refusals cannot flood the stream. */

@@ -7,7 +7,8 @@ export type RunTrigger =
   | { type: 'manual' }
   | { type: 'cron'; tick: string; catchUp?: boolean }
   | { type: 'event'; eventId: string; hops?: number }
-  | { type: 'elasticsearch'; index: string; count: number };
+  | { type: 'elasticsearch'; index: string; count: number }
+  | { type: 'signal'; signalId: string; name: string };
 
 export interface RunError {
   /** A code of the error catalogue (SCRIPT.ERROR, SANDBOX.TIMEOUT, RUN.CANCELLED, …); kept a string since stored runs outlive code changes. */
@@ -36,6 +37,26 @@ export interface Run {
   error?: RunError;
   /** What the last attempt used of its per-run budgets (VEER_BUDGET_*), so a user sees how close a run came. */
   budget?: RunBudgetUsage;
+  /** A dry run: reads were real, effects were recorded (in `result.effects`) and not applied. */
+  dryRun?: boolean;
+  /** The engine executing the current attempt; a run whose engine's heartbeat is gone no longer blocks its workflow. */
+  engineId?: string;
+}
+
+/** One effect a dry run would have had (`result.effects` of a dry run). */
+export interface DryRunEffect {
+  /** `gateways.setWeights`, `gateways.update`, `deployments.scale`, `events.emit`, `signals.take`, `state.set`, `state.delete`. */
+  capability: string;
+  /** What it acts on: a gateway, deployment or state key name, a signal name, or the event's tags. */
+  target: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** The result of a dry run: the script's own result and the effects it would have had. */
+export interface DryRunResult {
+  value: unknown;
+  effects: DryRunEffect[];
 }
 
 /** A run's use of its budgets (engine/sandbox/run-budget.ts); `exceeded` names the BUDGET.* code that stopped it. */

@@ -6,10 +6,14 @@ export const NameSchema = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits or dashes, starting and ending with a letter or digit');
 
+/** `signals: true` on any trigger: a signal posted to the workflow also starts a run at once. */
+const SignalsFlag = z.boolean().optional().describe('a signal posted to the workflow also starts a run at once (no waiting for the next tick)');
+
 export const CronTriggerSchema = z
   .object({
     cron: z.string().min(1).max(256).describe('cron expression: 5 fields (minute precision) or 6 fields (leading seconds)'),
     timezone: z.string().max(64).default('UTC').describe('IANA timezone the expression is evaluated in'),
+    signals: SignalsFlag,
   })
   .strict();
 
@@ -27,6 +31,7 @@ export const EventTriggerSchema = z
           .describe('accepted event sources: `api`, `veer`, `*`, `workflow:<glob>`, `remote:<glob>`; absent: every source'),
       })
       .strict(),
+    signals: SignalsFlag,
   })
   .strict();
 
@@ -44,10 +49,22 @@ export const ElasticsearchTriggerSchema = z
         batchSize: z.number().int().min(1).max(1000).default(100),
       })
       .strict(),
+    signals: SignalsFlag,
   })
   .strict();
 
-export const TriggerSchema = z.union([CronTriggerSchema, EventTriggerSchema, ElasticsearchTriggerSchema]);
+/** Signals only: runs start when a signal is posted (and by hand). */
+export const SignalTriggerSchema = z.object({ signals: z.literal(true) }).strict();
+
+export const TriggerSchema = z.union([CronTriggerSchema, EventTriggerSchema, ElasticsearchTriggerSchema, SignalTriggerSchema]);
+
+/**
+ * What a trigger does when a run of the workflow is still queued or running: `skip` the new
+ * one, `allow` both, `replace` (cancel the active ones), or `queue` it to run after them (at
+ * most `overlapQueue` waiting; more are skipped as `queue_full`).
+ */
+export const OVERLAP_POLICIES = ['skip', 'allow', 'replace', 'queue'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
 export const LimitsSchema = z
   .object({
@@ -109,7 +126,11 @@ export const WorkflowSpecSchema = z
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
     limits: LimitsSchema.default({ timeoutMs: 30_000, memoryMb: 64 }),
     retries: RetriesSchema.default({ attempts: 1, backoffMs: 1000 }),
-    overlap: z.enum(['skip', 'allow', 'replace']).default('skip'),
+    overlap: z
+      .enum(OVERLAP_POLICIES)
+      .optional()
+      .describe('when a run is still active: skip | allow | replace | queue; default queue for event triggers, skip otherwise'),
+    overlapQueue: z.number().int().min(1).max(1000).default(10).describe('with overlap queue: runs that may wait; more are skipped (queue_full)'),
     enabled: z.boolean().default(true),
     permissions: PermissionsSchema.default({ gateways: [], deployments: {} }),
   })
@@ -123,9 +144,18 @@ export type EventTrigger = z.output<typeof EventTriggerSchema>;
 export type ElasticsearchTrigger = z.output<typeof ElasticsearchTriggerSchema>;
 export type Permissions = z.output<typeof PermissionsSchema>;
 
+/** Who paused a workflow's triggers and when (kept beside the versions: pausing makes no new version). */
+export interface WorkflowPause {
+  by: string;
+  at: string;
+  reason?: string;
+}
+
 export interface Workflow extends WorkflowSpec {
   name: string;
   version: number;
+  /** Present while the triggers are paused (manual runs still start). */
+  paused?: WorkflowPause;
   /** The script with TypeScript types replaced by spaces: same lines and columns as `script`. */
   compiled: string;
   createdAt: string;
@@ -140,4 +170,14 @@ export function isEventTrigger(t: Trigger | undefined): t is EventTrigger {
 }
 export function isElasticsearchTrigger(t: Trigger | undefined): t is ElasticsearchTrigger {
   return !!t && 'elasticsearch' in t;
+}
+
+/** The overlap policy in force: as declared, else `queue` for event triggers (two alerts, two runs) and `skip` for the rest. */
+export function overlapOf(wf: Pick<WorkflowSpec, 'overlap' | 'trigger'>): OverlapPolicy {
+  return wf.overlap ?? (isEventTrigger(wf.trigger) ? 'queue' : 'skip');
+}
+
+/** Whether a posted signal starts a run of this workflow at once. */
+export function startsOnSignal(t: Trigger | undefined): boolean {
+  return !!t && 'signals' in t && t.signals === true;
 }

@@ -60,6 +60,11 @@ export interface RunWorker {
 
 export interface RunQueue {
   enqueue(runId: string, options: EnqueueOptions): Promise<void>;
+  /**
+   * Frees the group slot a run's job holds now, rather than when its lease runs out: its
+   * engine is gone (no heartbeat) and the run was ended. Waiting jobs of the group are woken.
+   */
+  releaseGroupSlot(runId: string, group: JobGroup): Promise<void>;
   /** Removes a job that has not started; false when it is running or gone. */
   removeWaiting(runId: string): Promise<boolean>;
   counts(): Promise<Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed', number>>;

@@ -10,6 +10,8 @@ export interface StateStore {
   /** Whether the key existed. */
   delete(workflow: string, key: string): Promise<boolean>;
   all(workflow: string): Promise<Record<string, unknown>>;
+  /** Deletes every key; returns how many there were. */
+  clear(workflow: string): Promise<number>;
 }
 
 export const STATE_LIMITS = { keyBytes: 256, valueBytes: 64 * 1024, keys: 1000 };

@@ -77,7 +77,13 @@ export const CAPABILITY_METHODS: MethodTable = {
   gateways: {
     list: { args: [] },
     get: { args: [name('gateway')] },
-    setWeights: { args: [name('gateway'), { name: 'weights', schema: record(routeName, percent, 100) }] },
+    setWeights: {
+      args: [
+        name('gateway'),
+        { name: 'weights', schema: record(routeName, percent, 100) },
+        { name: 'options', schema: shape({ rollback: shape({ cause: str({ max: 200 }), reason: str({ max: 500 }) }) }), optional: true },
+      ],
+    },
     update: { args: [name('gateway'), { name: 'patch', schema: gatewayPatch }] },
   },
   deployments: {
@@ -115,6 +121,9 @@ export const CAPABILITY_METHODS: MethodTable = {
       ],
       resultCost: { counter: 'eventResults', of: (result) => (Array.isArray(result) ? result.length : 0) },
     },
+  },
+  signals: {
+    take: { args: [{ name: 'name', schema: str({ min: 1, max: 63 }), optional: true }] },
   },
   metrics: {
     gateway: {

@@ -14,6 +14,7 @@ const SCRIPT_CAPABILITY_METHODS: MethodTable = {
   deployments: { list: true, get: true, scale: true, waitReady: true },
   events: { emit: true, query: true },
   metrics: { gateway: true },
+  signals: { take: true },
 };
 
 /** `[capability, methods]` pairs of the contract, e.g. `['state', ['get', 'set', 'delete']]`. */
