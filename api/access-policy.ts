@@ -2,8 +2,11 @@ import type { ResourceKind, Scope } from '../engine/domain/access.ts';
 
 /**
  * The scope every API route needs, declared in one table so a reviewer sees the whole policy
- * at once: reads need `read`; starting and cancelling runs and posting events (which trigger
- * workflows) need `run`; defining workflows, gateways and scaling deployments need `write`;
+ * at once: reads need `read`; starting and cancelling runs, posting events (which trigger
+ * workflows) and sending signals (promote, abort: an operator steering a release, as with
+ * Argo Rollouts' promote/abort) need `run`; defining workflows, gateways and scaling
+ * deployments need `write`, and so do pausing or resuming a workflow's triggers and editing
+ * its state (both change what every later run does, like a new definition would);
  * defining or removing local deployments (a command run on the engine's host) and reading the
  * audit stream need `admin`. A mutating route missing from the table needs `admin`, so a new
  * route is closed until it is placed here.
@@ -24,8 +27,20 @@ const RULES: readonly Rule[] = [
   { methods: ['GET', 'HEAD'], path: '/audit', scope: 'admin' },
   { methods: READS, path: '*', scope: 'read' },
   { methods: ['POST'], path: '/workflows/:name/runs', scope: 'run', kind: 'workflows' },
+  // Promote and abort are operator actions on a running release, like starting a run.
+  { methods: ['POST'], path: '/workflows/:name/signals', scope: 'run', kind: 'workflows' },
+  // Pausing triggers and editing script state change how a workflow behaves: as defining it does.
+  { methods: ['POST'], path: '/workflows/:name/pause', scope: 'write', kind: 'workflows' },
+  { methods: ['POST'], path: '/workflows/:name/resume', scope: 'write', kind: 'workflows' },
+  { methods: ['DELETE'], path: '/workflows/:name/state', scope: 'write', kind: 'workflows' },
+  { methods: ['PUT', 'DELETE'], path: '/workflows/:name/state/*', scope: 'write', kind: 'workflows' },
   { methods: ['POST'], path: '/runs/:id/*', scope: 'run' },
   { methods: ['POST'], path: '/events', scope: 'run' },
+  { methods: ['POST'], path: '/workflows/:name/signals', scope: 'run', kind: 'workflows' },
+  { methods: ['POST'], path: '/workflows/:name/pause', scope: 'write', kind: 'workflows' },
+  { methods: ['POST'], path: '/workflows/:name/resume', scope: 'write', kind: 'workflows' },
+  { methods: ['DELETE'], path: '/workflows/:name/state', scope: 'write', kind: 'workflows' },
+  { methods: ['PUT', 'DELETE'], path: '/workflows/:name/state/:key', scope: 'write', kind: 'workflows' },
   { methods: ['PUT', 'DELETE'], path: '/workflows/:name', scope: 'write', kind: 'workflows' },
   { methods: ['PUT', 'DELETE'], path: '/gateways/:name', scope: 'write', kind: 'gateways' },
   { methods: ['PUT'], path: '/gateways/:name/weights', scope: 'write', kind: 'gateways' },

@@ -10,6 +10,11 @@ import { createMetricsRoutes } from './routes/metrics.ts';
 import { createRunRoutes } from './routes/runs.ts';
 import { createTemplateRoutes } from './routes/templates.ts';
 import { createWorkflowRoutes } from './routes/workflows.ts';
+import { createSignalRoutes } from './routes/signals.ts';
+import { createWorkflowControlRoutes } from './routes/workflow-controls.ts';
+import { createWorkflowStateRoutes } from './routes/workflow-state.ts';
+import { createTriggerRoutes } from './routes/triggers.ts';
+import { createSignalService } from '../engine/runs/signal-service.ts';
 
 /** The API's routers for a system (ports and services only: the API never sees a vendor client). */
 export function createRouters(system: System): { routers: OpenAPIHono[]; rootRouters: OpenAPIHono[] } {
@@ -23,12 +28,20 @@ export function createRouters(system: System): { routers: OpenAPIHono[]; rootRou
     }),
     createWorkflowRoutes({ workflows: s.workflows, ceilings: system.config.engine.ceilings, quarantine: s.quarantine }),
     createRunRoutes({ workflows: s.workflows, runs: s.runs, launcher: s.launcher, canceller: s.canceller }),
+    createSignalRoutes({
+      workflows: s.workflows,
+      signals: s.signals,
+      service: createSignalService({ workflows: s.workflows, signals: s.signals, launcher: s.launcher, emit: system.emit }),
+    }),
+    createWorkflowControlRoutes({ workflows: s.workflows, emit: system.emit }),
+    createTriggerRoutes({ workflows: s.workflows, history: s.triggerHistory }),
+    createWorkflowStateRoutes({ workflows: s.workflows, state: s.state }),
     createEventRoutes({ events: system.events.store, bus: system.events.bus, heartbeatMs: system.events.heartbeatMs }),
     createGatewayRoutes({ gateways: system.gateways }),
     createMetricsRoutes({ metrics: system.metrics }),
     createDeploymentRoutes({ scheduler: system.scheduler.driver }),
     createTemplateRoutes({ templates: loadTemplates() }),
   ];
-  const rootRouters = [createHealthRoutes({ coordination: s.coordination, queue: s.queue, stats: s.stats })];
+  const rootRouters = [createHealthRoutes({ coordination: s.coordination, queue: s.queue, stats: s.stats, triggers: s.triggerHistory })];
   return { routers, rootRouters };
 }

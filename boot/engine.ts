@@ -45,7 +45,16 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
     windowMs: config.engine.sandbox.quarantineWindowMs,
     logger: logger.child({ component: 'quarantine' }),
   });
-  const engine = await startEngine({ config, stores, sandbox: guarded, capabilities: system.capabilities, emit: system.emit, logger });
+  const engine = await startEngine({
+    config,
+    stores,
+    sandbox: guarded,
+    capabilities: system.capabilities,
+    // Dry runs plan with the same services the capabilities use, so they are refused where real runs would be.
+    dryRun: { gateways: system.gateways, scheduler: system.scheduler.driver, events: system.events.bus },
+    emit: system.emit,
+    logger,
+  });
 
   const supervisor = createSchedulerSupervisor(settings.scheduler, {
     redis: system.redis.connections.command,
@@ -55,7 +64,7 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
   await supervisor?.start();
 
   const ec = settings.events;
-  const triggerPorts = { coordination: stores.coordination, triggers: stores.triggers, workflows: stores.workflows, launcher: stores.launcher, logger };
+  const triggerPorts = { coordination: stores.coordination, triggers: stores.triggers, workflows: stores.workflows, launcher: stores.launcher, recorder: stores.recorder, logger };
   const dispatcher = createEventTriggerDispatcher({
     ...triggerPorts,
     events: system.events.store,

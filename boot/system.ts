@@ -14,6 +14,7 @@ import { createGatewaysCapability } from '../engine/gateways/capability.ts';
 import { createGatewayService } from '../engine/gateways/service.ts';
 import { createRunCanceller } from '../engine/runs/run-canceller.ts';
 import { createRunLauncher } from '../engine/runs/run-launcher.ts';
+import { createTriggerRecorder } from '../engine/triggers/trigger-recorder.ts';
 import type { Logger } from '../engine/shared/logger.ts';
 import type { Stores, System } from '../engine/system.ts';
 import type { VeerConfig } from './config.ts';
@@ -50,11 +51,27 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
   });
   const { workflows, runs, state, stats, coordination, triggers } = backend;
   const canceller = createRunCanceller({ runs, queue, coordination });
-  const launcher = createRunLauncher({ workflows, runs, queue, canceller, logger });
-  const stores: Stores = { workflows, runs, state, stats, queue, coordination, triggers, launcher, canceller, quarantine: backend.quarantine };
-
   const eventStore = await createEventStore(config.events, { redis, prefix });
   const bus = createEventBus({ events: eventStore, logger });
+  // Every trigger outcome is recorded in one place; skips are also Veer events.
+  const recorder = createTriggerRecorder({ history: backend.triggerHistory, emit: bus.emitter, logger });
+  const launcher = createRunLauncher({ workflows, runs, queue, canceller, logger, recorder, engines: coordination.engines, signals: backend.signals });
+  const stores: Stores = {
+    workflows,
+    runs,
+    state,
+    stats,
+    queue,
+    coordination,
+    triggers,
+    launcher,
+    canceller,
+    quarantine: backend.quarantine,
+    signals: backend.signals,
+    triggerHistory: backend.triggerHistory,
+    recorder,
+  };
+
   // Change events also feed the before → after of the audit entry of the call that caused them.
   // Change events note their effects for the audit and carry the hops of the run that caused them.
   const changeEmitter = notingEffects(stampingCausedHops(bus.emitter));
@@ -88,7 +105,7 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
         events: createEventsCapability(bus, { runs }),
         metrics: createMetricsCapability(metrics),
         deployments: createDeploymentsCapability({ scheduler, emit: changeEmitter }),
-        gateways: createGatewaysCapability(gateways),
+        gateways: createGatewaysCapability(gateways, { emit: changeEmitter }),
       },
       { audit: backend.audit, logger: logger.child({ component: 'audit' }) },
     ),

@@ -52,6 +52,8 @@ export const CoreEnvSchema = z.object({
   VEER_CRON_CATCHUP_WINDOW_MS: int(3600_000, 0),
   VEER_SHUTDOWN_GRACE_MS: int(30_000, 0),
   VEER_JOB_LOCK_MS: int(30_000, 500, 3600_000),
+  // Engine heartbeats (p:engine:<id>): a run whose engine missed 5 beats no longer blocks its workflow.
+  VEER_ENGINE_HEARTBEAT_MS: int(2000, 100, 600_000),
   // Event trigger loops: an event this many event-triggered runs from its origin starts no more runs.
   VEER_EVENTS_MAX_HOPS: int(3, 0, 100),
   // Operator ceilings over uploaded `limits` (engine/domain/ceilings.ts); CPU defaults to the timeout ceiling.
@@ -102,6 +104,8 @@ export interface CoreConfig {
     shutdownGraceMs: number;
     /** A run whose engine stops renewing its lock this long is resumed elsewhere. */
     jobLockMs: number;
+    /** Interval of the engine's heartbeat; it expires after 5 missed beats. */
+    heartbeatMs: number;
     /** The environment of sandbox child processes: TZ, LANG, LC_ALL of this process when set. */
     sandboxEnv: Record<string, string>;
     /** Supervision of the sandbox children (VEER_SANDBOX_*). */
@@ -159,6 +163,7 @@ export function loadCoreConfig(env: Env): CoreConfig {
       cronCatchUpWindowMs: e.VEER_CRON_CATCHUP_WINDOW_MS,
       shutdownGraceMs: e.VEER_SHUTDOWN_GRACE_MS,
       jobLockMs: e.VEER_JOB_LOCK_MS,
+      heartbeatMs: e.VEER_ENGINE_HEARTBEAT_MS,
       sandboxEnv: Object.fromEntries((['TZ', 'LANG', 'LC_ALL'] as const).flatMap((n) => (e[n] ? [[n, e[n]]] : []))),
       sandbox: sandboxSupervision(e),
       eventsMaxHops: e.VEER_EVENTS_MAX_HOPS,

@@ -6,7 +6,9 @@ import type { SandboxHost } from './ports/sandbox-host.ts';
 import { holdToCeilings } from './runs/ceiling-store.ts';
 import { RUN_CANCEL_CHANNEL } from './runs/run-canceller.ts';
 import { createRunExecutor, type RunExecutor } from './runs/run-executor.ts';
+import { createSignalsCapability } from './runs/signals-capability.ts';
 import { createStateCapability } from './runs/state-capability.ts';
+import type { DryRunDeps } from './runs/dry-run-capabilities.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
 import { createCronScheduler, type CronScheduler, type Clock } from './triggers/cron-scheduler.ts';
 import type { Logger } from './shared/logger.ts';
@@ -29,8 +31,10 @@ export interface EngineOptions {
   config: CoreConfig;
   stores: EngineStores;
   sandbox: SandboxHost;
-  /** Capabilities beyond the built-in `state`: gateways, deployments, events, metrics. */
+  /** Capabilities beyond the built-in `state` and `signals`: gateways, deployments, events, metrics. */
   capabilities?: Capabilities;
+  /** How dry runs check the effects of those capabilities without applying them (the gateway service, the scheduler, the event bus). */
+  dryRun?: Omit<DryRunDeps, 'signals'>;
   emit: EmitEvent;
   logger: Logger;
   lockDurationMs?: number;
@@ -40,9 +44,8 @@ export interface EngineOptions {
   cron?: boolean;
 }
 
-/** How long an engine's heartbeat stays fresh; beats come every HEARTBEAT_MS. */
-const HEARTBEAT_TTL_MS = 10_000;
-const HEARTBEAT_MS = 2000;
+/** Beats an engine may miss before its heartbeat expires (and its runs stop blocking their workflows). */
+const HEARTBEAT_TTL_BEATS = 5;
 
 /**
  * One engine replica: a queue worker executing runs in the sandbox, a cron scheduler, a
@@ -62,7 +65,11 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     emit: o.emit,
     logger: log,
     resultMaxBytes: config.engine.resultMaxBytes,
-    capabilities: { state: createStateCapability(stores.state), ...o.capabilities },
+    capabilities: { state: createStateCapability(stores.state), signals: createSignalsCapability(stores.signals), ...o.capabilities },
+    signals: stores.signals,
+    triggerHistory: stores.triggerHistory,
+    engineId: id,
+    dryRun: o.dryRun,
   });
 
   const stopListening = await stores.coordination.listen(RUN_CANCEL_CHANNEL, (msg) => {
@@ -88,6 +95,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     triggers: stores.triggers,
     workflows: stores.workflows,
     launcher: stores.launcher,
+    recorder: stores.recorder,
+    runs: stores.runs,
     logger: log,
     catchUp: config.engine.cronCatchUp,
     catchUpWindowMs: config.engine.cronCatchUpWindowMs,
@@ -98,11 +107,11 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const beat = () =>
     stores.coordination.engines.beat(
       { id, pid: process.pid, healthy: worker.healthy(), active: executor.active(), at: new Date().toISOString() },
-      HEARTBEAT_TTL_MS,
+      config.engine.heartbeatMs * HEARTBEAT_TTL_BEATS,
     );
   await worker.ready();
   await beat().catch(() => undefined);
-  const heartbeat = setInterval(() => void beat().catch((err) => log.warn({ err: err.message }, 'engine heartbeat failed')), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => void beat().catch((err) => log.warn({ err: err.message }, 'engine heartbeat failed')), config.engine.heartbeatMs);
   heartbeat.unref();
 
   log.info({ concurrency: config.engine.concurrency }, 'engine started');

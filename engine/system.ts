@@ -14,6 +14,7 @@ import type { SchedulerDriver } from './ports/scheduler.ts';
 import type { SignalStore } from './ports/signal-store.ts';
 import type { StateStore } from './ports/state-store.ts';
 import type { TriggerHistory } from './ports/trigger-history.ts';
+import type { TriggerRecorder } from './triggers/trigger-recorder.ts';
 import type { TriggerState } from './ports/trigger-state.ts';
 import type { WorkflowStore } from './ports/workflow-store.ts';
 import type { QuarantineStore } from './ports/quarantine.ts';
@@ -39,6 +40,8 @@ export interface Stores {
   signals: SignalStore;
   /** Recent trigger outcomes per workflow, skip counters and cron lateness (the triggers API, /metrics). */
   triggerHistory: TriggerHistory;
+  /** Records trigger outcomes the launcher does not see (missed cron ticks, trigger loops). */
+  recorder: TriggerRecorder;
 }
 
 /**

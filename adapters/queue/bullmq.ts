@@ -2,7 +2,7 @@ import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobGroup, RunQueue, RunWorker, RunWorkerOptions } from '../../engine/ports/run-queue.ts';
 import { guarded } from '../redis/errors.ts';
-import { createGroupSlots, type GroupSlots } from './group-slots.ts';
+import { createGroupRelease, createGroupSlots, type GroupRelease } from './group-slots.ts';
 
 /**
  * The run queue on BullMQ — the only file that imports it. A run is a job whose id is the
@@ -39,6 +39,11 @@ export function createBullmqRunQueue(options: BullmqRunQueueOptions): RunQueue {
   const queue = new Queue<RunJobData>(QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
   // Without a listener BullMQ prints every reconnect failure to stderr.
   queue.on('error', (err) => options.onError?.(err));
+  const groups = createGroupRelease({ redis: options.connection, prefix: `${options.prefix}:${QUEUE_NAME}` });
+  const wake = wakeParked(queue, groups, (err) => options.onError?.(err));
+  // The operator's ceiling is known once a worker runs in this process; until then the
+  // group's own concurrency (waking one job too many only makes it park again).
+  let maxGroupConcurrency = Infinity;
   const ops = guarded('run queue', {
     async enqueue(runId: string, opts: { attempts: number; backoffMs: number; jobId?: string; group?: JobGroup }) {
       await queue.add('run', opts.group ? { runId, group: { id: opts.group.id, concurrency: opts.group.concurrency } } : { runId }, {
@@ -49,6 +54,10 @@ export function createBullmqRunQueue(options: BullmqRunQueueOptions): RunQueue {
         removeOnComplete: true,
         removeOnFail: true,
       });
+    },
+    async releaseGroupSlot(runId: string, group: JobGroup) {
+      const limit = Math.max(1, Math.min(group.concurrency, maxGroupConcurrency));
+      await wake(group.id, limit, await groups.release(group.id, runId, limit));
     },
     async removeWaiting(runId: string) {
       const job = await queue.getJob(runId);
@@ -69,7 +78,10 @@ export function createBullmqRunQueue(options: BullmqRunQueueOptions): RunQueue {
   });
   return {
     ...ops,
-    work: (o) => startWorker(options, queue, o),
+    work: (o) => {
+      maxGroupConcurrency = Math.min(maxGroupConcurrency, o.maxGroupConcurrency ?? Infinity);
+      return startWorker(options, queue, o);
+    },
     close: () => queue.close(),
   };
 }
@@ -154,7 +166,7 @@ function startWorker(options: BullmqRunQueueOptions, queue: Queue<RunJobData>, o
  * longer delayed (its park ended by itself); then the room it was popped for goes to the
  * next parked job, a bounded number of times.
  */
-function wakeParked(queue: Queue<RunJobData>, slots: GroupSlots, onError: (err: Error) => void) {
+function wakeParked(queue: Queue<RunJobData>, slots: GroupRelease, onError: (err: Error) => void) {
   return async (group: string, limit: number, ids: string[]): Promise<void> => {
     try {
       for (let round = 0; ids.length > 0 && round < 10; round++) {

@@ -86,11 +86,31 @@ ${WAKE}`;
 // KEYS: running, parked. ARGV: (unused), limit.
 const ROOM = `${PRELUDE}${WAKE}`;
 
-export function createGroupSlots(o: GroupSlotsOptions): GroupSlots {
-  const running = (g: string) => `${o.prefix}:group:${g}:running`;
-  const parked = (g: string) => `${o.prefix}:group:${g}:parked`;
-  const ids = (res: unknown) => (Array.isArray(res) ? res.map(String) : []);
+const runningKey = (prefix: string, g: string) => `${prefix}:group:${g}:running`;
+const parkedKey = (prefix: string, g: string) => `${prefix}:group:${g}:parked`;
+const ids = (res: unknown) => (Array.isArray(res) ? res.map(String) : []);
+
+/** The freeing half alone, for the queue itself (no worker, so no lease to speak of). */
+export type GroupRelease = Pick<GroupSlots, 'release' | 'room'>;
+
+export function createGroupRelease(o: Pick<GroupSlotsOptions, 'redis' | 'prefix'>): GroupRelease {
+  const running = (g: string) => runningKey(o.prefix, g);
+  const parked = (g: string) => parkedKey(o.prefix, g);
   return {
+    async release(group, jobId, limit) {
+      return ids(await o.redis.eval(RELEASE, 2, running(group), parked(group), jobId, limit));
+    },
+    async room(group, limit) {
+      return ids(await o.redis.eval(ROOM, 2, running(group), parked(group), '', limit));
+    },
+  };
+}
+
+export function createGroupSlots(o: GroupSlotsOptions): GroupSlots {
+  const running = (g: string) => runningKey(o.prefix, g);
+  const parked = (g: string) => parkedKey(o.prefix, g);
+  return {
+    ...createGroupRelease(o),
     async acquire(group, jobId, limit) {
       return (await o.redis.eval(ACQUIRE, 2, running(group), parked(group), jobId, limit, o.leaseMs, o.ttlMs)) === 1;
     },
@@ -99,12 +119,6 @@ export function createGroupSlots(o: GroupSlotsOptions): GroupSlots {
     },
     async park(group, jobId, limit) {
       return ids(await o.redis.eval(PARK, 2, running(group), parked(group), jobId, limit, o.ttlMs));
-    },
-    async release(group, jobId, limit) {
-      return ids(await o.redis.eval(RELEASE, 2, running(group), parked(group), jobId, limit));
-    },
-    async room(group, limit) {
-      return ids(await o.redis.eval(ROOM, 2, running(group), parked(group), '', limit));
     },
   };
 }

@@ -4,7 +4,9 @@ import type { Coordination } from '../../engine/ports/coordination.ts';
 import type { QuarantineStore } from '../../engine/ports/quarantine.ts';
 import type { RunStats } from '../../engine/ports/run-stats.ts';
 import type { RunStore } from '../../engine/ports/run-store.ts';
+import type { SignalStore } from '../../engine/ports/signal-store.ts';
 import type { StateStore } from '../../engine/ports/state-store.ts';
+import type { TriggerHistory } from '../../engine/ports/trigger-history.ts';
 import type { TriggerState } from '../../engine/ports/trigger-state.ts';
 import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
@@ -16,8 +18,10 @@ import { createKeys, type RedisKeys } from './keys.ts';
 import { createRedisQuarantineStore } from './quarantine.ts';
 import { createRedisRunStats } from './run-stats.ts';
 import { createRedisRunStore } from './run-store.ts';
+import { createRedisSignalStore } from './signal-store.ts';
 import { createRedisStateStore } from './state-store.ts';
 import { createSubscriber } from './subscriber.ts';
+import { createRedisTriggerHistory } from './trigger-history.ts';
 import { createRedisTriggerState } from './trigger-state.ts';
 import { createRedisWorkflowStore } from './workflow-store.ts';
 
@@ -46,6 +50,10 @@ export interface RedisBackend {
   audit: AuditLog;
   /** Workflow versions quarantined for killing their sandbox process repeatedly. */
   quarantine: QuarantineStore;
+  /** Each workflow's signal inbox. */
+  signals: SignalStore;
+  /** Recent trigger outcomes per workflow, skip counters and cron lateness. */
+  triggerHistory: TriggerHistory;
   /** Logs a warning when Redis may evict keys (BullMQ and run records need `noeviction`). */
   checkEvictionPolicy(logger: Logger): Promise<void>;
   close(): Promise<void>;
@@ -68,6 +76,8 @@ export function createRedisBackend(o: RedisBackendOptions): RedisBackend {
     triggers: createRedisTriggerState({ redis, keys }),
     audit: createRedisAuditLog({ redis, key: keys.audit, maxLen: o.auditMaxLen ?? 100_000 }),
     quarantine: createRedisQuarantineStore({ redis, keys }),
+    signals: createRedisSignalStore({ redis, keys }),
+    triggerHistory: createRedisTriggerHistory({ redis, keys }),
     checkEvictionPolicy: (logger) => warnOnEvictionPolicy(redis, logger),
     async close() {
       await coordination.close();

@@ -26,6 +26,22 @@ export interface RedisKeys {
   workflowCrashes(name: string): string;
   /** Quarantined versions of a workflow (hash: version → JSON). */
   workflowQuarantine(name: string): string;
+  /** The workflow's pause (JSON `WorkflowPause`), beside the versions: pausing makes no version. */
+  workflowPaused(name: string): string;
+  /** When the workflow was last deleted (ISO string, expires after 30 days); not in `perWorkflow`. */
+  workflowDeleted(name: string): string;
+  /** Signal inbox: sorted set of pending signal ids by sequence. */
+  signalInbox(name: string): string;
+  /** The counter signal sequences come from. */
+  signalSeq(name: string): string;
+  /** Hash: signal id → JSON (the Signal plus its `seq`), pending and taken alike. */
+  signalData(name: string): string;
+  /** Hash: signal id → its name, so a name filter reads no JSON. */
+  signalNames(name: string): string;
+  /** Hash: taken signal id → the run holding it. */
+  signalTaken(name: string): string;
+  /** The workflow's recent trigger records (list, newest first, capped). */
+  workflowTriggers(name: string): string;
   /** Every key that belongs to one workflow only (deleted with it; runs are kept until trimmed). */
   perWorkflow(name: string): string[];
   run(id: string): string;
@@ -33,6 +49,10 @@ export interface RedisKeys {
   runLogSeq(id: string): string;
   stats: string;
   durations: string;
+  /** Hash: `<workflow>|<reason>` → skipped triggers (never reset: a Prometheus counter). */
+  triggerSkipped: string;
+  /** Cron tick lateness histogram (cumulative `le_<s>` buckets, `count`, `sum`). */
+  cronLateness: string;
   engines: string;
   engine(id: string): string;
   /** `Coordination.lease(name)`: `<p>:<name>:lock`. */
@@ -75,6 +95,14 @@ export function createKeys(prefix: string): RedisKeys {
     esTriggerSeen: (n) => `${wf(n)}:es-trigger:seen`,
     workflowCrashes: (n) => `${wf(n)}:crashes`,
     workflowQuarantine: (n) => `${wf(n)}:quarantine`,
+    workflowPaused: (n) => `${wf(n)}:paused`,
+    workflowDeleted: (n) => `${wf(n)}:deleted`,
+    signalInbox: (n) => `${wf(n)}:signals`,
+    signalSeq: (n) => `${wf(n)}:signals:seq`,
+    signalData: (n) => `${wf(n)}:signals:data`,
+    signalNames: (n) => `${wf(n)}:signals:names`,
+    signalTaken: (n) => `${wf(n)}:signals:taken`,
+    workflowTriggers: (n) => `${wf(n)}:triggers`,
     perWorkflow: (n) => [
       keys.workflow(n),
       keys.workflowVersions(n),
@@ -85,12 +113,21 @@ export function createKeys(prefix: string): RedisKeys {
       keys.esTriggerSeen(n),
       keys.workflowCrashes(n),
       keys.workflowQuarantine(n),
+      keys.workflowPaused(n),
+      keys.signalInbox(n),
+      keys.signalSeq(n),
+      keys.signalData(n),
+      keys.signalNames(n),
+      keys.signalTaken(n),
+      keys.workflowTriggers(n),
     ],
     run: (id) => `${p}:run:${id}`,
     runLog: (id) => `${p}:run:${id}:log`,
     runLogSeq: (id) => `${p}:run:${id}:logseq`,
     stats: `${p}:stats:runs`,
     durations: `${p}:stats:durations`,
+    triggerSkipped: `${p}:stats:trigger-skipped`,
+    cronLateness: `${p}:stats:cron-lateness`,
     engines: `${p}:engines`,
     engine: (id) => `${p}:engine:${id}`,
     lease: (name) => `${p}:${name}:lock`,

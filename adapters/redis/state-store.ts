@@ -47,5 +47,10 @@ export function createRedisStateStore(options: { redis: Redis; keys: RedisKeys }
       const h = await redis.hgetall(keys.workflowState(workflow));
       return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, JSON.parse(v)]));
     },
+    async clear(workflow: string) {
+      // One transaction: the count is of the keys this DEL removed, not of an earlier read.
+      const res = await redis.multi().hlen(keys.workflowState(workflow)).del(keys.workflowState(workflow)).exec();
+      return Number(res?.[0]?.[1] ?? 0);
+    },
   });
 }

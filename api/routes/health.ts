@@ -4,6 +4,8 @@ import { RUN_STATUSES } from '../../engine/domain/run.ts';
 import type { Coordination } from '../../engine/ports/coordination.ts';
 import type { RunQueue } from '../../engine/ports/run-queue.ts';
 import { DURATION_BUCKETS, type RunStats } from '../../engine/ports/run-stats.ts';
+import { LATENESS_BUCKETS } from '../../engine/domain/trigger-record.ts';
+import type { TriggerHistory } from '../../engine/ports/trigger-history.ts';
 import { createRouter } from '../validation.ts';
 
 export interface HealthDeps {
@@ -11,6 +13,8 @@ export interface HealthDeps {
   coordination: Pick<Coordination, 'ping' | 'engines'>;
   queue: Pick<RunQueue, 'counts'>;
   stats: Pick<RunStats, 'read'>;
+  /** Skip counters and cron lateness (absent: not served). */
+  triggers?: Pick<TriggerHistory, 'skippedCounts' | 'cronLateness'>;
   /** Extra readiness checks from other components (name → ok/why). */
   checks?: Record<string, () => Promise<{ ok: boolean; detail?: string }>>;
 }
@@ -100,8 +104,24 @@ export function createHealthRoutes(deps: HealthDeps) {
       DURATION_BUCKETS.forEach((b, i) => (text += `veer_run_duration_seconds_bucket{le="${b}"} ${s.buckets[i]}\n`));
       text += `veer_run_duration_seconds_bucket{le="+Inf"} ${s.count}\nveer_run_duration_seconds_sum ${s.sum}\nveer_run_duration_seconds_count ${s.count}\n`;
     }
+    text += await triggerMetrics(deps.triggers).catch(() => '');
     return c.text(text, 200, { 'content-type': registry.contentType });
   });
 
   return r;
+}
+
+const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** Counters kept in the shared store across every process, written by hand like the run histogram. */
+async function triggerMetrics(triggers: HealthDeps['triggers']): Promise<string> {
+  if (!triggers) return '';
+  const [skipped, late] = await Promise.all([triggers.skippedCounts(), triggers.cronLateness()]);
+  let text =
+    '# HELP veer_trigger_skipped_total Triggers that started no run, by workflow and reason (all engines)\n# TYPE veer_trigger_skipped_total counter\n';
+  for (const s of skipped) text += `veer_trigger_skipped_total{workflow="${label(s.workflow)}",reason="${label(s.reason)}"} ${s.count}\n`;
+  text += '# HELP veer_cron_lateness_seconds Cron tick time to run started (first attempts, catch-up excluded)\n# TYPE veer_cron_lateness_seconds histogram\n';
+  LATENESS_BUCKETS.forEach((b, i) => (text += `veer_cron_lateness_seconds_bucket{le="${b}"} ${late.buckets[i] ?? 0}\n`));
+  text += `veer_cron_lateness_seconds_bucket{le="+Inf"} ${late.count}\nveer_cron_lateness_seconds_sum ${late.sum}\nveer_cron_lateness_seconds_count ${late.count}\n`;
+  return text;
 }

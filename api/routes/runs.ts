@@ -11,6 +11,18 @@ import { errorResponse } from '../error-body.ts';
 import { sseResponse, type SseItem, type SseSourceContext } from '../sse.ts';
 import { createRouter } from '../validation.ts';
 
+const DryRunEffectBody = z
+  .object({
+    capability: z.string().describe('gateways.setWeights, gateways.update, deployments.scale, events.emit, signals.take, state.set, state.delete'),
+    target: z.string().describe("what it acts on: a gateway, deployment or state key name, a signal name, or the event's tags"),
+    before: z.unknown(),
+    after: z.unknown(),
+  })
+  .openapi('DryRunEffect');
+const DryRunResultBody = z
+  .object({ value: z.unknown().describe("the script's own result"), effects: z.array(DryRunEffectBody).describe('what the run would have changed, in order') })
+  .openapi('DryRunResult');
+
 const RunBody = z.object({
   id: z.string(),
   workflow: z.string(),
@@ -24,7 +36,7 @@ const RunBody = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   durationMs: z.number().optional(),
-  result: z.unknown().optional(),
+  result: z.union([DryRunResultBody, z.unknown()]).optional().describe("the script's return value; for a dry run (`dryRun: true`) a DryRunResult"),
   error: z.object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() }).optional(),
   budget: z
     .object({
@@ -37,6 +49,8 @@ const RunBody = z.object({
     })
     .optional()
     .describe('what the last attempt used of its per-run budgets (VEER_BUDGET_*)'),
+  dryRun: z.boolean().optional().describe('a dry run: `result` is `{ value, effects: [{ capability, target, before, after }] }`'),
+  engineId: z.string().optional().describe('the engine that ran the latest attempt'),
 });
 const LogEntryBody = z.object({
   seq: z.number(),
@@ -71,6 +85,10 @@ const RunStartBody = z
       .unknown()
       .optional()
       .refine((v) => !nestedDeeperThan(v, MAX_INPUT_DEPTH), `must not nest arrays and objects more than ${MAX_INPUT_DEPTH} levels deep`),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe('reads are real; gateway, deployment, event, signal and state effects are recorded in `result.effects` and not applied'),
   })
   .strict();
 
@@ -139,6 +157,8 @@ export function createRunRoutes(deps: RunRouteDeps) {
       responses: {
         201: { description: 'Run queued (or finished, with ?wait=true)', content: { 'application/json': { schema: RunBody } } },
         202: { description: 'With ?wait=true: still running when the wait ended', content: { 'application/json': { schema: RunBody } } },
+        400: errorResponse('Invalid body or query; `details.issues` names the field (`input`, `dryRun`, `timeoutMs`)'),
+        409: errorResponse('The run was not started (CONFLICT, with the reason)'),
         ...notFound,
       },
     }),
@@ -146,7 +166,7 @@ export function createRunRoutes(deps: RunRouteDeps) {
       const { name } = c.req.valid('param');
       const { wait, timeoutMs } = c.req.valid('query');
       const body = (c.req.header('content-type') ?? '').includes('json') ? c.req.valid('json') : {};
-      const res = await deps.launcher.start(name, { input: body?.input, trigger: { type: 'manual' } });
+      const res = await deps.launcher.start(name, { input: body?.input, trigger: { type: 'manual' }, ...(body?.dryRun ? { dryRun: true } : {}) });
       if (!res.started)
         throw new ConflictError(`the run was not started (${res.reason}); retry, or check the workflow`, { reason: res.reason, runId: res.runId });
       if (wait !== 'true') return c.json(res.run, 201);

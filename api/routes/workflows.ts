@@ -12,7 +12,10 @@ import { createRouter } from '../validation.ts';
 import type { QuarantineStore } from '../../engine/ports/quarantine.ts';
 
 const NameParam = z.object({ name: NameSchema });
-const WorkflowBody = z.object({}).passthrough().describe('A stored workflow: the spec plus name, version, createdAt, updatedAt');
+const WorkflowBody = z
+  .object({})
+  .passthrough()
+  .describe('A stored workflow: the spec plus name, version, createdAt, updatedAt, and `paused: { by, at, reason? }` while its triggers are paused');
 const errors = {
   400: errorResponse('Invalid input; `details.issues` names every field at fault at once (and line/column for scripts)'),
   401: errorResponse('Missing or wrong bearer token'),

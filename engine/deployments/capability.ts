@@ -35,31 +35,49 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-const snapshot = (d: Deployment): ScaleSnapshot => ({
+/** What a scale changes of a deployment, as run logs, events and dry-run effects show it. */
+export const scaleSnapshot = (d: Deployment): ScaleSnapshot => ({
   instances: d.desiredInstances,
   ...(d.cpu !== undefined ? { cpu: d.cpu } : {}),
   ...(d.memory !== undefined ? { memory: d.memory } : {}),
 });
 
+function authorize(scope: RunScope, name: string, instances: number | undefined): void {
+  const wf = scope.workflow.name;
+  const grant = grantFor(scope.workflow.permissions.deployments, name);
+  if (!grant) {
+    throw new PermissionError(
+      `workflow '${wf}' may not scale deployment '${name}': add it (or a glob matching it) to permissions.deployments, e.g. "${name}": { "minInstances": 1, "maxInstances": 5 }`,
+      { workflow: wf, deployment: name },
+    );
+  }
+  if (instances !== undefined && (instances < grant.minInstances || instances > grant.maxInstances)) {
+    throw new PermissionError(
+      `workflow '${wf}' asked for ${instances} instances of deployment '${name}', outside its permitted ${grant.minInstances}..${grant.maxInstances} (permissions.deployments['${grant.pattern}'])`,
+      { workflow: wf, deployment: name, requested: instances, ...grant },
+    );
+  }
+}
+
+/**
+ * The checks of a scale before anything is asked of the scheduler: the name, the request's
+ * shape, the workflow's permission and bounds, the memory quantity. Dry runs plan with it, so
+ * they are refused exactly where the real call would be.
+ */
+export function checkScale(scope: RunScope, name: unknown, request: unknown): { name: string; request: z.output<typeof ScaleRequestSchema> } {
+  const n = parse(NameSchema, name, 'name');
+  const req = parse(ScaleRequestSchema, request, 'request');
+  authorize(scope, n, req.instances);
+  if (req.memory !== undefined && memoryBytes(req.memory) === undefined) {
+    throw new ValidationError(`ctx.deployments.scale: memory ${JSON.stringify(req.memory)} is not bytes or a quantity like '256Mi'`, [
+      { path: 'request.memory', message: 'invalid quantity' },
+    ]);
+  }
+  return { name: n, request: req };
+}
+
 export function createDeploymentsCapability(options: DeploymentsCapabilityOptions): HostCapability<DeploymentsCapability> {
   const { scheduler } = options;
-
-  const authorize = (scope: RunScope, name: string, instances: number | undefined) => {
-    const wf = scope.workflow.name;
-    const grant = grantFor(scope.workflow.permissions.deployments, name);
-    if (!grant) {
-      throw new PermissionError(
-        `workflow '${wf}' may not scale deployment '${name}': add it (or a glob matching it) to permissions.deployments, e.g. "${name}": { "minInstances": 1, "maxInstances": 5 }`,
-        { workflow: wf, deployment: name },
-      );
-    }
-    if (instances !== undefined && (instances < grant.minInstances || instances > grant.maxInstances)) {
-      throw new PermissionError(
-        `workflow '${wf}' asked for ${instances} instances of deployment '${name}', outside its permitted ${grant.minInstances}..${grant.maxInstances} (permissions.deployments['${grant.pattern}'])`,
-        { workflow: wf, deployment: name, requested: instances, ...grant },
-      );
-    }
-  };
 
   return {
     async list() {
@@ -69,17 +87,10 @@ export function createDeploymentsCapability(options: DeploymentsCapabilityOption
       return scheduler.get(parse(NameSchema, name, 'name'));
     },
     async scale(scope, name, request) {
-      const n = parse(NameSchema, name, 'name');
-      const req = parse(ScaleRequestSchema, request, 'request');
-      authorize(scope, n, req.instances);
-      if (req.memory !== undefined && memoryBytes(req.memory) === undefined) {
-        throw new ValidationError(`ctx.deployments.scale: memory ${JSON.stringify(req.memory)} is not bytes or a quantity like '256Mi'`, [
-          { path: 'request.memory', message: 'invalid quantity' },
-        ]);
-      }
-      const before = snapshot(await scheduler.get(n));
+      const { name: n, request: req } = checkScale(scope, name, request);
+      const before = scaleSnapshot(await scheduler.get(n));
       const afterDeployment = await scheduler.scale(n, req);
-      const after = snapshot(afterDeployment);
+      const after = scaleSnapshot(afterDeployment);
       const changes = (['instances', 'cpu', 'memory'] as const)
         .filter((k) => before[k] !== after[k])
         .map((k) => `${k} ${before[k] ?? '-'} → ${after[k] ?? '-'}`);

@@ -2,7 +2,7 @@ import type { EventStore } from '../ports/event-store.ts';
 import type { EmitEvent } from '../domain/emit.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Backoff } from '../shared/retry.ts';
-import { assertNotReserved, expandTags, normalizeEvent, VEER_ORIGIN, type EventOrigin, type VeerEvent } from '../domain/event.ts';
+import { assertNotReserved, expandTags, normalizeEvent, VEER_ORIGIN, type EventOrigin, type NewEvent, type VeerEvent } from '../domain/event.ts';
 
 /**
  * The one path every event takes: API posts, Veer's own lifecycle events, script
@@ -23,6 +23,8 @@ export interface EventBus {
    * must say whose.
    */
   emit(input: unknown, origin?: EventOrigin): Promise<VeerEvent>;
+  /** What `emit` would store, with the same checks, storing nothing (dry runs). */
+  preview(input: unknown, origin?: EventOrigin): NewEvent;
   /** `emit` for producers that must never fail because of events (run lifecycle, gateways): logs instead. */
   readonly emitter: EmitEvent;
   /**
@@ -43,14 +45,19 @@ export interface EventBusOptions {
   now?: () => number;
 }
 
-/** The bus's one append path, also for engine parts that hold only the store (the trigger dispatcher's notices). */
-export async function publishEvent(events: EventStore, input: unknown, origin: EventOrigin, now: number = Date.now()): Promise<VeerEvent> {
+/** The event as the store would get it: validated, reserved names checked, provenance stamped. */
+function prepareEvent(input: unknown, origin: EventOrigin, now: number): NewEvent {
   const event = normalizeEvent(input, now);
   assertNotReserved(event, origin.source);
   const tags = origin.tags?.length ? expandTags([...event.tags, ...origin.tags]) : event.tags;
   const h = origin.hops ?? 0;
   const hops = Number.isInteger(h) && h > 0 ? h : 0;
-  return events.append({ ...event, tags, source: origin.source, hops });
+  return { ...event, tags, source: origin.source, hops };
+}
+
+/** The bus's one append path, also for engine parts that hold only the store (the trigger dispatcher's notices). */
+export async function publishEvent(events: EventStore, input: unknown, origin: EventOrigin, now: number = Date.now()): Promise<VeerEvent> {
+  return events.append(prepareEvent(input, origin, now));
 }
 
 export function createEventBus(options: EventBusOptions): EventBus {
@@ -109,6 +116,9 @@ export function createEventBus(options: EventBusOptions): EventBus {
     store: events,
     async emit(input, origin = VEER_ORIGIN) {
       return publishEvent(events, input, origin, now());
+    },
+    preview(input, origin = VEER_ORIGIN) {
+      return prepareEvent(input, origin, now());
     },
     emitter: async ({ hops, ...event }) => {
       try {

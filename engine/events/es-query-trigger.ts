@@ -117,8 +117,8 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
         trigger: { type: 'elasticsearch', index: t.index, count },
         dedupeKey: `es:${key}`,
       });
-      // Skipped because a run is still going: keep the documents for the next poll.
-      if (!result.started && result.reason === 'overlap') return false;
+      // Skipped because a run is still going (or the queue is full): keep the documents for the next poll.
+      if (!result.started && (result.reason === 'overlap' || result.reason === 'queue_full')) return false;
       started = result.started;
       await state.markSeen(
         wf.name,

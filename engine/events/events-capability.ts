@@ -1,5 +1,5 @@
 import type { EventsCapability } from '../../workflows/types.ts';
-import { hopsCausedBy, workflowSource, type VeerEvent } from '../domain/event.ts';
+import { hopsCausedBy, workflowSource, type EventOrigin, type VeerEvent } from '../domain/event.ts';
 import { globMatches } from '../domain/glob.ts';
 import type { EventQuery } from '../ports/event-store.ts';
 import type { RunStore } from '../ports/run-store.ts';
@@ -22,6 +22,20 @@ export interface EventsCapabilityOptions {
 }
 
 /**
+ * What a script's `ctx.events.emit(input)` hands the bus: the event and the origin (without
+ * hops) it is published as. Dry runs preview the same pair, so they are refused alike.
+ */
+export function scriptEmission(scope: RunScope, input: unknown): { event: Record<string, unknown>; origin: EventOrigin } {
+  const e = (input ?? {}) as Record<string, unknown>;
+  const tags = typeof e.tags === 'string' ? [e.tags] : Array.isArray(e.tags) ? e.tags : [];
+  const event: Record<string, unknown> = { tags, value: e.value };
+  if (e.type !== undefined) event.type = e.type;
+  // A claimed provenance is handed on so the bus refuses it by name rather than dropping it silently.
+  for (const claimed of ['source', 'hops']) if (Object.hasOwn(e, claimed)) event[claimed] = e[claimed];
+  return { event, origin: { source: workflowSource(scope.workflow.name, scope.runId), tags: [`workflows:${scope.workflow.name}`] } };
+}
+
+/**
  * `ctx.events.emit({ tags, type, value })` publishes through the bus (so it reaches triggers
  * and streams) as `workflow:<name>/<run>`, tagged `workflows:<name>` by the host; the tags and
  * types reserved for Veer are refused (PermissionError). `ctx.events.query(filter)` reads
@@ -36,17 +50,8 @@ export function createEventsCapability(bus: EventBus, options: EventsCapabilityO
 
   return {
     emit: async (scope, input) => {
-      const e = (input ?? {}) as Record<string, unknown>;
-      const tags = typeof e.tags === 'string' ? [e.tags] : Array.isArray(e.tags) ? e.tags : [];
-      const event: Record<string, unknown> = { tags, value: e.value };
-      if (e.type !== undefined) event.type = e.type;
-      // A claimed provenance is handed on so the bus refuses it by name rather than dropping it silently.
-      for (const claimed of ['source', 'hops']) if (Object.hasOwn(e, claimed)) event[claimed] = e[claimed];
-      return bus.emit(event, {
-        source: workflowSource(scope.workflow.name, scope.runId),
-        hops: await hopsOf(scope),
-        tags: [`workflows:${scope.workflow.name}`],
-      });
+      const { event, origin } = scriptEmission(scope, input);
+      return bus.emit(event, { ...origin, hops: await hopsOf(scope) });
     },
     query: async (scope, filter) => {
       const f = (filter ?? {}) as { tags?: unknown; type?: unknown; since?: unknown; until?: unknown; limit?: unknown };

@@ -1,4 +1,4 @@
-import { matchesFilter, sourceAccepted, VEER_ORIGIN, type VeerEvent } from '../domain/event.ts';
+import { matchesFilter, sourceAccepted, type VeerEvent } from '../domain/event.ts';
 import type { RunTrigger } from '../domain/run.ts';
 import { isEventTrigger, type Workflow } from '../domain/workflow.ts';
 import type { Coordination, Lease, Leadership } from '../ports/coordination.ts';
@@ -7,7 +7,7 @@ import type { TriggerState } from '../ports/trigger-state.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
 import { VeerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { publishEvent } from './bus.ts';
+import type { TriggerRecorder } from '../triggers/trigger-recorder.ts';
 
 /**
  * Starts workflows whose `events` trigger matches stored events. One replica dispatches
@@ -33,6 +33,8 @@ export interface EventTriggerDispatcherOptions {
   events: EventStore;
   workflows: WorkflowSource;
   launcher: RunLauncher;
+  /** Records trigger loops (the launcher records the rest); absent: loops are only logged. */
+  recorder?: TriggerRecorder;
   logger: Logger;
   /** How often the workflow list is re-read (ms). Default 1000. */
   refreshMs?: number;
@@ -70,18 +72,16 @@ export function createEventTriggerDispatcher(options: EventTriggerDispatcherOpti
 
   async function refresh(): Promise<void> {
     const all = await options.workflows.list();
-    triggered = all.filter((w) => w.enabled !== false && isEventTrigger(w.trigger));
+    // Disabled and paused workflows stay matched: the launcher refuses their events visibly.
+    triggered = all.filter((w) => isEventTrigger(w.trigger));
   }
 
   /** Says why a matching workflow did not start; never fails the dispatch (a lost notice is only a lost notice). */
   async function reportLoop(wf: Workflow, event: VeerEvent, hops: number): Promise<void> {
-    // A notice carries the hops of what it reports, so nothing it matches can start either, and notices are never reported: no loop of notices.
+    // Notices are never reported, and carry the hops of what they report: no loop of notices.
     if (event.type === 'trigger.skipped') return;
-    const value = { workflow: wf.name, eventId: event.id, reason: 'loop', hops, maxHops, source: event.source ?? null };
-    log.warn(value, 'event trigger skipped: trigger loop');
-    await publishEvent(events, { tags: [`workflows:${wf.name}`, 'triggers'], type: 'trigger.skipped', value }, { ...VEER_ORIGIN, hops }).catch((err) =>
-      log.warn({ err, workflow: wf.name, eventId: event.id }, 'could not publish trigger.skipped'),
-    );
+    log.warn({ workflow: wf.name, eventId: event.id, hops, maxHops }, 'event trigger skipped: trigger loop');
+    await options.recorder?.skipped(wf.name, 'event', 'loop', { eventId: event.id, hops, eventContext: { maxHops, source: event.source ?? null } });
   }
 
   async function startRuns(event: VeerEvent): Promise<void> {

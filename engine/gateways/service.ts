@@ -39,6 +39,13 @@ export interface GatewayService {
   /** Absolute weights for some or all routes; unlisted routes keep theirs; the result must add up to 100 (or 0). */
   setWeights(name: string, weights: Record<string, number>, options?: WriteOptions): Promise<GatewayRecord & { before: Record<string, number> }>;
   update(name: string, patch: GatewayPatch, options?: WriteOptions): Promise<GatewayRecord>;
+  /**
+   * What `setWeights` / `update` would make of the gateway, with the same checks, writing
+   * nothing (dry runs). `base` is the gateway to start from (a dry run's earlier plan) instead
+   * of the stored one; the result keeps its revision.
+   */
+  planWeights(name: string, weights: Record<string, number>, base?: GatewayRecord): Promise<GatewayRecord>;
+  planUpdate(name: string, patch: GatewayPatch, base?: GatewayRecord): Promise<GatewayRecord>;
   status(name: string): Promise<GatewayStatus>;
 }
 
@@ -66,6 +73,20 @@ const structure = (g: Gateway) =>
 function refuseSpecialKey(key: string, path: string): void {
   if (key === '__proto__' || key === 'constructor' || key === 'prototype')
     throw new ValidationError(`${path}: key "${key}" is not allowed`, [{ path, message: `key "${key}" is not allowed` }]);
+}
+
+function checkWeightsArg(weights: unknown): asserts weights is Record<string, number> {
+  if (typeof weights !== 'object' || weights === null || Array.isArray(weights) || Object.keys(weights).length === 0) {
+    throw new ValidationError('weights: expected an object of route → whole percentage, e.g. {"v1": 90, "v2": 10}', [
+      { path: 'weights', message: 'expected an object of route → weight' },
+    ]);
+  }
+}
+
+function checkPatchArg(patch: unknown): asserts patch is GatewayPatch {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new ValidationError('update: expected an object with the fields to change', [{ path: '(body)', message: 'expected an object' }]);
+  }
 }
 
 export function createGatewayService(options: GatewayServiceOptions): GatewayService {
@@ -182,6 +203,71 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
     }
   };
 
+  /** `modify` without the write: the same change and checks (a port taken by another gateway included). */
+  const plan = async (name: string, base: GatewayRecord | undefined, change: (current: GatewayRecord) => Gateway): Promise<GatewayRecord> => {
+    const current = base ?? (await read(name));
+    const next = change(current);
+    if (content(next) === content(current)) return current;
+    if (next.port !== current.port) await checkPort(next);
+    return { ...next, revision: current.revision };
+  };
+
+  /** The gateway with some routes' weights set (absolute); unknown routes and sums other than 100 (or all 0) are refused. */
+  const withWeights = (name: string, current: GatewayRecord, weights: Record<string, number>): Gateway => {
+    // Own routes only: a route named `__proto__`, `constructor` or `toString` must not find Object.prototype.
+    const unknown = Object.keys(weights).filter((r) => !Object.hasOwn(current.routes, r));
+    if (unknown.length) {
+      const message = `gateway '${name}' has no route ${unknown.map((r) => `'${r}'`).join(', ')}; its routes are ${Object.keys(current.routes).join(', ')}`;
+      throw new ValidationError(
+        `weights: ${message}`,
+        unknown.map((r) => ({ path: `weights.${r}`, message: 'no such route' })),
+      );
+    }
+    const spec = specOf(current) as { routes: Record<string, { weight: number }> };
+    // Every r is an own route of the current gateway (checked above), never an inherited member.
+    for (const [r, w] of Object.entries(weights)) spec.routes[r].weight = w;
+    return validateGateway(name, spec, now());
+  };
+
+  /** The gateway with a patch merged in (`null` removes a field or a route). */
+  const withPatch = (name: string, current: GatewayRecord, patch: GatewayPatch): Gateway => {
+    const spec = specOf(current) as Record<string, unknown> & { routes: Record<string, Record<string, unknown>> };
+    for (const [k, v] of Object.entries(patch)) {
+      if (k === 'routes' || k === 'name' || k === 'revision' || k === 'updatedAt') continue;
+      refuseSpecialKey(k, k);
+      if (v === null) delete spec[k];
+      else spec[k] = v;
+    }
+    const routes = Object.hasOwn(patch, 'routes') ? patch.routes : undefined;
+    if (routes !== undefined) {
+      if (typeof routes !== 'object' || routes === null || Array.isArray(routes))
+        throw new ValidationError('routes: expected an object of route name → route changes (null removes a route)', [
+          { path: 'routes', message: 'expected an object' },
+        ]);
+      for (const [r, change] of Object.entries(routes)) {
+        refuseSpecialKey(r, `routes.${r}`);
+        if (change === null) {
+          delete spec.routes[r];
+          continue;
+        }
+        if (typeof change !== 'object' || Array.isArray(change))
+          throw new ValidationError(`routes.${r}: expected an object of route fields (or null to remove the route)`, [
+            { path: `routes.${r}`, message: 'expected an object' },
+          ]);
+        // Own routes only: `constructor` or `toString` as a new route name must start from nothing.
+        const route: Record<string, unknown> = { ...(Object.hasOwn(spec.routes, r) ? spec.routes[r] : {}) };
+        for (const [k, v] of Object.entries(change)) {
+          refuseSpecialKey(k, `routes.${r}.${k}`);
+          if (v === null) delete route[k];
+          else route[k] = v;
+        }
+        if (route.condition === undefined && !Object.hasOwn(change, 'conditionStrength')) delete route.conditionStrength;
+        spec.routes[r] = route;
+      }
+    }
+    return validateGateway(name, spec, now());
+  };
+
   return {
     async list() {
       const { entries } = await kv.list(GATEWAYS_PREFIX);
@@ -247,29 +333,11 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
     },
 
     async setWeights(name, weights, opts = {}) {
-      if (typeof weights !== 'object' || weights === null || Array.isArray(weights) || Object.keys(weights).length === 0) {
-        throw new ValidationError('weights: expected an object of route → whole percentage, e.g. {"v1": 90, "v2": 10}', [
-          { path: 'weights', message: 'expected an object of route → weight' },
-        ]);
-      }
+      checkWeightsArg(weights);
       return modify(
         name,
         opts,
-        (current) => {
-          // Own routes only: a route named `__proto__`, `constructor` or `toString` must not find Object.prototype.
-          const unknown = Object.keys(weights).filter((r) => !Object.hasOwn(current.routes, r));
-          if (unknown.length) {
-            const message = `gateway '${name}' has no route ${unknown.map((r) => `'${r}'`).join(', ')}; its routes are ${Object.keys(current.routes).join(', ')}`;
-            throw new ValidationError(
-              `weights: ${message}`,
-              unknown.map((r) => ({ path: `weights.${r}`, message: 'no such route' })),
-            );
-          }
-          const spec = specOf(current) as { routes: Record<string, { weight: number }> };
-          // Every r is an own route of the current gateway (checked above), never an inherited member.
-          for (const [r, w] of Object.entries(weights)) spec.routes[r].weight = w;
-          return validateGateway(name, spec, now());
-        },
+        (current) => withWeights(name, current, weights),
         async (prev, next) => {
           const before = weightsOf(prev);
           if (prev !== next) {
@@ -282,49 +350,11 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
     },
 
     async update(name, patch, opts = {}) {
-      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-        throw new ValidationError('update: expected an object with the fields to change', [{ path: '(body)', message: 'expected an object' }]);
-      }
+      checkPatchArg(patch);
       return modify(
         name,
         opts,
-        (current) => {
-          const spec = specOf(current) as Record<string, unknown> & { routes: Record<string, Record<string, unknown>> };
-          for (const [k, v] of Object.entries(patch)) {
-            if (k === 'routes' || k === 'name' || k === 'revision' || k === 'updatedAt') continue;
-            refuseSpecialKey(k, k);
-            if (v === null) delete spec[k];
-            else spec[k] = v;
-          }
-          const routes = Object.hasOwn(patch, 'routes') ? patch.routes : undefined;
-          if (routes !== undefined) {
-            if (typeof routes !== 'object' || routes === null || Array.isArray(routes))
-              throw new ValidationError('routes: expected an object of route name → route changes (null removes a route)', [
-                { path: 'routes', message: 'expected an object' },
-              ]);
-            for (const [r, change] of Object.entries(routes)) {
-              refuseSpecialKey(r, `routes.${r}`);
-              if (change === null) {
-                delete spec.routes[r];
-                continue;
-              }
-              if (typeof change !== 'object' || Array.isArray(change))
-                throw new ValidationError(`routes.${r}: expected an object of route fields (or null to remove the route)`, [
-                  { path: `routes.${r}`, message: 'expected an object' },
-                ]);
-              // Own routes only: `constructor` or `toString` as a new route name must start from nothing.
-              const route: Record<string, unknown> = { ...(Object.hasOwn(spec.routes, r) ? spec.routes[r] : {}) };
-              for (const [k, v] of Object.entries(change)) {
-                refuseSpecialKey(k, `routes.${r}.${k}`);
-                if (v === null) delete route[k];
-                else route[k] = v;
-              }
-              if (route.condition === undefined && !Object.hasOwn(change, 'conditionStrength')) delete route.conditionStrength;
-              spec.routes[r] = route;
-            }
-          }
-          return validateGateway(name, spec, now());
-        },
+        (current) => withPatch(name, current, patch),
         async (prev, next) => {
           if (prev !== next) {
             if (structure(prev) === structure(next))
@@ -335,6 +365,16 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
           return next;
         },
       );
+    },
+
+    async planWeights(name, weights, base) {
+      checkWeightsArg(weights);
+      return plan(name, base, (current) => withWeights(name, current, weights));
+    },
+
+    async planUpdate(name, patch, base) {
+      checkPatchArg(patch);
+      return plan(name, base, (current) => withPatch(name, current, patch));
     },
 
     async status(name) {

@@ -28,6 +28,8 @@ export function holdToCeilings(store: WorkflowStore, ceilings: LimitCeilings, lo
     put: (name, spec, compiled) => store.put(name, spec, compiled),
     versions: (name) => store.versions(name),
     delete: (name) => store.delete(name),
+    deletedAt: (name) => store.deletedAt(name),
+    setPaused: async (name, pause) => hold(await store.setPaused(name, pause))!,
     subscribe: (listener) => store.subscribe(listener),
     get: async (name) => hold(await store.get(name)),
     require: async (name) => hold(await store.require(name))!,

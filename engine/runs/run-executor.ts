@@ -1,14 +1,17 @@
 import type { EmitEvent } from '../domain/emit.ts';
 import { hopsCausedBy } from '../domain/event.ts';
-import type { LogLevel, Run, RunError } from '../domain/run.ts';
+import type { DryRunResult, LogLevel, Run, RunError } from '../domain/run.ts';
 import type { Workflow } from '../domain/workflow.ts';
 import type { RunJob, RunJobOutcome, RunQueue } from '../ports/run-queue.ts';
 import type { RunStats } from '../ports/run-stats.ts';
 import type { RunStore } from '../ports/run-store.ts';
 import type { SandboxHost, SandboxOutcome } from '../ports/sandbox-host.ts';
+import type { SignalStore } from '../ports/signal-store.ts';
+import type { TriggerHistory } from '../ports/trigger-history.ts';
 import type { WorkflowStore } from '../ports/workflow-store.ts';
 import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
 import type { Logger } from '../shared/logger.ts';
+import { dryRunCapabilities, type DryRunDeps } from './dry-run-capabilities.ts';
 
 export interface RunExecutor {
   /** The queue worker's processor: 'retry' asks the queue for another attempt (with backoff), 'done' ends the job. */
@@ -29,6 +32,14 @@ export interface RunExecutorOptions {
   logger: Logger;
   resultMaxBytes: number;
   queue: RunQueue;
+  /** The inboxes whose signals a run's end settles (commit on success, restore otherwise). */
+  signals: SignalStore;
+  /** Where cron tick lateness is counted. */
+  triggerHistory: Pick<TriggerHistory, 'recordCronLateness'>;
+  /** This engine's id, stamped on each attempt (Run.engineId) so a dead engine's run can be told apart. */
+  engineId: string;
+  /** How dry runs check effects without applying them; without it dry runs get only the capabilities that read. */
+  dryRun?: Omit<DryRunDeps, 'signals'>;
 }
 
 /** Codes a retry cannot change: the run ends at once, whatever `retries` says. */
@@ -39,13 +50,16 @@ const MAX_PROCESS_LOST_RERUNS = 2;
 export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
   const inFlight = new Map<string, AbortController>();
 
-  async function finish(run: Run, wf: Workflow | undefined, patch: Partial<Run>, startedMs: number): Promise<void> {
+  /** The final transition; false when the run had already ended (cancelled meanwhile). */
+  async function finish(run: Run, wf: Workflow | undefined, patch: Partial<Run>, startedMs: number): Promise<boolean> {
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - startedMs;
     const applied = await o.runs.transition(run.id, ['running', 'queued'], { ...patch, finishedAt: finishedAt.toISOString(), durationMs });
     await o.runs.removeActive(run.workflow, run.id);
-    if (!applied) return;
+    if (!applied) return false;
     await o.stats.recordFinished(patch.status!, durationMs);
+    // A dry run changes nothing in the event store, its own lifecycle included.
+    if (run.dryRun) return true;
     const type = patch.status === 'succeeded' ? 'run.succeeded' : patch.status === 'cancelled' ? 'run.cancelled' : 'run.failed';
     void o.emit({
       tags: ['runs', 'workflows', `workflows:${run.workflow}`, `runs:${patch.status}`],
@@ -62,15 +76,47 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       // What a run causes counts one hop more than what triggered it, so loops through run events end too.
       hops: hopsCausedBy(run.trigger),
     });
+    return true;
   }
 
   function emitStarted(run: Run, wf: Workflow, attempt: number): void {
+    if (run.dryRun) return;
     void o.emit({
       tags: ['runs', 'workflows', `workflows:${run.workflow}`, 'runs:started'],
       type: 'run.started',
       value: { runId: run.id, workflow: run.workflow, version: wf.version, attempt },
       hops: hopsCausedBy(run.trigger),
     });
+  }
+
+  const appendLog = (run: Run, attempt: number, level: LogLevel, message: string, log: Logger) =>
+    o.runs.appendLog(run.id, { time: new Date().toISOString(), level, attempt, message }).catch((err) => log.warn({ err }, 'could not append to run log'));
+
+  /**
+   * Settles the signals the run took, the one place it is done: `commit` once it succeeded,
+   * `restore` after anything else (failed, timed out, cancelled, to be retried, interrupted),
+   * before the next attempt or the final transition, so that attempt or the next run takes
+   * them again. A dry run took nothing. A store failure is logged, never thrown: the run must
+   * still end (the signals then stay held by it).
+   */
+  async function settleSignals(run: Run, how: 'commit' | 'restore', attempt: number, log: Logger): Promise<void> {
+    if (run.dryRun) return;
+    try {
+      const n = how === 'commit' ? await o.signals.commit(run.workflow, run.id) : await o.signals.restore(run.workflow, run.id);
+      if (how === 'restore' && n > 0)
+        await appendLog(run, attempt, 'info', `${n} signal${n === 1 ? '' : 's'} taken by this run handed back to the inbox (the run did not succeed)`, log);
+    } catch (err) {
+      log.warn({ err, how }, 'could not settle the signals the run took');
+      await appendLog(run, attempt, 'warn', `could not ${how} the signals this run took: ${(err as Error).message}`, log);
+    }
+  }
+
+  /** Tick → start of a cron run's first attempt; catch-up ticks are late by design and would only blur the histogram. */
+  function recordLateness(run: Run, attempt: number, startMs: number, log: Logger): void {
+    if (attempt !== 1 || run.trigger.type !== 'cron' || run.trigger.catchUp) return;
+    const tick = Date.parse(run.trigger.tick);
+    if (!Number.isFinite(tick)) return;
+    o.triggerHistory.recordCronLateness(Math.max(0, startMs - tick)).catch((err) => log.warn({ err }, 'could not record cron lateness'));
   }
 
   /** One attempt in the sandbox, with its own scope, deadline and cancellation. */
@@ -81,6 +127,8 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
     startedMs: number,
     log: Logger,
   ): Promise<{ outcome: SandboxOutcome; scope: RunScope }> {
+    // A dry run's overlays and effects are per attempt: a retried attempt starts from the real state again.
+    const dry = run.dryRun ? dryRunCapabilities(o.capabilities, { ...o.dryRun, signals: o.signals }) : undefined;
     const controller = new AbortController();
     inFlight.set(run.id, controller);
     const scope: RunScope = {
@@ -108,11 +156,13 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
             cpuMs: wf.limits.cpuMs ?? wf.limits.timeoutMs,
             maxResultBytes: o.resultMaxBytes,
           },
-          capabilities: o.capabilities,
+          capabilities: dry?.capabilities ?? o.capabilities,
           scope,
         },
         controller.signal,
       );
+      if (outcome.status !== 'succeeded') await settleSignals(run, 'restore', attempt, log);
+      else if (dry) return { outcome: { status: 'succeeded', result: { value: outcome.result, effects: dry.effects } satisfies DryRunResult }, scope };
       return { outcome, scope };
     } finally {
       inFlight.delete(run.id);
@@ -139,8 +189,12 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         status: 'running',
         attempts: attempt,
         startedAt: new Date(firstStartMs).toISOString(),
+        engineId: o.engineId,
       });
       if (!moved) return 'done';
+      // An interrupted attempt (engine crash) could not settle what it took: hand it back before anything runs again.
+      if (run.status === 'running') await settleSignals(run, 'restore', attempt, log);
+      recordLateness(run, attempt, firstStartMs, log);
       if (!wf) {
         await finish(
           run,
@@ -188,10 +242,14 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       if (outcome.status === 'succeeded') {
         log.info({ attempt, ms: Date.now() - startedMs }, 'run succeeded');
         try {
-          await finish(run, wf, { status: 'succeeded', result: outcome.result }, startedMs);
+          // Committed after the run is recorded as succeeded: a crash in between leaves them held by a succeeded run, i.e.
+          // consumed; committing first would lose them if the run were then resumed and failed.
+          const succeeded = await finish(run, wf, { status: 'succeeded', result: outcome.result }, startedMs);
+          await settleSignals(run, succeeded ? 'commit' : 'restore', attempt, log);
         } catch (err) {
           // A result the store cannot take must still end the run, or it stays `running` and wedges `overlap: skip`.
           log.warn({ err }, 'could not store the result; ending the run as failed');
+          await settleSignals(run, 'restore', attempt, log);
           const message = `the run's result could not be stored (${(err as Error).message}); return plain JSON data`;
           await finish(run, wf, { status: 'failed', error: { code: 'RESULT.UNSERIALISABLE', message } }, startedMs);
         }

@@ -90,7 +90,12 @@ export const ERROR_CATALOGUE = {
   'SANDBOX.INVALID_REQUEST': broken('the engine sent the sandbox a request it cannot run'),
   'SANDBOX.INTERNAL': broken('the sandbox itself failed'),
   'RUN.CANCELLED': { status: 500, level: 'info', meaning: 'the run was cancelled before it finished' },
+  'WORKFLOW.DELETED': refused(409, 'the workflow was deleted (within the last 30 days); a signal or change for it has nowhere to go'),
+  'RUN.ENGINE_LOST': { status: 500, level: 'warn', meaning: "the engine running the run stopped (its heartbeat expired); a later trigger's run superseded it" },
   'RUN.WORKFLOW_GONE': { status: 500, level: 'info', meaning: "the run's workflow version was deleted before it ran" },
+
+  // Signals.
+  'SIGNAL.INBOX_FULL': refused(409, "the workflow's inbox already holds SIGNAL_INBOX_MAX pending signals; its runs must take some first"),
 
   // Per-run budgets (engine/sandbox/run-budget.ts, VEER_BUDGET_*): the run ends failed with the budget's code.
   'BUDGET.HOST_CALLS': refused(429, 'the run made more ctx calls than VEER_BUDGET_HOST_CALLS'),

@@ -5,6 +5,12 @@ import type { WorkflowStore } from '../ports/workflow-store.ts';
 import type { RunLauncher } from '../runs/launcher.ts';
 import type { Logger } from '../shared/logger.ts';
 import { parseCron } from './cron-expression.ts';
+import type { RunStore } from '../ports/run-store.ts';
+import type { TriggerRecorder } from './trigger-recorder.ts';
+
+/** Missed ticks counted at most (the record then says "at least"). */
+const MAX_MISSED_COUNT = 100_000;
+const MISSED_DEDUPE_TTL_MS = 7 * 24 * 3600_000;
 
 /**
  * Cron triggers. Every engine replica runs this scheduler and, at each tick, asks the
@@ -44,6 +50,10 @@ export function createCronScheduler(options: {
   catchUpWindowMs: number;
   refreshMs?: number;
   clock?: Clock;
+  /** Records missed ticks (absent: not recorded). */
+  recorder?: TriggerRecorder;
+  /** Where the once-only claim of a missed-ticks record is made. */
+  runs?: Pick<RunStore, 'claimDedupe'>;
 }): CronScheduler {
   const { workflows, launcher, logger } = options;
   const ticks = options.triggers.cron;
@@ -67,6 +77,34 @@ export function createCronScheduler(options: {
     }
   }
 
+  /**
+   * Ticks in (last, now] that no engine fired and catch-up does not fire, as one `missed` skip.
+   * Recorded once across replicas (a dedupe claim on the last recorded tick), counted up to
+   * MAX_MISSED_COUNT (a per-second schedule down for a week is still one record).
+   */
+  async function recordMissed(reg: Registration, cron: Cron, last: number, now: Date, caughtUp: Date | undefined): Promise<void> {
+    if (!options.recorder) return;
+    let count = 0;
+    let first: Date | undefined;
+    let lastMissed: Date | undefined;
+    for (let t = cron.nextRun(new Date(last)); t && t.getTime() <= now.getTime() && count < MAX_MISSED_COUNT; t = cron.nextRun(t)) {
+      if (caughtUp && t.getTime() === caughtUp.getTime()) continue;
+      first ??= t;
+      lastMissed = t;
+      count++;
+    }
+    if (count === 0 || !first || !lastMissed) return;
+    try {
+      if (options.runs) {
+        const claim = await options.runs.claimDedupe(reg.name, `missed:${last}`, 'skipped:missed', MISSED_DEDUPE_TTL_MS);
+        if (!claim.claimed) return;
+      }
+      await options.recorder.skipped(reg.name, 'cron', 'missed', { count, from: first.toISOString(), to: lastMissed.toISOString() });
+    } catch (err) {
+      logger.warn({ err, workflow: reg.name }, 'could not record missed cron ticks');
+    }
+  }
+
   async function register(wf: Workflow & { trigger: { cron: string; timezone: string } }): Promise<Registration> {
     const cron = parseCron(wf.trigger.cron, wf.trigger.timezone);
     const now = new Date(clock.now());
@@ -74,9 +112,12 @@ export function createCronScheduler(options: {
     const last = await ticks.lastTick(wf.name);
     if (last === undefined) {
       await ticks.initTick(wf.name, now.getTime());
-    } else if (options.catchUp === 'latest') {
-      const missed = latestBetween(cron, new Date(last), now);
-      if (missed && now.getTime() - missed.getTime() <= options.catchUpWindowMs) await fire(reg, missed, true);
+    } else {
+      const latest = latestBetween(cron, new Date(last), now);
+      let caughtUp: Date | undefined;
+      if (latest && options.catchUp === 'latest' && now.getTime() - latest.getTime() <= options.catchUpWindowMs) caughtUp = latest;
+      await recordMissed(reg, cron, last, now, caughtUp);
+      if (caughtUp) await fire(reg, caughtUp, true);
     }
     return reg;
   }
@@ -84,7 +125,8 @@ export function createCronScheduler(options: {
   async function refresh(): Promise<void> {
     const all = await workflows.list();
     const wanted = new Map<string, Workflow>();
-    for (const wf of all) if (wf.enabled && isCronTrigger(wf.trigger)) wanted.set(wf.name, wf);
+    // Disabled and paused workflows keep their schedule: each tick reaches the launcher, which refuses it visibly.
+    for (const wf of all) if (isCronTrigger(wf.trigger)) wanted.set(wf.name, wf);
     for (const [name, reg] of regs) {
       const wf = wanted.get(name);
       if (!wf || regKey(wf) !== reg.key) regs.delete(name);

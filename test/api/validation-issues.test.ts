@@ -43,6 +43,12 @@ function memoryWorkflows(): WorkflowStore {
     async delete(name) {
       return stored.delete(name);
     },
+    deletedAt: async () => undefined,
+    async setPaused(name) {
+      const wf = stored.get(name);
+      if (!wf) throw new NotFoundError('workflow', name);
+      return wf;
+    },
     subscribe: () => () => undefined,
   };
 }
@@ -116,7 +122,7 @@ describe('a union that matches no option says which shapes it takes', () => {
     const call = appWith([createWorkflowRoutes({ workflows: memoryWorkflows() })]);
     const res = await call('PUT', '/workflows/trig', { script, trigger: { every: '5m' } });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.body.details.issues, [{ path: 'trigger', message: 'Invalid input: expected { cron, timezone? }, { events } or { elasticsearch }' }]);
+    assert.deepEqual(res.body.details.issues, [{ path: 'trigger', message: 'Invalid input: expected { cron, timezone?, signals? }, { events, signals? }, { elasticsearch, signals? } or { signals }' }]);
   });
 
   it('event tags: a string or a list of strings', () => {

@@ -16,7 +16,9 @@ describe('workflow API', () => {
     assert.equal(first.status, 200);
     assert.equal(first.body.version, 1);
     assert.deepEqual(first.body.limits, { timeoutMs: 30000, memoryMb: 64 });
-    assert.equal(first.body.overlap, 'skip');
+    // Absent means the trigger's default: skip for cron, queue for events (overlapOf).
+    assert.equal(first.body.overlap, undefined);
+    assert.equal(first.body.overlapQueue, 10);
     assert.equal(first.body.enabled, true);
     assert.equal(first.body.compiled, undefined);
 

@@ -73,6 +73,7 @@ async function main() {
         env: {},
         limits: { timeoutMs: 10_000, memoryMb: 32, concurrency: 8 },
         retries: { attempts: 1, backoffMs: 0 },
+        overlapQueue: 10,
         overlap: 'allow',
         enabled: true,
         permissions: { gateways: [], deployments: {} },

@@ -56,7 +56,7 @@ export function createFakeLauncher(): FakeLauncher {
         queuedAt: new Date().toISOString(),
       } satisfies Run;
       if (key !== undefined) keys.set(key, run.id);
-      return { started: true, run };
+      return { started: true, run, queued: false };
     },
   };
 }

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Ctx, Deployment, Gateway, GatewayMetrics, RunTrigger, VeerEvent } from '../../workflows/types.ts';
+import type { Ctx, Deployment, Gateway, GatewayMetrics, RunTrigger, Signal, VeerEvent } from '../../workflows/types.ts';
 import type { Deployment as PortDeployment } from '../../engine/ports/scheduler.ts';
 import type { GatewayMetrics as PortGatewayMetrics, GatewayMetricsStore } from '../../engine/ports/metrics-store.ts';
 import type { SandboxContextData, SandboxHost } from '../../engine/ports/sandbox-host.ts';
+import type { SignalStore } from '../../engine/ports/signal-store.ts';
 import type { StateStore } from '../../engine/ports/state-store.ts';
 import type { GatewayRecord } from '../../engine/domain/gateways/model.ts';
 import type { VeerEvent as DomainEvent } from '../../engine/domain/event.ts';
+import type { Signal as DomainSignal } from '../../engine/domain/signal.ts';
 import type { RunTrigger as DomainRunTrigger } from '../../engine/domain/run.ts';
 import type { Workflow } from '../../engine/domain/workflow.ts';
 import type { EventBus } from '../../engine/events/bus.ts';
@@ -15,6 +17,7 @@ import { createEventsCapability } from '../../engine/events/events-capability.ts
 import { createMetricsCapability } from '../../engine/events/metrics-capability.ts';
 import { createGatewaysCapability } from '../../engine/gateways/capability.ts';
 import { createGatewayService } from '../../engine/gateways/service.ts';
+import { createSignalsCapability } from '../../engine/runs/signals-capability.ts';
 import { createStateCapability } from '../../engine/runs/state-capability.ts';
 import type { ContractCapabilities } from '../../engine/sandbox/capabilities.ts';
 import { createIsolatedSandbox } from '../../engine/sandbox/isolated-host.ts';
@@ -43,10 +46,11 @@ const dataFitsContract: [
   Fits<GatewayRecord, Gateway>,
   Fits<DomainEvent, VeerEvent>,
   Fits<DomainRunTrigger, RunTrigger>,
+  Fits<DomainSignal, Signal>,
   Fits<Workflow['env'], Ctx['env']>,
   Fits<SandboxContextData['workflow'], Ctx['workflow']>,
   Fits<SandboxContextData['run'], Ctx['run']>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 
 function memoryState(): StateStore {
   const data = new Map<string, unknown>();
@@ -57,6 +61,28 @@ function memoryState(): StateStore {
     delete: async (workflow, k) => data.delete(key(workflow, k)),
     all: async (workflow) =>
       Object.fromEntries([...data].filter(([k]) => k.startsWith(`${workflow}\u0000`)).map(([k, v]) => [k.slice(workflow.length + 1), v])),
+    clear: async (workflow) => {
+      const mine = [...data.keys()].filter((k) => k.startsWith(`${workflow}\u0000`));
+      for (const k of mine) data.delete(k);
+      return mine.length;
+    },
+  };
+}
+
+/** An inbox holding one 'promote' signal: `take` hands it out once (settling is the executor's, not the contract's). */
+function oneSignal(): SignalStore {
+  const inbox: DomainSignal[] = [{ id: '000000000001-ab', name: 'promote', value: { step: 2 }, sentAt: new Date(0).toISOString(), sentBy: 'tester' }];
+  const first = (name?: string) => inbox.findIndex((s) => name === undefined || s.name === name);
+  return {
+    send: async () => undefined,
+    pending: async () => [...inbox],
+    take: async (_workflow, _runId, name) => {
+      const i = first(name);
+      return i < 0 ? undefined : inbox.splice(i, 1)[0];
+    },
+    peek: async (_workflow, name) => inbox[first(name)],
+    commit: async () => 0,
+    restore: async () => 0,
   };
 }
 
@@ -93,6 +119,7 @@ function engineCapabilities() {
     deployments: createDeploymentsCapability({ scheduler: createMemoryScheduler([{ name: 'shop' }]) }),
     events: createEventsCapability(bus),
     metrics: createMetricsCapability(metricsStore),
+    signals: createSignalsCapability(oneSignal()),
   } satisfies ContractCapabilities; // a capability or method missing, or one too many, is a type error
 }
 
@@ -139,7 +166,7 @@ describe('the script contract and the engine agree', () => {
     });
   });
 
-  it('results reach the script as the contract types them: state.set → null, state.delete → whether it existed, events.query → a list', async () => {
+  it('results reach the script as the contract types them: state.set → null, state.delete → whether it existed, events.query → a list, signals.take → a signal or undefined', async () => {
     const outcome = await runScript(
       sandbox,
       `
@@ -150,10 +177,22 @@ describe('the script contract and the engine agree', () => {
         const again = await ctx.state.delete('k');
         const events = await ctx.events.query({ tags: ['t'] });
         const metrics = await ctx.metrics.gateway('shop', { window: '1m' });
-        return { set, got, deleted, again, events: Array.isArray(events) ? events.map((e) => e.id) : events, noData: metrics.noData, p99: metrics.latency.p99 };
+        const signal = await ctx.signals.take('promote');
+        const none = await ctx.signals.take();
+        return { set, got, deleted, again, events: Array.isArray(events) ? events.map((e) => e.id) : events, noData: metrics.noData, p99: metrics.latency.p99, signal, none: none === undefined };
       }`,
       { capabilities: engineCapabilities() },
     );
-    assert.deepEqual(resultOf(outcome), { set: null, got: { n: 1 }, deleted: true, again: false, events: ['1-0'], noData: true, p99: null });
+    assert.deepEqual(resultOf(outcome), {
+      set: null,
+      got: { n: 1 },
+      deleted: true,
+      again: false,
+      events: ['1-0'],
+      noData: true,
+      p99: null,
+      signal: { id: '000000000001-ab', name: 'promote', value: { step: 2 }, sentAt: new Date(0).toISOString(), sentBy: 'tester' },
+      none: true,
+    });
   });
 });
