@@ -64,7 +64,14 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
   await supervisor?.start();
 
   const ec = settings.events;
-  const triggerPorts = { coordination: stores.coordination, triggers: stores.triggers, workflows: stores.workflows, launcher: stores.launcher, recorder: stores.recorder, logger };
+  const triggerPorts = {
+    coordination: stores.coordination,
+    triggers: stores.triggers,
+    workflows: stores.workflows,
+    launcher: stores.launcher,
+    recorder: stores.recorder,
+    logger,
+  };
   const dispatcher = createEventTriggerDispatcher({
     ...triggerPorts,
     events: system.events.store,

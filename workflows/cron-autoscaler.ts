@@ -98,7 +98,7 @@ interface MetricReading {
   ready: number;
 }
 
-export interface AutoscalerResult {
+interface AutoscalerResult {
   action: Action;
   from: number;
   to: number;
@@ -148,7 +148,13 @@ function config(env: Record<string, EnvValue>): Config {
   const gateway = text(env, 'GATEWAY') ?? fail('GATEWAY', 'required: the gateway whose traffic the deployment serves');
   const metric = (text(env, 'METRIC') ?? 'rps') as MetricName;
   if (metric !== 'rps' && metric !== 'p99') fail('METRIC', `must be "rps" or "p99", got ${JSON.stringify(env.METRIC)}`);
-  const target = num(env, 'TARGET', metric === 'rps' ? 50 : undefined, (n) => n > 0, metric === 'rps' ? 'per-instance requests per second > 0' : 'the p99 target in ms (> 0)');
+  const target = num(
+    env,
+    'TARGET',
+    metric === 'rps' ? 50 : undefined,
+    (n) => n > 0,
+    metric === 'rps' ? 'per-instance requests per second > 0' : 'the p99 target in ms (> 0)',
+  );
   const int = (n: number) => Number.isInteger(n) && n >= 0;
   const min = num(env, 'MIN', 1, (n) => int(n) && n >= 1, 'a whole number ≥ 1');
   const max = num(env, 'MAX', 10, int, 'a whole number');
@@ -187,13 +193,17 @@ function recommend(cfg: Config, dep: Deployment, m: GatewayMetrics, r: MetricRea
   const current = dep.desiredInstances;
   const ratio = r.value / cfg.target;
   const what = cfg.metric === 'rps' ? `${r.value} rps per ready instance` : `p99 ${r.value} ms`;
-  if (Math.abs(ratio - 1) <= cfg.tolerance) {
+  // The epsilon keeps float noise (55 / 50 − 1 = 0.10000000000000009) on the side of "within".
+  if (Math.abs(ratio - 1) <= cfg.tolerance + 1e-9) {
     return { instances: current, why: `${what} is within ${cfg.tolerance * 100} % of the target ${cfg.target}` };
   }
   const starting = current - dep.readyInstances;
   if (ratio > 1 && starting > 0) {
     if (cfg.metric === 'p99') {
-      return { instances: current, why: `${what} is above the target ${cfg.target}, but ${starting} instance(s) are not ready yet: waiting for them before scaling up` };
+      return {
+        instances: current,
+        why: `${what} is above the target ${cfg.target}, but ${starting} instance(s) are not ready yet: waiting for them before scaling up`,
+      };
     }
     const shared = m.rate / (current * cfg.target);
     if (shared <= 1 + cfg.tolerance) {
@@ -226,7 +236,13 @@ export default async function cronAutoscaler(ctx: Ctx): Promise<AutoscalerResult
   const m = await ctx.metrics.gateway(cfg.gateway, { ...(cfg.route ? { route: cfg.route } : {}), window: cfg.window, minSamples: cfg.minSamples });
   const target = cfg.route ? `${cfg.gateway}/${cfg.route}` : cfg.gateway;
   if (m.noData) {
-    return done('none', current, null, null, `no data: ${m.requests} request(s) on ${target} in ${cfg.window} (fewer than ${cfg.minSamples}); leaving ${cfg.deployment} alone`);
+    return done(
+      'none',
+      current,
+      null,
+      null,
+      `no data: ${m.requests} request(s) on ${target} in ${cfg.window} (fewer than ${cfg.minSamples}); leaving ${cfg.deployment} alone`,
+    );
   }
   const r = reading(cfg, m, dep.readyInstances);
   if (!r) return done('none', current, null, null, `no ${cfg.metric} on ${target} in ${cfg.window}; leaving ${cfg.deployment} alone`);

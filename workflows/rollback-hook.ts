@@ -72,7 +72,8 @@ function text(env: Record<string, EnvValue>, name: string): string | undefined {
 function config(env: Record<string, EnvValue>): Config {
   const minRaw = text(env, 'CANARY_MIN_INSTANCES') ?? '0';
   const minInstances = Number(minRaw);
-  if (!Number.isInteger(minInstances) || minInstances < 0) fail('CANARY_MIN_INSTANCES', `must be a whole number ≥ 0, got ${JSON.stringify(env.CANARY_MIN_INSTANCES)}`);
+  if (!Number.isInteger(minInstances) || minInstances < 0)
+    fail('CANARY_MIN_INSTANCES', `must be a whole number ≥ 0, got ${JSON.stringify(env.CANARY_MIN_INSTANCES)}`);
   return {
     gateway: text(env, 'GATEWAY') ?? fail('GATEWAY', 'required: the gateway to roll back'),
     stable: text(env, 'STABLE_ROUTE') ?? 'stable',
@@ -185,7 +186,8 @@ export default async function rollbackHook(ctx: Ctx) {
     return { changed: false, ignored: 'resolved' };
   }
   const gw = await ctx.gateways.get(cfg.gateway);
-  if (!gw.routes[cfg.stable]) fail('STABLE_ROUTE', `gateway '${cfg.gateway}' has no route '${cfg.stable}' (routes: ${Object.keys(gw.routes).join(', ') || 'none'})`);
+  if (!gw.routes[cfg.stable])
+    fail('STABLE_ROUTE', `gateway '${cfg.gateway}' has no route '${cfg.stable}' (routes: ${Object.keys(gw.routes).join(', ') || 'none'})`);
   const before = weightsOf(gw);
   const { weights, restored } = await restoreTarget(ctx, cfg, gw);
   const cause = causeOf(ctx);

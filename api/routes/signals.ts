@@ -8,9 +8,7 @@ import { principalOf } from '../auth.ts';
 import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
 
-const SignalBody = z
-  .object({ id: z.string(), name: z.string(), value: z.unknown(), sentAt: z.string(), sentBy: z.string() })
-  .openapi('Signal');
+const SignalBody = z.object({ id: z.string(), name: z.string(), value: z.unknown(), sentAt: z.string(), sentBy: z.string() }).openapi('Signal');
 const params = z.object({ name: NameSchema });
 
 export interface SignalRouteDeps {

@@ -27,7 +27,11 @@ export function createWorkflowControlRoutes(deps: WorkflowControlDeps) {
         params,
         body: { required: false, content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }).strict() } } },
       },
-      responses: { 200: { description: 'The paused workflow', content: { 'application/json': { schema: WorkflowBody } } }, 400: errorResponse('Invalid body'), ...notFound },
+      responses: {
+        200: { description: 'The paused workflow', content: { 'application/json': { schema: WorkflowBody } } },
+        400: errorResponse('Invalid body'),
+        ...notFound,
+      },
     }),
     async (c) => {
       const { name } = c.req.valid('param');

@@ -30,7 +30,10 @@ export function createWorkflowStateRoutes(deps: WorkflowStateDeps) {
       path: '/workflows/{name}/state',
       summary: "The workflow's script state, every key",
       request: { params },
-      responses: { 200: { description: 'key → value', content: { 'application/json': { schema: z.object({ state: z.record(z.string(), z.unknown()) }) } } }, ...notFound },
+      responses: {
+        200: { description: 'key → value', content: { 'application/json': { schema: z.object({ state: z.record(z.string(), z.unknown()) }) } } },
+        ...notFound,
+      },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
@@ -85,7 +88,10 @@ export function createWorkflowStateRoutes(deps: WorkflowStateDeps) {
       path: '/workflows/{name}/state',
       summary: "Reset the workflow's state (every key); the next run starts from nothing",
       request: { params },
-      responses: { 200: { description: 'How many keys were deleted', content: { 'application/json': { schema: z.object({ deleted: z.number() }) } } }, ...notFound },
+      responses: {
+        200: { description: 'How many keys were deleted', content: { 'application/json': { schema: z.object({ deleted: z.number() }) } } },
+        ...notFound,
+      },
     }),
     async (c) => {
       const { name } = c.req.valid('param');

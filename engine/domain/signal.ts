@@ -24,7 +24,10 @@ export const SIGNAL_VALUE_MAX_BYTES = 64 * 1024;
 
 export const SignalNameSchema = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits, dots, dashes or underscores, starting and ending with a letter or digit');
+  .regex(
+    /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/,
+    'must be 1-63 lowercase letters, digits, dots, dashes or underscores, starting and ending with a letter or digit',
+  );
 
 export const SignalInputSchema = z
   .object({

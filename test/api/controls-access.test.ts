@@ -41,7 +41,7 @@ describe('release controls with scoped tokens', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("lets a read token list signals and state but change nothing", async () => {
+  it('lets a read token list signals and state but change nothing', async () => {
     assert.equal((await t.call('GET', '/api/v1/workflows/billing/signals', undefined, bearer('viewer'))).status, 200);
     assert.equal((await t.call('GET', '/api/v1/workflows/billing/state', undefined, bearer('viewer'))).status, 200);
     const refused = await t.call('POST', '/api/v1/workflows/billing/signals', { name: 'promote' }, bearer('viewer'));
@@ -49,7 +49,7 @@ describe('release controls with scoped tokens', () => {
     assert.match(refused.body.message, /'viewer' has scope 'read'; POST \/api\/v1\/workflows\/billing\/signals needs 'run'/);
   });
 
-  it("lets a run token signal, named as the sender, but not pause, resume or edit state", async () => {
+  it('lets a run token signal, named as the sender, but not pause, resume or edit state', async () => {
     const sent = await t.call('POST', '/api/v1/workflows/billing/signals', { name: 'promote' }, bearer('oncall'));
     assert.equal(sent.status, 201, JSON.stringify(sent.body));
     assert.equal(sent.body.signal.sentBy, 'oncall');

@@ -33,7 +33,8 @@ describe('OpenAPI document of the release controls', () => {
       assert.ok(op, `${method.toUpperCase()} ${path} is documented`);
       for (const status of statuses) assert.ok(op.responses?.[status], `${method.toUpperCase()} ${path} documents ${status}`);
       for (const [status, response] of Object.entries(op.responses as Record<string, any>))
-        if (Number(status) >= 400) assert.equal(response.content['application/json'].schema.$ref, '#/components/schemas/Error', `${path} ${status}: the one error body`);
+        if (Number(status) >= 400)
+          assert.equal(response.content['application/json'].schema.$ref, '#/components/schemas/Error', `${path} ${status}: the one error body`);
     }
   });
 

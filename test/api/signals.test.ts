@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SIGNAL_INBOX_MAX } from '../../engine/domain/signal.ts';
+import { createSignalService } from '../../engine/runs/signal-service.ts';
+import type { VeerError } from '../../engine/shared/errors.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { workflowCalls } from '../helpers/workflow-calls.ts';
 
@@ -87,6 +89,20 @@ describe('signals API', () => {
     assert.equal(late.body.code, 'WORKFLOW.DELETED');
     assert.match(late.body.message, /deleted/);
     assert.equal((await t.call('GET', '/api/v1/workflows/retired/signals')).status, 404);
+  });
+
+  it('answers WORKFLOW.DELETED when the workflow is deleted while the signal is being stored', async () => {
+    await wf.put('racing', { script });
+    const stores = t.system.stores;
+    // The delete lands between the service's look-up and the store's write, which checks atomically.
+    const signals = {
+      ...stores.signals,
+      send: async (...args: Parameters<typeof stores.signals.send>) => (await stores.workflows.delete('racing'), stores.signals.send(...args)),
+    };
+    const service = createSignalService({ workflows: stores.workflows, signals, launcher: stores.launcher, emit: t.system.emit });
+    await assert.rejects(service.send('racing', { name: 'promote' }, 'test'), (err: VeerError) => err.code === 'WORKFLOW.DELETED');
+    const events = await t.call('GET', '/api/v1/events?type=workflow.signal&tag=workflows:racing');
+    assert.deepEqual(events.body.events, [], 'nothing announced for a signal that was not stored');
   });
 
   it('refuses a signal past a full inbox with 409 SIGNAL.INBOX_FULL', async () => {

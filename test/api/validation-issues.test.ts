@@ -122,7 +122,9 @@ describe('a union that matches no option says which shapes it takes', () => {
     const call = appWith([createWorkflowRoutes({ workflows: memoryWorkflows() })]);
     const res = await call('PUT', '/workflows/trig', { script, trigger: { every: '5m' } });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.body.details.issues, [{ path: 'trigger', message: 'Invalid input: expected { cron, timezone?, signals? }, { events, signals? }, { elasticsearch, signals? } or { signals }' }]);
+    assert.deepEqual(res.body.details.issues, [
+      { path: 'trigger', message: 'Invalid input: expected { cron, timezone?, signals? }, { events, signals? }, { elasticsearch, signals? } or { signals }' },
+    ]);
   });
 
   it('event tags: a string or a list of strings', () => {

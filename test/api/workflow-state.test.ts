@@ -79,7 +79,11 @@ describe('workflow state API', () => {
       JSON.stringify(big.body.details),
     );
 
-    const notJson = await t.app.request('/api/v1/workflows/limits/state/step', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    const notJson = await t.app.request('/api/v1/workflows/limits/state/step', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
     assert.equal(notJson.status, 400);
     // The framework's refusal, as on every route: no value to name a field of.
     assert.match(((await notJson.json()) as { message: string }).message, /JSON/i);

@@ -281,6 +281,7 @@ async function signalLatency(t: TestSystem) {
     const r = await t.call('POST', `/api/v1/workflows/${name}/signals`, { name: 'go' });
     expectOk(r, 'signal');
     if (r.body.run?.id) return r.body.run.id as string;
+    if (r.body.run === null) throw new Error(`the signal started no run: ${JSON.stringify(r.body)}`);
     // The response may not name the run: find the one this signal started.
     const signalId = r.body.signal.id as string;
     const run = await waitFor(async () => (await runsOf(t, name)).find((x) => x.trigger?.signalId === signalId), {

@@ -31,9 +31,10 @@ describe('dry runs', () => {
 
   /** A manual dry run, to its end. */
   async function dryRun(name: string): Promise<any> {
-    const started = await t.system.stores.launcher.start(name, { trigger: { type: 'manual' }, dryRun: true });
-    assert.ok(started.started, JSON.stringify(started));
-    return wf.finished(started.run.id);
+    const started = await t.call('POST', `/api/v1/workflows/${name}/runs`, { dryRun: true });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    assert.equal(started.body.dryRun, true);
+    return wf.finished(started.body.id);
   }
 
   const SCRIPT = `
@@ -60,10 +61,14 @@ describe('dry runs', () => {
 
   it('lists every effect with before and after, lets the script read its own changes, and changes nothing', async () => {
     await wf.put('dry-all', { permissions: { gateways: ['shop'], deployments: { web: { minInstances: 0, maxInstances: 3 } } }, script: SCRIPT });
-    await t.system.stores.state.set('dry-all', 'step', 1);
-    await t.system.stores.state.set('dry-all', 'gone', true);
-    const promote1 = await t.system.stores.signals.send('dry-all', { name: 'promote', value: 1, sentBy: 'tester' });
-    const promote2 = await t.system.stores.signals.send('dry-all', { name: 'promote', value: 2, sentBy: 'tester' });
+    for (const [key, value] of [
+      ['step', 1],
+      ['gone', true],
+    ] as const)
+      assert.equal((await t.call('PUT', `/api/v1/workflows/dry-all/state/${key}`, value)).status, 200);
+    const send = async (value: number) => (await t.call('POST', '/api/v1/workflows/dry-all/signals', { name: 'promote', value })).body.signal;
+    const promote1 = await send(1);
+    const promote2 = await send(2);
     const gatewayBefore = (await t.call('GET', '/api/v1/gateways/shop')).body;
     const eventsHead = await t.system.events.store.head();
     const eventCount = async () => (await t.system.events.store.query({ limit: 1000 })).events.length;
@@ -106,8 +111,8 @@ describe('dry runs', () => {
     assert.deepEqual(
       byCapability('signals.take').map((e) => [e.target, (e.before as { id: string }).id, e.after]),
       [
-        ['promote', promote1?.id, null],
-        ['promote', promote2?.id, null],
+        ['promote', promote1.id, null],
+        ['promote', promote2.id, null],
       ],
     );
 
@@ -118,13 +123,11 @@ describe('dry runs', () => {
     assert.equal((await t.call('GET', '/api/v1/deployments/web')).body.desiredInstances, 0);
     assert.equal(await t.system.events.store.head(), eventsHead);
     assert.equal(await eventCount(), countBefore);
-    assert.deepEqual(await t.system.stores.state.all('dry-all'), { step: 1, gone: true });
+    assert.deepEqual((await t.call('GET', '/api/v1/workflows/dry-all/state')).body.state, { step: 1, gone: true });
     assert.deepEqual(
-      (await t.system.stores.signals.pending('dry-all')).map((s) => s.id),
-      [promote1?.id, promote2?.id],
+      (await t.call('GET', '/api/v1/workflows/dry-all/signals')).body.signals.map((s: { id: string }) => s.id),
+      [promote1.id, promote2.id],
     );
-    const stored = await t.system.stores.runs.get(run.id);
-    assert.equal(stored?.dryRun, true);
   });
 
   it('fails where the real run would: a scale outside the permitted bounds is refused alike', async () => {

@@ -17,12 +17,13 @@ describe('signals taken by runs', () => {
   });
   after(() => t.stop());
 
-  const send = async (workflow: string, name: string, value: unknown = null) => {
-    const signal = await t.system.stores.signals.send(workflow, { name, value, sentBy: 'tester' });
-    assert.ok(signal, `workflow ${workflow} exists`);
-    return signal;
+  /** Posts a signal through the API (the API is open: it is sent by `anonymous`). */
+  const send = async (workflow: string, name: string, value: unknown = null, system: Pick<TestSystem, 'call'> = t) => {
+    const r = await system.call('POST', `/api/v1/workflows/${workflow}/signals`, { name, value });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.signal as { id: string; sentAt: string; sentBy: string };
   };
-  const pending = async (workflow: string) => (await t.system.stores.signals.pending(workflow)).map((s) => s.name);
+  const pending = async (workflow: string) => (await t.call('GET', `/api/v1/workflows/${workflow}/signals`)).body.signals.map((s: { name: string }) => s.name);
   const runWith = async (name: string, input: unknown) => {
     const r = await t.call('POST', `/api/v1/workflows/${name}/runs?wait=true`, { input });
     assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -48,7 +49,7 @@ describe('signals taken by runs', () => {
     assert.match(failed.error.message, new RegExp(`after taking ${signal.id}`));
     assert.deepEqual(await pending('sig-fail'), ['promote'], 'handed back to the inbox');
     const failedLog = await logOf(failed.id);
-    assert.ok(failedLog.includes(`signal 'promote' taken (sent by tester at ${signal.sentAt})`), failedLog.join('\n'));
+    assert.ok(failedLog.includes(`signal 'promote' taken (sent by anonymous at ${signal.sentAt})`), failedLog.join('\n'));
     assert.ok(
       failedLog.some((m) => m.startsWith('1 signal taken by this run handed back')),
       failedLog.join('\n'),
@@ -56,7 +57,7 @@ describe('signals taken by runs', () => {
 
     const succeeded = await runWith('sig-fail', {});
     assert.equal(succeeded.status, 'succeeded');
-    assert.deepEqual(succeeded.result, { id: signal.id, value: { step: 3 }, sentBy: 'tester' }, 'the same signal, again');
+    assert.deepEqual(succeeded.result, { id: signal.id, value: { step: 3 }, sentBy: 'anonymous' }, 'the same signal, again');
     assert.deepEqual(await pending('sig-fail'), [], 'a succeeded run consumed it');
 
     assert.equal((await runWith('sig-fail', {})).result, null, 'and no later run sees it');
@@ -80,7 +81,7 @@ describe('signals taken by runs', () => {
     await send('sig-cancel', 'abort');
     const started = await t.call('POST', '/api/v1/workflows/sig-cancel/runs', {});
     assert.equal(started.status, 201, JSON.stringify(started.body));
-    await waitFor(async () => (await t.system.stores.state.get('sig-cancel', 'took')) === true, { what: 'the run to take the signal' });
+    await waitFor(async () => (await t.call('GET', '/api/v1/workflows/sig-cancel/state')).body.state.took === true, { what: 'the run to take the signal' });
     assert.deepEqual(await pending('sig-cancel'), [], 'held by the run meanwhile');
     const cancel = await t.call('POST', `/api/v1/runs/${started.body.id}/cancel`, {});
     assert.ok(cancel.status < 300, JSON.stringify(cancel.body));
@@ -141,11 +142,11 @@ describe('signals taken by runs', () => {
     try {
       const calls = workflowCalls(() => api);
       await calls.put('sig-crash', { script: TAKE_THEN_MAYBE_FAIL });
-      const signal = await api.system.stores.signals.send('sig-crash', { name: 'promote', value: 'go', sentBy: 'tester' });
+      const signal = await send('sig-crash', 'promote', 'go', api);
       const started = await api.system.stores.launcher.start('sig-crash', { trigger: { type: 'manual' } });
       assert.ok(started.started);
       const runId = started.run.id;
-      assert.equal((await api.system.stores.signals.take('sig-crash', runId, 'promote'))?.id, signal?.id);
+      assert.equal((await api.system.stores.signals.take('sig-crash', runId, 'promote'))?.id, signal.id);
       assert.ok(await api.system.stores.runs.transition(runId, ['queued'], { status: 'running', attempts: 1, engineId: 'dead-engine' }));
 
       const engine = await startTestSystem({ engine: true, redis: t.redis, env: { VEER_REDIS_PREFIX: api.env.VEER_REDIS_PREFIX } });
@@ -153,14 +154,14 @@ describe('signals taken by runs', () => {
         const run = await calls.finished(runId);
         assert.equal(run.status, 'succeeded');
         assert.equal(run.attempts, 2);
-        assert.deepEqual(run.result, { id: signal?.id, value: 'go', sentBy: 'tester' });
+        assert.deepEqual(run.result, { id: signal.id, value: 'go', sentBy: 'anonymous' });
         assert.equal((await engine.system.stores.runs.get(runId))?.engineId, engine.engine?.id);
         const log = await engine.system.stores.runs.readLog(runId);
         assert.ok(
           log.some((e) => e.message.startsWith('1 signal taken by this run handed back')),
           log.map((e) => e.message).join('\n'),
         );
-        assert.deepEqual(await api.system.stores.signals.pending('sig-crash'), []);
+        assert.deepEqual((await api.call('GET', '/api/v1/workflows/sig-crash/signals')).body.signals, []);
       } finally {
         await engine.stop();
       }
