@@ -129,7 +129,9 @@ test('cron-autoscaler scales a local deployment up on load at once, and down onl
     assert.deepEqual(await failed(), [], 'no run failed');
 
     const all = await results();
-    ctx.diagnostic(`runs (at, action, from → to, recommendation): ${all.map((r) => `${r.at.slice(17, 23)} ${r.action} ${r.from}→${r.to} (${r.recommendation})`).join('; ')}`);
+    ctx.diagnostic(
+      `runs (at, action, from → to, recommendation): ${all.map((r) => `${r.at.slice(17, 23)} ${r.action} ${r.from}→${r.to} (${r.recommendation})`).join('; ')}`,
+    );
     const downs = all.filter((r) => r.action === 'down');
     assert.ok(downs.length >= 1, JSON.stringify(all.map((r) => [r.action, r.from, r.to, r.recommendation])));
     for (const down of downs) {
