@@ -134,7 +134,8 @@ export function createElasticsearchQueryTriggers(options: ElasticsearchQueryTrig
   async function tick(workflows: Workflow[]): Promise<void> {
     const t = now();
     for (const wf of workflows) {
-      if (wf.enabled === false || !isElasticsearchTrigger(wf.trigger)) continue;
+      // Disabled and paused workflows are polled too: the launcher refuses each new batch visibly (a skip record), and the batch is not retried.
+      if (!isElasticsearchTrigger(wf.trigger)) continue;
       if ((due.get(wf.name) ?? 0) > t) continue;
       due.set(wf.name, t + parseEvery(wf.trigger.elasticsearch.every));
       try {

@@ -87,7 +87,7 @@ export function createRunLauncher(options: RunLauncherOptions): RunLauncher {
         if (!wf.enabled) return skip(wf, trigger, opts.dedupeKey, 'disabled');
         const policy = policyFor(wf, trigger);
         if (policy !== 'allow') {
-          const active = await liveRuns(wf);
+          const active = await liveRuns(wf, trigger);
           if (active.length > 0) {
             if (policy === 'skip') return skip(wf, trigger, opts.dedupeKey, 'overlap', active[0].id);
             if (policy === 'queue') {
@@ -139,7 +139,7 @@ export function createRunLauncher(options: RunLauncherOptions): RunLauncher {
    * expired — it is ended as RUN.ENGINE_LOST, its group slot freed and its signals handed back,
    * instead of blocking every trigger until stalled-job recovery (which then finds it ended).
    */
-  async function liveRuns(wf: Workflow): Promise<Run[]> {
+  async function liveRuns(wf: Workflow, trigger: RunTrigger): Promise<Run[]> {
     const ids = await runs.activeIds(wf.name);
     const live: Run[] = [];
     let engines: Set<string> | undefined;
@@ -152,7 +152,7 @@ export function createRunLauncher(options: RunLauncherOptions): RunLauncher {
       if (run.status === 'running' && run.engineId) {
         engines ??= new Set((await options.engines.list()).map((e) => e.id));
         if (!engines.has(run.engineId)) {
-          await endStale(wf, run);
+          await endStale(wf, run, trigger);
           continue;
         }
       }
@@ -161,8 +161,9 @@ export function createRunLauncher(options: RunLauncherOptions): RunLauncher {
     return live;
   }
 
-  async function endStale(wf: Workflow, run: Run): Promise<void> {
-    const message = `engine ${run.engineId} stopped (no heartbeat) during attempt ${run.attempts}; the run no longer blocks the workflow's triggers`;
+  async function endStale(wf: Workflow, run: Run, by: RunTrigger): Promise<void> {
+    // Names the trigger that found it, not a run id: that run may yet lose its dedupe claim to another replica and never exist.
+    const message = `engine ${run.engineId} stopped (no heartbeat) during attempt ${run.attempts}; ended by the workflow's next trigger (${describeTrigger(by)}), whose run does not wait for it`;
     const now = new Date();
     const ended = await runs.transition(run.id, ['running'], {
       status: 'failed',
@@ -185,6 +186,14 @@ export function createRunLauncher(options: RunLauncherOptions): RunLauncher {
 function policyFor(wf: Workflow, trigger: RunTrigger): OverlapPolicy {
   const policy = overlapOf(wf);
   return trigger.type === 'signal' && policy === 'skip' ? 'queue' : policy;
+}
+
+function describeTrigger(t: RunTrigger): string {
+  if (t.type === 'cron') return `cron tick ${t.tick}`;
+  if (t.type === 'event') return `event ${t.eventId}`;
+  if (t.type === 'signal') return `signal ${t.name} ${t.signalId}`;
+  if (t.type === 'elasticsearch') return `${t.count} documents of ${t.index}`;
+  return t.type;
 }
 
 function hopsOf(trigger: RunTrigger): { hops?: number } {

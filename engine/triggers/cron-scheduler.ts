@@ -10,6 +10,12 @@ import type { TriggerRecorder } from './trigger-recorder.ts';
 
 /** Missed ticks counted at most (the record then says "at least"). */
 const MAX_MISSED_COUNT = 100_000;
+/**
+ * Ticks this recent are not counted as missed: a live replica may be firing one right now
+ * (a second engine starting, or every replica re-registering an edited workflow), and
+ * firing takes milliseconds; a real outage loses at most these few from the count.
+ */
+const MISSED_GRACE_MS = 2000;
 const MISSED_DEDUPE_TTL_MS = 7 * 24 * 3600_000;
 
 /**
@@ -78,7 +84,7 @@ export function createCronScheduler(options: {
   }
 
   /**
-   * Ticks in (last, now] that no engine fired and catch-up does not fire, as one `missed` skip.
+   * Ticks in (last, now − MISSED_GRACE_MS] that no engine fired and catch-up does not fire, as one `missed` skip.
    * Recorded once across replicas (a dedupe claim on the last recorded tick), counted up to
    * MAX_MISSED_COUNT (a per-second schedule down for a week is still one record).
    */
@@ -87,7 +93,7 @@ export function createCronScheduler(options: {
     let count = 0;
     let first: Date | undefined;
     let lastMissed: Date | undefined;
-    for (let t = cron.nextRun(new Date(last)); t && t.getTime() <= now.getTime() && count < MAX_MISSED_COUNT; t = cron.nextRun(t)) {
+    for (let t = cron.nextRun(new Date(last)); t && t.getTime() <= now.getTime() - MISSED_GRACE_MS && count < MAX_MISSED_COUNT; t = cron.nextRun(t)) {
       if (caughtUp && t.getTime() === caughtUp.getTime()) continue;
       first ??= t;
       lastMissed = t;
