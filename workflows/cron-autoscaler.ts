@@ -195,7 +195,7 @@ function recommend(cfg: Config, dep: Deployment, m: GatewayMetrics, r: MetricRea
   const what = cfg.metric === 'rps' ? `${r.value} rps per ready instance` : `p99 ${r.value} ms`;
   // The epsilon keeps float noise (55 / 50 − 1 = 0.10000000000000009) on the side of "within".
   if (Math.abs(ratio - 1) <= cfg.tolerance + 1e-9) {
-    return { instances: current, why: `${what} is within ${cfg.tolerance * 100} % of the target ${cfg.target}` };
+    return { instances: current, why: `${what} is within ${round(cfg.tolerance * 100, 2)} % of the target ${cfg.target}` };
   }
   const starting = current - dep.readyInstances;
   if (ratio > 1 && starting > 0) {

@@ -120,6 +120,9 @@ export function createEventTriggerDispatcher(options: EventTriggerDispatcherOpti
       if (!(await checkpoints.saveCheckpoint(from, lease))) return;
     }
     for await (const batch of events.tail({ from, signal })) {
+      // Re-read the workflows before each batch: a workflow stored before its first event was
+      // posted must see it, and the change signal may arrive after the event (one list read a batch).
+      await refresh();
       for (const e of batch.events) await startRuns(e);
       if (!(await checkpoints.saveCheckpoint(batch.checkpoint, lease))) {
         log.warn('lost the dispatcher lease; standing by');

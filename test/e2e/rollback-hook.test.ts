@@ -111,6 +111,17 @@ test('two alerts 10 ms apart: two queued hook runs, one rollback to the weights 
     const hookTpl = (await t.call('GET', '/api/v1/templates/rollback-hook')).body.workflow;
     assert.equal(hookTpl.overlap, undefined, 'the template keeps the event-trigger default, queue');
     await calls.put('rollback-hook', { ...hookTpl, env: { ...hookTpl.env, CANARY_WORKFLOW: 'shop-canary' } });
+    // The event dispatcher learns of new workflows asynchronously: once it starts a sentinel
+    // workflow defined after the hook, it knows the hook too (it lists them all at once).
+    await calls.put('sentinel', { script: 'export default async function () { return 1 }', trigger: { events: { tags: ['sentinel'] } } });
+    await waitFor(
+      async () => {
+        if ((await calls.runsOf('sentinel')).length > 0) return true;
+        ok(await sys.call('POST', '/api/v1/events', { tags: ['sentinel'] }), 'sentinel event');
+        return false;
+      },
+      { ...WAIT, intervalMs: 200, what: 'the event dispatcher to know the hook' },
+    );
     const since = new Date().toISOString();
 
     const post = async (summary: string) => {
@@ -132,7 +143,12 @@ test('two alerts 10 ms apart: two queued hook runs, one rollback to the weights 
         return all.length === 2 && all.every((r) => ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(r.status)) && all;
       },
       { ...WAIT, what: 'two finished hook runs' },
-    );
+    ).catch(async (err: Error) => {
+      // What happened to each alert says more than the timeout.
+      const seen = (await calls.runsOf('rollback-hook')).map((r) => ({ id: r.id, status: r.status, eventId: r.trigger?.eventId, startedAt: r.startedAt }));
+      const triggers = (await sys.call('GET', '/api/v1/workflows/rollback-hook/triggers')).body;
+      throw new Error(`${err.message}; alerts ${firstAlert}, ${secondAlert}; runs ${JSON.stringify(seen)}; triggers ${JSON.stringify(triggers)}`);
+    });
     const [one, two] = [...runs].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
     for (const r of [one, two]) assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
     assert.deepEqual(new Set(runs.map((r: any) => r.trigger.eventId)), new Set([firstAlert, secondAlert]), 'one run per alert');
