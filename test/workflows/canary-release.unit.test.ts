@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import canaryRelease from '../../workflows/canary-release.ts';
+import { fakeLog, fakeState, jsonCopy, type LoggedLine } from './fake-ctx.ts';
 import type { Ctx, Deployment, EnvValue, Gateway, GatewayMetrics, SetWeightsOptions, Signal } from '../../workflows/types.ts';
 
 /**
@@ -35,7 +36,7 @@ function fakeWorld(o: FakeOptions = {}) {
   const events: Array<{ type: string; tags: string[]; value: any }> = [];
   const setWeights: Array<{ weights: Record<string, number>; options?: SetWeightsOptions }> = [];
   const scaled: Array<{ name: string; instances?: number }> = [];
-  const logs: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
+  const logs: LoggedLine[] = [];
   const inbox: Signal[] = [];
   let signalSeq = 0;
   const routes: Record<string, { weight: number }> = {};
@@ -51,8 +52,7 @@ function fakeWorld(o: FakeOptions = {}) {
     ...o.deployment,
   };
   const metrics: Record<string, RouteMetrics> = { canary: healthy(), stable: healthy() };
-  const json = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
+  const json = jsonCopy;
   const gateway = (): Gateway => ({
     name: 'shop',
     port: 9090,
@@ -70,18 +70,9 @@ function fakeWorld(o: FakeOptions = {}) {
       env: { GATEWAY: 'shop', ...o.env, ...env },
       workflow: { name: 'shop-canary', version: 1 },
       run: { id: `run-${events.length}-${setWeights.length}`, attempt: 1, trigger: { type: 'manual' } },
-      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      log: fakeLog(logs),
       sleep: async () => {},
-      state: {
-        get: async (key: string) => json(state.get(key)) as any,
-        set: async (key: string, value: unknown) => {
-          const text = JSON.stringify(value);
-          assert.ok(text.length <= 64 * 1024, `state ${key} is ${text.length} bytes, over 64 KiB`);
-          state.set(key, JSON.parse(text));
-          return null;
-        },
-        delete: async (key: string) => state.delete(key),
-      },
+      state: fakeState(state),
       gateways: {
         list: async () => [gateway()],
         get: async (name: string) => {

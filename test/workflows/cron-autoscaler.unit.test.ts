@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import cronAutoscaler from '../../workflows/cron-autoscaler.ts';
+import { fakeLog, fakeState, type LoggedLine } from './fake-ctx.ts';
 import type { Ctx, Deployment, EnvValue, GatewayMetricsOptions } from '../../workflows/types.ts';
 
 /**
@@ -20,11 +21,10 @@ interface Traffic {
 function fakeWorld(o: { env?: Record<string, EnvValue>; instances?: number; ready?: number; scaleError?: string } = {}) {
   const state = new Map<string, unknown>();
   const scaled: number[] = [];
-  const logs: Array<{ level: string; message: string }> = [];
+  const logs: LoggedLine[] = [];
   const reads: GatewayMetricsOptions[] = [];
   const dep = { desired: o.instances ?? 2, ready: o.ready ?? o.instances ?? 2 };
   let traffic: Traffic = { rate: 0, noData: true };
-  const json = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
   const deployment = (): Deployment => ({
     name: 'shop-v1',
     desiredInstances: dep.desired,
@@ -33,25 +33,15 @@ function fakeWorld(o: { env?: Record<string, EnvValue>; instances?: number; read
     status: dep.desired === dep.ready ? 'ready' : 'progressing',
     endpoints: [],
   });
-  const log = (level: string) => (message: string) => void logs.push({ level, message });
   const ctx = (env: Record<string, EnvValue>): Ctx =>
     ({
       input: null,
       env: { DEPLOYMENT: 'shop-v1', GATEWAY: 'shop', TARGET: 50, MIN: 1, MAX: 10, ...o.env, ...env },
       workflow: { name: 'autoscaler', version: 1 },
       run: { id: 'run-1', attempt: 1, trigger: { type: 'cron', tick: new Date().toISOString() } },
-      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      log: fakeLog(logs),
       sleep: async () => {},
-      state: {
-        get: async (key: string) => json(state.get(key)) as any,
-        set: async (key: string, value: unknown) => {
-          const text = JSON.stringify(value);
-          assert.ok(text.length <= 64 * 1024, `state ${key} is ${text.length} bytes, over 64 KiB`);
-          state.set(key, JSON.parse(text));
-          return null;
-        },
-        delete: async (key: string) => state.delete(key),
-      },
+      state: fakeState(state),
       deployments: {
         list: async () => [deployment()],
         get: async (name: string) => {
