@@ -110,12 +110,14 @@ test('cron-autoscaler scales a local deployment up on load at once, and down onl
     assert.equal(quiet.action, 'none', quiet.reason);
     assert.equal(quiet.recommendation, MIN);
 
-    // Load: the first run started after the rate is visible in the metrics scales up.
+    // Load: the first run whose metric shows the load beyond the tolerance scales up, in that same tick.
+    const loadStart = new Date().toISOString();
     load = startLoad({ url, concurrency: 4, maxMs: 120_000 });
-    // Visible with a margin (twice one instance's target), so the few trickle requests leaving the window meanwhile cannot undo it.
     await waitFor(async () => (await metrics()).rate > TARGET * 2, { ...WAIT, what: 'the load in the metrics' });
-    const visible = new Date().toISOString();
-    const first = await waitFor(async () => (await results()).find((r) => r.at > visible), { ...WAIT, what: 'the first run after the load showed' });
+    const first = await waitFor(async () => (await results()).find((r) => r.at > loadStart && r.metric !== null && r.metric.value > TARGET * 1.1), {
+      ...WAIT,
+      what: 'the first run that saw the load',
+    });
     assert.equal(first.action, 'up', `${first.reason} (${JSON.stringify(first.metric)})`);
     assert.equal(first.from, 1);
     assert.ok(first.to > 1 && first.to <= MAX, JSON.stringify(first));
