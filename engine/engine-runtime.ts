@@ -55,6 +55,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const id = `${process.pid}-${randomUUID().slice(0, 6)}`;
   const { stores, config, logger } = o;
   const log = logger.child({ component: 'engine', engineId: id });
+  // Runs of this engine that took a signal: only their end needs a store call to settle it.
+  const heldSignals = new Set<string>();
   const executor = createRunExecutor({
     // Runs get their version's limits held to the operator's ceilings (lowered since upload, say).
     workflows: holdToCeilings(stores.workflows, config.engine.ceilings, log),
@@ -65,7 +67,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     emit: o.emit,
     logger: log,
     resultMaxBytes: config.engine.resultMaxBytes,
-    capabilities: { state: createStateCapability(stores.state), signals: createSignalsCapability(stores.signals), ...o.capabilities },
+    capabilities: { state: createStateCapability(stores.state), signals: createSignalsCapability(stores.signals, heldSignals), ...o.capabilities },
+    heldSignals,
     signals: stores.signals,
     triggerHistory: stores.triggerHistory,
     engineId: id,

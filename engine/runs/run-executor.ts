@@ -36,6 +36,8 @@ export interface RunExecutorOptions {
   signals: SignalStore;
   /** Where cron tick lateness is counted. */
   triggerHistory: Pick<TriggerHistory, 'recordCronLateness'>;
+  /** Runs of this process that took a signal (filled by ctx.signals); without it every run's end settles. */
+  heldSignals?: Set<string>;
   /** This engine's id, stamped on each attempt (Run.engineId) so a dead engine's run can be told apart. */
   engineId: string;
   /** How dry runs check effects without applying them; without it dry runs get only the capabilities that read. */
@@ -99,8 +101,11 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
    * them again. A dry run took nothing. A store failure is logged, never thrown: the run must
    * still end (the signals then stay held by it).
    */
-  async function settleSignals(run: Run, how: 'commit' | 'restore', attempt: number, log: Logger): Promise<void> {
+  async function settleSignals(run: Run, how: 'commit' | 'restore', attempt: number, log: Logger, interrupted = false): Promise<void> {
     if (run.dryRun) return;
+    // Only runs that took a signal in this process have anything to settle (one store call a run
+    // saved on the hot path); an interrupted attempt's takes happened elsewhere, so it always looks.
+    if (!interrupted && o.heldSignals && !o.heldSignals.delete(run.id)) return;
     try {
       const n = how === 'commit' ? await o.signals.commit(run.workflow, run.id) : await o.signals.restore(run.workflow, run.id);
       if (how === 'restore' && n > 0)
@@ -193,7 +198,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       });
       if (!moved) return 'done';
       // An interrupted attempt (engine crash) could not settle what it took: hand it back before anything runs again.
-      if (run.status === 'running') await settleSignals(run, 'restore', attempt, log);
+      if (run.status === 'running') await settleSignals(run, 'restore', attempt, log, true);
       recordLateness(run, attempt, firstStartMs, log);
       if (!wf) {
         await finish(

@@ -20,11 +20,14 @@ export function logTaken(scope: RunScope, signal: Signal, how = 'taken'): void {
 /**
  * `ctx.signals.take(name?)`: the oldest pending signal of the workflow's inbox (named `name`,
  * if given), now held by this run. The executor settles what a run took when the attempt
- * ends: kept gone when it succeeded, handed back otherwise.
+ * ends: kept gone when it succeeded, handed back otherwise. `held` notes the runs that took
+ * (tried to take) one, so the executor settles only those.
  */
-export function createSignalsCapability(store: SignalStore): HostCapability<SignalsCapability> {
+export function createSignalsCapability(store: SignalStore, held?: Set<string>): HostCapability<SignalsCapability> {
   return {
     take: async (scope, nameArg) => {
+      // Noted before the take: a take that reached the store but whose answer was lost must still be settled.
+      held?.add(scope.runId);
       const signal = await store.take(scope.workflow.name, scope.runId, signalNameArg(nameArg));
       if (signal) logTaken(scope, signal);
       return signal;
