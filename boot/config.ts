@@ -5,6 +5,8 @@ import { loadKvConfigFor, type KvConfig } from '../adapters/kv/config.ts';
 import { loadMetricsConfig, type MetricsConfig } from '../adapters/metrics/config.ts';
 import { loadSchedulerConfig, type SchedulerConfig } from '../adapters/scheduler/config.ts';
 import { loadCoreConfig, type CoreConfig } from '../engine/config.ts';
+import { loadConnectConfig, type ConnectConfig } from '../engine/connect/config.ts';
+import { loadPrometheusConfig, type PrometheusConfig } from '../adapters/prometheus/config.ts';
 import { parseEnv, type Env } from '../engine/shared/env.ts';
 
 /**
@@ -19,6 +21,9 @@ export interface VeerConfig {
   events: EventsConfig;
   metrics: MetricsConfig;
   scheduler: SchedulerConfig;
+  /** Outbound HTTP, secrets, Alertmanager and notifiers. */
+  connect: ConnectConfig;
+  prometheus: PrometheusConfig;
   /** For `npm start`: the HAProxy binary whose presence decides whether an agent runs. */
   haproxyBin: string;
 }
@@ -31,6 +36,8 @@ export function loadConfig(env: Env): VeerConfig {
     events: loadEventsConfig(env),
     metrics: loadMetricsConfig(env),
     scheduler: loadSchedulerConfig(env),
+    connect: loadConnectConfig(env),
+    prometheus: loadPrometheusConfig(env),
     haproxyBin: parseEnv(z.object({ VEER_HAPROXY_BIN: GatewayAgentEnvSchema.shape.VEER_HAPROXY_BIN }), env).VEER_HAPROXY_BIN,
   };
 }

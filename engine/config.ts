@@ -73,6 +73,7 @@ export const CoreEnvSchema = z.object({
   VEER_BUDGET_EVENTS_EMITTED: int(DEFAULT_BUDGETS.eventsEmitted, 0),
   VEER_BUDGET_EVENT_RESULTS: int(DEFAULT_BUDGETS.eventResults, 0),
   VEER_BUDGET_METRICS_WINDOW_MS: int(DEFAULT_BUDGETS.metricsWindowMs, 1000),
+  VEER_BUDGET_HTTP_REQUESTS: int(DEFAULT_BUDGETS.httpRequests, 0),
   VEER_REDIS_AUTOSTART: bool.default(true),
   VEER_DATA_DIR: z.string().default('.veer'),
   VEER_START_GATEWAY_AGENT: z.enum(['auto', 'true', 'false']).default('auto'),
@@ -174,6 +175,7 @@ export function loadCoreConfig(env: Env): CoreConfig {
         eventsEmitted: e.VEER_BUDGET_EVENTS_EMITTED,
         eventResults: e.VEER_BUDGET_EVENT_RESULTS,
         metricsWindowMs: e.VEER_BUDGET_METRICS_WINDOW_MS,
+        httpRequests: e.VEER_BUDGET_HTTP_REQUESTS,
       },
       ceilings: {
         timeoutMs: e.VEER_MAX_TIMEOUT_MS,

@@ -260,9 +260,90 @@ export interface GatewayMetrics {
   noData: boolean;
 }
 
+export interface PrometheusQueryOptions {
+  /** Evaluation time of an instant query: ISO-8601 or epoch ms. Default: now. */
+  at?: string | number;
+  /** A range query instead: the window ending at `at` (or now) and the resolution, e.g. `{ window: '5m', step: '15s' }`. */
+  range?: { window: string | number; step: string | number };
+}
+
+export interface PrometheusSeries {
+  /** The series' labels (`__name__` included when Prometheus returns it). */
+  metric: Record<string, string>;
+  /** Its value (instant query) or its last value (range query); null for NaN or ±Inf. */
+  value: number | null;
+  /** Range queries only: `[epoch seconds, value]` pairs, NaN and ±Inf as null. */
+  values?: Array<[number, number | null]>;
+}
+
+export interface PrometheusResult {
+  /** The first series' value (a scalar's value); null when there is no finite one. */
+  value: number | null;
+  series: PrometheusSeries[];
+  /** Sample points in the answer (one per series for an instant query). */
+  samples: number;
+  /** An empty answer, or a first value that is NaN or ±Inf: a check must neither pass nor fail on it. */
+  noData: boolean;
+  /** The query exactly as it was sent to Prometheus. */
+  query: string;
+}
+
 /** Reading metrics needs no permission. */
 export interface MetricsCapability {
   gateway(name: string, options?: GatewayMetricsOptions): Promise<GatewayMetrics>;
+  /**
+   * A PromQL query against VEER_PROMETHEUS_URL. A query Prometheus rejects is a
+   * `PROMETHEUS.QUERY` error with its message; an unreachable server `PROMETHEUS.UNAVAILABLE`.
+   */
+  prometheus(query: string, options?: PrometheusQueryOptions): Promise<PrometheusResult>;
+}
+
+// ---- ctx.http ------------------------------------------------------------------------------
+
+export interface HttpRequestOptions {
+  /** Default GET. */
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+  headers?: Record<string, string>;
+  /** A string is sent as it is; any other JSON value is sent as JSON (with `content-type: application/json` unless set). */
+  body?: unknown;
+  /** Default and upper bound: what is left of the run's deadline. */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  /** The body as text (at most VEER_HTTP_MAX_BYTES; larger answers fail the call). */
+  text: string;
+  /** The URL that answered, after redirects. */
+  url: string;
+  /** `JSON.parse(text)`, done inside the sandbox. */
+  json<T = unknown>(): T;
+}
+
+/**
+ * Outbound HTTP, only to URLs matching a pattern in `permissions.http` (`*` matches within
+ * the URL; `https://hooks.slack.com/services/*`). Redirects are followed only to allowed URLs.
+ * Link-local and cloud-metadata addresses are refused unless a pattern names them. Every
+ * request is written to the run log (query string left out). In a dry run, only GET and HEAD
+ * are sent; other methods are recorded as effects.
+ */
+export interface HttpCapability {
+  fetch(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+}
+
+// ---- ctx.secrets ---------------------------------------------------------------------------
+
+/**
+ * Secrets stored with `PUT /api/v1/secrets/{name}`, readable only when named in
+ * `permissions.secrets`. Wherever a value read here shows up later — the run's log, result,
+ * error, emitted events, notifications — Veer writes `***` instead (also its base64 and JSON
+ * forms).
+ */
+export interface SecretsCapability {
+  /** The secret's value; NOT_FOUND when no such secret exists, PermissionError when not granted. */
+  get(name: string): Promise<string>;
 }
 
 // ---- ctx -----------------------------------------------------------------------------------
@@ -275,6 +356,8 @@ export interface Capabilities {
   events: EventsCapability;
   metrics: MetricsCapability;
   signals: SignalsCapability;
+  http: HttpCapability;
+  secrets: SecretsCapability;
 }
 
 export type Ctx<Input = unknown> = {

@@ -70,6 +70,8 @@ export interface RunBudgetUsage {
   eventsEmitted: number;
   /** Events returned by ctx.events.query, summed over calls. */
   eventResults: number;
+  /** Requests ctx.http.fetch sent (absent on runs recorded before it existed). */
+  httpRequests?: number;
   exceeded?: string;
 }
 

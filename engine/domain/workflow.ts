@@ -112,6 +112,21 @@ export const PermissionsSchema = z
     gateways: z.array(z.string().min(1)).default([]).describe('gateway names or globs (`shop-*`) the script may change'),
     deployments: z.record(z.string(), DeploymentBoundsSchema).default({}).describe('deployment name or glob → instance bounds the script may scale within'),
     events: z.array(EventGrantSchema).max(100).optional().describe("tags or tag globs whose events ctx.events.query may read besides the workflow's own"),
+    http: z
+      .array(
+        z
+          .string()
+          .max(2048)
+          .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http:// or https:// URL pattern; `*` matches any characters (`https://hooks.slack.com/services/*`)'),
+      )
+      .max(100)
+      .optional()
+      .describe('URL patterns ctx.http.fetch may request (`*` matches any characters); link-local and metadata addresses only when named'),
+    secrets: z
+      .array(z.string().min(1).max(63).regex(/^[a-z0-9*?-]+$/, 'must be a secret name or a glob of one (`slack-*`)'))
+      .max(100)
+      .optional()
+      .describe('secret names or globs ctx.secrets.get may read'),
   })
   .strict();
 

@@ -28,7 +28,7 @@ export interface RunScope {
 }
 
 /** Cumulative per-run budgets a capability can draw on. */
-export type BudgetCounter = 'bytesReturned' | 'eventsEmitted' | 'eventResults';
+export type BudgetCounter = 'bytesReturned' | 'eventsEmitted' | 'eventResults' | 'httpRequests';
 /** Per-call ceilings. */
 export type BudgetCeiling = 'metricsWindowMs';
 

@@ -137,6 +137,40 @@ export const CAPABILITY_METHODS: MethodTable = {
         },
       ],
     },
+    prometheus: {
+      args: [
+        { name: 'query', schema: str({ min: 1, max: 8192 }) },
+        {
+          name: 'options',
+          schema: shape({
+            at: nullable(time),
+            range: nullable(shape({ window: either(str({ min: 1, max: 32 }), num()), step: either(str({ min: 1, max: 32 }), num()) }, ['window', 'step'])),
+          }),
+          optional: true,
+        },
+      ],
+    },
+  },
+  http: {
+    fetch: {
+      args: [
+        { name: 'url', schema: str({ min: 1, max: 8192 }) },
+        {
+          name: 'options',
+          schema: shape({
+            method: nullable(oneOf('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')),
+            headers: nullable(record(str({ min: 1, max: 256 }), str({ max: 8192 }), 100)),
+            body: anyData,
+            timeoutMs: nullable(num({ int: true, min: 1 })),
+          }),
+          optional: true,
+        },
+      ],
+      costs: { httpRequests: 1 },
+    },
+  },
+  secrets: {
+    get: { args: [name('secret')] },
   },
 };
 

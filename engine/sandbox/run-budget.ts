@@ -18,6 +18,8 @@ export interface BudgetLimits {
   eventsEmitted: number;
   /** Events returned by ctx.events.query per run, summed over calls. */
   eventResults: number;
+  /** Requests sent by ctx.http.fetch per run (redirects followed count too). */
+  httpRequests: number;
   /** Longest ctx.metrics.gateway window: each second of window costs the metrics store a read. */
   metricsWindowMs: number;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_BUDGETS: BudgetLimits = {
   bytesReturned: 64 * 1024 * 1024,
   eventsEmitted: 1000,
   eventResults: 10_000,
+  httpRequests: 100,
   metricsWindowMs: 15 * 60_000,
 };
 
@@ -44,6 +47,7 @@ const BUDGETS: Record<BudgetName, { code: ErrorCode; variable: string; what: (n:
   bytesReturned: { code: 'BUDGET.BYTES_RETURNED', variable: 'VEER_BUDGET_BYTES_RETURNED', what: (n) => `${n} bytes returned by ctx calls per run` },
   eventsEmitted: { code: 'BUDGET.EVENTS_EMITTED', variable: 'VEER_BUDGET_EVENTS_EMITTED', what: (n) => `${n} events emitted per run` },
   eventResults: { code: 'BUDGET.EVENT_RESULTS', variable: 'VEER_BUDGET_EVENT_RESULTS', what: (n) => `${n} events returned by ctx.events.query per run` },
+  httpRequests: { code: 'BUDGET.HTTP_REQUESTS', variable: 'VEER_BUDGET_HTTP_REQUESTS', what: (n) => `${n} requests sent by ctx.http.fetch per run` },
   metricsWindowMs: {
     code: 'BUDGET.METRICS_WINDOW',
     variable: 'VEER_BUDGET_METRICS_WINDOW_MS',
@@ -76,7 +80,7 @@ export interface TrackedRunBudget extends RunBudget {
  * ends as failed.
  */
 export function createRunBudget(limits: BudgetLimits, onExceeded: (err: BudgetError) => void): TrackedRunBudget {
-  const used = { hostCalls: 0, bytesReturned: 0, eventsEmitted: 0, eventResults: 0 };
+  const used = { hostCalls: 0, bytesReturned: 0, eventsEmitted: 0, eventResults: 0, httpRequests: 0 };
   let inFlight = 0;
   let peak = 0;
   let first: BudgetError | undefined;

@@ -13,8 +13,10 @@ const SCRIPT_CAPABILITY_METHODS: MethodTable = {
   gateways: { list: true, get: true, setWeights: true, update: true },
   deployments: { list: true, get: true, scale: true, waitReady: true },
   events: { emit: true, query: true },
-  metrics: { gateway: true },
+  metrics: { gateway: true, prometheus: true },
   signals: { take: true },
+  http: { fetch: true },
+  secrets: { get: true },
 };
 
 /** `[capability, methods]` pairs of the contract, e.g. `['state', ['get', 'set', 'delete']]`. */

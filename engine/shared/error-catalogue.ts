@@ -104,6 +104,17 @@ export const ERROR_CATALOGUE = {
   'BUDGET.EVENTS_EMITTED': refused(429, 'the run emitted more events than VEER_BUDGET_EVENTS_EMITTED'),
   'BUDGET.EVENT_RESULTS': refused(429, 'ctx.events.query returned more events to the run than VEER_BUDGET_EVENT_RESULTS'),
   'BUDGET.METRICS_WINDOW': refused(429, 'a ctx.metrics.gateway window longer than VEER_BUDGET_METRICS_WINDOW_MS'),
+  'BUDGET.HTTP_REQUESTS': refused(429, 'the run sent more ctx.http.fetch requests than VEER_BUDGET_HTTP_REQUESTS'),
+
+  // Connecting to the user's stack: outbound HTTP, secrets, Prometheus, notifiers.
+  'HTTP.UNAVAILABLE': down('an outbound request from ctx.http.fetch could not connect or timed out'),
+  'HTTP.TOO_LARGE': refused(413, 'a response to ctx.http.fetch was larger than VEER_HTTP_MAX_BYTES'),
+  'HTTP.REDIRECTS': refused(502, 'a ctx.http.fetch request was redirected too many times (or without a Location)'),
+  'SECRETS.NO_KEY': refused(409, 'secrets cannot be stored or read: VEER_SECRETS_KEY is not set'),
+  'SECRETS.UNREADABLE': broken('a stored secret cannot be decrypted with VEER_SECRETS_KEY or VEER_SECRETS_KEY_PREVIOUS'),
+  'PROMETHEUS.NOT_CONFIGURED': refused(409, 'ctx.metrics.prometheus was called but VEER_PROMETHEUS_URL is not set'),
+  'PROMETHEUS.UNAVAILABLE': down('Prometheus is unreachable, timed out or answered 5xx'),
+  'PROMETHEUS.QUERY': caller(400, "Prometheus rejected the query; the message is Prometheus' own"),
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /** Every code Veer raises. */

@@ -1,0 +1,52 @@
+import type { Lease } from './coordination.ts';
+
+/**
+ * NotifierStore: notifier definitions (where Veer posts which events), each notifier's
+ * durable position in the event store, and its recent delivery attempts. Cursor writes are
+ * the delivering engine's only while it holds `lease`.
+ *
+ * Errors: `<STORE>.UNAVAILABLE` (retryable) when the backing store cannot be reached.
+ */
+export interface NotifierSpec {
+  url: string;
+  /** Which events: all of `tags` on the event (none: any), and the type in `types` (absent or empty: any; `run.*` globs). */
+  events: { tags: string[]; types?: string[] };
+  format: 'json' | 'slack';
+  /** HMAC-SHA256 key: deliveries carry `X-Veer-Signature: sha256=<hex of HMAC(secret, timestamp + "." + body)>`. */
+  secret?: string;
+}
+
+export interface Notifier extends NotifierSpec {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Delivery {
+  eventId: string;
+  eventType: string;
+  /** One try of one event. */
+  attempt: number;
+  status: 'delivered' | 'retrying' | 'failed';
+  /** HTTP status of the answer, absent when there was none (timeout, refused). */
+  httpStatus?: number;
+  error?: string;
+  ms: number;
+  at: string;
+}
+
+export interface NotifierStore {
+  put(name: string, spec: NotifierSpec, now: string): Promise<Notifier>;
+  get(name: string): Promise<Notifier | undefined>;
+  list(): Promise<Notifier[]>;
+  /** Removes the notifier, its cursor and its deliveries; whether it existed. */
+  delete(name: string): Promise<boolean>;
+  /** The event-store checkpoint after the last event this notifier finished (delivered or gave up on). */
+  cursor(name: string): Promise<string | undefined>;
+  /** Moves the cursor, only while `lease` is held; false when it is not. */
+  saveCursor(name: string, checkpoint: string, lease: Lease): Promise<boolean>;
+  /** Appends an attempt; the store keeps the newest `keep` per notifier. */
+  recordDelivery(name: string, delivery: Delivery, keep: number): Promise<void>;
+  /** Newest first. */
+  deliveries(name: string, limit: number): Promise<Delivery[]>;
+}
