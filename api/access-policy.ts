@@ -7,8 +7,8 @@ import type { ResourceKind, Scope } from '../engine/domain/access.ts';
  * Argo Rollouts' promote/abort) need `run`; defining workflows, gateways and scaling
  * deployments need `write`, and so do pausing or resuming a workflow's triggers and editing
  * its state (both change what every later run does, like a new definition would);
- * defining or removing local deployments (a command run on the engine's host) and reading the
- * audit stream need `admin`. A mutating route missing from the table needs `admin`, so a new
+ * defining or removing local deployments (a command run on the engine's host), storing or
+ * removing secrets and reading the audit stream need `admin`. A mutating route missing from the table needs `admin`, so a new
  * route is closed until it is placed here.
  */
 interface Rule {
@@ -36,16 +36,13 @@ const RULES: readonly Rule[] = [
   { methods: ['PUT', 'DELETE'], path: '/workflows/:name/state/*', scope: 'write', kind: 'workflows' },
   { methods: ['POST'], path: '/runs/:id/*', scope: 'run' },
   { methods: ['POST'], path: '/events', scope: 'run' },
-  { methods: ['POST'], path: '/workflows/:name/signals', scope: 'run', kind: 'workflows' },
-  { methods: ['POST'], path: '/workflows/:name/pause', scope: 'write', kind: 'workflows' },
-  { methods: ['POST'], path: '/workflows/:name/resume', scope: 'write', kind: 'workflows' },
-  { methods: ['DELETE'], path: '/workflows/:name/state', scope: 'write', kind: 'workflows' },
-  { methods: ['PUT', 'DELETE'], path: '/workflows/:name/state/:key', scope: 'write', kind: 'workflows' },
   { methods: ['PUT', 'DELETE'], path: '/workflows/:name', scope: 'write', kind: 'workflows' },
   { methods: ['PUT', 'DELETE'], path: '/gateways/:name', scope: 'write', kind: 'gateways' },
   { methods: ['PUT'], path: '/gateways/:name/weights', scope: 'write', kind: 'gateways' },
   { methods: ['PUT'], path: '/deployments/:name/scale', scope: 'write', kind: 'deployments' },
   { methods: ['PUT', 'DELETE'], path: '/deployments/:name', scope: 'admin', kind: 'deployments' },
+  // Secrets hand credentials to scripts: admin, like local deployments (a command on the engine's host).
+  { methods: ['PUT', 'DELETE'], path: '/secrets/:name', scope: 'admin' },
 ];
 
 export interface Access {

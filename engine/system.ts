@@ -22,6 +22,7 @@ import type { RunCanceller } from './runs/run-canceller.ts';
 import type { RunLauncher } from './runs/launcher.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
 import type { Logger } from './shared/logger.ts';
+import type { SecretService } from './connect/secret-service.ts';
 
 /** The run-side ports and services every process (API, engine) shares. */
 export interface Stores {
@@ -67,6 +68,8 @@ export interface System {
   emit: EmitEvent;
   /** The append-only audit stream (API mutations, script effects). */
   audit: AuditLog;
+  /** Secrets: sealed at rest; the API writes values and reads metadata, ctx.secrets reads values. */
+  secrets: SecretService;
   /** What scripts get besides `state`, `log` and `sleep`. */
   capabilities: Capabilities;
   /** Closers run in reverse order on shutdown (before the stores close). */

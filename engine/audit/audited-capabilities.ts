@@ -17,7 +17,7 @@ const NOT_EFFECTS: Record<string, readonly string[]> = {
   // Reads.
   gateways: ['list', 'get'],
   deployments: ['list', 'get', 'waitReady'],
-  metrics: ['gateway'],
+  metrics: ['gateway', 'prometheus'],
   // `emit` lands in the event store itself, with its source; auditing each would let one run
   // flood the bounded audit stream and push real changes out of it.
   events: ['query', 'emit'],
@@ -66,7 +66,9 @@ export function auditCapabilities<C extends Capabilities>(capabilities: C, o: Au
       const { effects, result } = await collectEffects(() => fn(scope, ...args));
       const ok = result.status === 'fulfilled';
       if (ok || mayRecordUnsuccessful(scope.runId)) {
-        const name = typeof args[0] === 'string' ? args[0].slice(0, MAX_NAME) : '(none)';
+        // A URL may carry a secret in its path (a Slack hook): redacted, and without its query string.
+        const first = typeof args[0] === 'string' ? (scope.secrets?.redact(args[0]) ?? args[0]) : undefined;
+        const name = first === undefined ? '(none)' : (capability === 'http' ? first.split(/[?#]/)[0] : first).slice(0, MAX_NAME);
         const code = ok ? undefined : codeOf(result.reason);
         await record({
           actor: `workflow/${scope.workflow.name}/${scope.runId}`,

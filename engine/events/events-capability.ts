@@ -32,7 +32,9 @@ export function scriptEmission(scope: RunScope, input: unknown): { event: Record
   if (e.type !== undefined) event.type = e.type;
   // A claimed provenance is handed on so the bus refuses it by name rather than dropping it silently.
   for (const claimed of ['source', 'hops']) if (Object.hasOwn(e, claimed)) event[claimed] = e[claimed];
-  return { event, origin: { source: workflowSource(scope.workflow.name, scope.runId), tags: [`workflows:${scope.workflow.name}`] } };
+  // Other workflows and notifiers read events: a secret the run read is `***` in them.
+  const redacted = scope.secrets ? scope.secrets.redact(event) : event;
+  return { event: redacted, origin: { source: workflowSource(scope.workflow.name, scope.runId), tags: [`workflows:${scope.workflow.name}`] } };
 }
 
 /**

@@ -25,6 +25,19 @@ export interface RunScope {
    * costs of its own checks them here. Exceeding one throws a BUDGET.* error and fails the run.
    */
   budget?: RunBudget;
+  /**
+   * The secret values this run has read (ctx.secrets.get registers each): everything that
+   * leaves the run through the host — log entries, its result and error, emitted events,
+   * state it writes, audit resources — is passed through `redact` first.
+   */
+  secrets?: SecretRedactor;
+}
+
+/** Replaces every occurrence of a registered secret (and its base64, URL and JSON-escaped forms) by `***`. */
+export interface SecretRedactor {
+  add(value: string): void;
+  /** A copy with every string (keys included) redacted; the value itself when nothing was registered. */
+  redact<T>(value: T): T;
 }
 
 /** Cumulative per-run budgets a capability can draw on. */

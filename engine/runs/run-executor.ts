@@ -10,6 +10,8 @@ import type { SignalStore } from '../ports/signal-store.ts';
 import type { TriggerHistory } from '../ports/trigger-history.ts';
 import type { WorkflowStore } from '../ports/workflow-store.ts';
 import type { Capabilities, RunScope } from '../sandbox/capabilities.ts';
+import type { SecretRedactor } from '../ports/sandbox-host.ts';
+import { createRedactor } from '../connect/redactor.ts';
 import type { Logger } from '../shared/logger.ts';
 import { dryRunCapabilities, type DryRunDeps } from './dry-run-capabilities.ts';
 
@@ -131,6 +133,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
     attempt: number,
     startedMs: number,
     log: Logger,
+    secrets: SecretRedactor,
   ): Promise<{ outcome: SandboxOutcome; scope: RunScope }> {
     // A dry run's overlays and effects are per attempt: a retried attempt starts from the real state again.
     const dry = run.dryRun ? dryRunCapabilities(o.capabilities, { ...o.dryRun, signals: o.signals }) : undefined;
@@ -143,9 +146,11 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       signal: controller.signal,
       deadline: startedMs + wf.limits.timeoutMs,
       hops: hopsCausedBy(run.trigger),
+      secrets,
+      // Every log entry passes the redactor: a secret the run read is `***` here.
       log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
         o.runs
-          .appendLog(run.id, { time: new Date().toISOString(), level, message, fields, attempt })
+          .appendLog(run.id, { time: new Date().toISOString(), level, message: secrets.redact(message), fields: secrets.redact(fields), attempt })
           .catch((err) => log.warn({ err }, 'could not append to run log'));
       },
     };
@@ -166,9 +171,14 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         },
         controller.signal,
       );
-      if (outcome.status !== 'succeeded') await settleSignals(run, 'restore', attempt, log);
-      else if (dry) return { outcome: { status: 'succeeded', result: { value: outcome.result, effects: dry.effects } satisfies DryRunResult }, scope };
-      return { outcome, scope };
+      if (outcome.status !== 'succeeded') {
+        await settleSignals(run, 'restore', attempt, log);
+        // The error is stored, logged and shown: a secret the run read never is.
+        return { outcome: { status: outcome.status, error: secrets.redact(outcome.error) }, scope };
+      }
+      if (dry)
+        return { outcome: { status: 'succeeded', result: secrets.redact({ value: outcome.result, effects: dry.effects } satisfies DryRunResult) }, scope };
+      return { outcome: { status: 'succeeded', result: secrets.redact(outcome.result) }, scope };
     } finally {
       inFlight.delete(run.id);
     }
@@ -220,7 +230,9 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       }
       emitStarted(run, wf, attempt);
       let startedMs = firstStartMs;
-      let { outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log);
+      // One per run: a secret read by an attempt stays redacted in what later attempts write.
+      const secrets = createRedactor();
+      let { outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log, secrets);
       // The sandbox process this attempt shared died, and any run in it may have caused that:
       // run again at once, alone in a fresh process (the sandbox remembers the run id), at no
       // cost to `retries`. A script that kills its process alone then fails as the culprit.
@@ -241,7 +253,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         if (!again) return 'done'; // cancelled meanwhile
         attempt++;
         emitStarted(run, wf, attempt);
-        ({ outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log));
+        ({ outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log, secrets));
       }
 
       if (outcome.status === 'succeeded') {

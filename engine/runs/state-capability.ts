@@ -15,7 +15,8 @@ export function createStateCapability(state: StateStore): HostCapability<StateCa
   return {
     get: async (scope, key) => state.get(scope.workflow.name, stateKeyOf(key)),
     set: async (scope, key, value) => {
-      await state.set(scope.workflow.name, stateKeyOf(key), value);
+      // State is shown by the API (GET …/state): a secret the run read is stored as `***`.
+      await state.set(scope.workflow.name, stateKeyOf(key), scope.secrets ? scope.secrets.redact(value) : value);
       return null;
     },
     // The store answers whether the key existed, and scripts get that boolean.

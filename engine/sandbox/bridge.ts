@@ -378,6 +378,7 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
   };
 
   const makeMethod = (capability: string, method: string) => {
+    const isFetch = capability === 'http' && method === 'fetch';
     // An async function so that argument errors reject rather than throw synchronously.
     const fn = async function (...args: unknown[]): Promise<unknown> {
       // The user's frames at the call, so that a host error points at the line that called it.
@@ -385,7 +386,21 @@ function bridge(send: (...args: Array<string | number | boolean | undefined>) =>
       ErrorCaptureStackTrace(site, fn);
       // `return await`, not `return`: resolving an async function with a promise looks up that
       // promise's (user-patchable) `then`; awaiting it does not.
-      return await hostCall(capability, method, args, site);
+      const result = await hostCall(capability, method, args, site);
+      // ctx.http.fetch answers plain data; `json()` is added here, in the isolate, so parsing costs the script's own CPU and memory.
+      if (isFetch && result !== null && typeof result === 'object') {
+        const text = (result as Any).text;
+        ObjectDefineProperty(result, 'json', {
+          __proto__: null,
+          value: function json(): unknown {
+            return JSONparse(typeof text === 'string' ? text : '');
+          },
+          writable: false,
+          configurable: false,
+          enumerable: false,
+        });
+      }
+      return result;
     };
     return fn;
   };

@@ -27,6 +27,8 @@ export const SERVICES: readonly TestService[] = [
   { name: 'ZooKeeper', needs: { file: ZOOKEEPER_JAR }, debian: 'zookeeper', helper: 'test/helpers/zookeeper-server.ts' },
   // Debian installs haproxy in /usr/sbin, which a non-root PATH often lacks.
   { name: 'HAProxy', needs: { binary: 'haproxy', dirs: ['/usr/sbin', '/usr/local/sbin'] }, debian: 'haproxy', helper: 'test/helpers/haproxy.ts' },
+  { name: 'Prometheus', needs: { binary: 'prometheus' }, debian: 'prometheus', helper: 'test/helpers/prometheus-server.ts' },
+  { name: 'Alertmanager', needs: { binary: 'prometheus-alertmanager' }, debian: 'prometheus-alertmanager', helper: 'test/helpers/alertmanager-server.ts' },
 ];
 
 /** The one command that installs `services` (all of them when none are given). */
