@@ -36,11 +36,14 @@ const RULES: readonly Rule[] = [
   { methods: ['PUT', 'DELETE'], path: '/workflows/:name/state/*', scope: 'write', kind: 'workflows' },
   { methods: ['POST'], path: '/runs/:id/*', scope: 'run' },
   { methods: ['POST'], path: '/events', scope: 'run' },
+  // Alertmanager's alerts become events: like posting them (VEER_ALERTMANAGER_TOKEN is a `run` token for this route alone).
+  { methods: ['POST'], path: '/webhooks/alertmanager', scope: 'run' },
   { methods: ['PUT', 'DELETE'], path: '/workflows/:name', scope: 'write', kind: 'workflows' },
   { methods: ['PUT', 'DELETE'], path: '/gateways/:name', scope: 'write', kind: 'gateways' },
   { methods: ['PUT'], path: '/gateways/:name/weights', scope: 'write', kind: 'gateways' },
   { methods: ['PUT'], path: '/deployments/:name/scale', scope: 'write', kind: 'deployments' },
   { methods: ['PUT', 'DELETE'], path: '/deployments/:name', scope: 'admin', kind: 'deployments' },
+  { methods: ['PUT', 'DELETE'], path: '/notifiers/:name', scope: 'write' },
   // Secrets hand credentials to scripts: admin, like local deployments (a command on the engine's host).
   { methods: ['PUT', 'DELETE'], path: '/secrets/:name', scope: 'admin' },
 ];

@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { VeerError } from '../engine/shared/errors.ts';
 import type { Logger } from '../engine/shared/logger.ts';
-import { authenticate, type TokenConfig } from './auth.ts';
+import { authenticate, type RouteToken, type TokenConfig } from './auth.ts';
 import { ErrorBodySchema } from './error-body.ts';
 import { createErrorHandler, respondWithError } from './error-handler.ts';
 import { createRouter } from './validation.ts';
@@ -20,6 +20,8 @@ export interface ApiDeps {
    * binds to loopback only). Scopes are enforced by the access middleware of createRouters' first router.
    */
   tokens: TokenConfig;
+  /** Tokens good for one route only, beside `tokens` (createRouters' `routeTokens`: Alertmanager's webhook). */
+  routeTokens?: readonly RouteToken[];
   /** Mounted under /api/v1, in order. Each is `createRouter()` with its routes. */
   routers: OpenAPIHono[];
   /** Largest accepted request body (default 2 MiB). */
@@ -41,7 +43,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
 
   for (const r of deps.rootRouters ?? []) app.route('/', r);
 
-  const auth = authenticate(deps.tokens);
+  const auth = authenticate(deps.tokens, deps.routeTokens);
   app.use('/api/v1/*', async (c, next) => {
     // The OpenAPI description is public so tools can discover the API before holding a token.
     if (c.req.path === '/api/v1/openapi.json') return next();

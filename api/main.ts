@@ -9,8 +9,8 @@ import { listen } from './server.ts';
 
 /** Starts the HTTP API for a system; returns a function that stops it. */
 export async function startApi(system: System, logger: Logger): Promise<{ port: number; close: () => Promise<void> }> {
-  const { routers, rootRouters } = createRouters(system);
-  const app = createApp({ logger: logger.child({ component: 'api' }), tokens: system.config.api.tokens, routers, rootRouters });
+  const { routers, rootRouters, routeTokens } = createRouters(system);
+  const app = createApp({ logger: logger.child({ component: 'api' }), tokens: system.config.api.tokens, routeTokens, routers, rootRouters });
   return listen(app, system.config, logger.child({ component: 'api' }));
 }
 

@@ -14,10 +14,15 @@ import { createSignalRoutes } from './routes/signals.ts';
 import { createWorkflowControlRoutes } from './routes/workflow-controls.ts';
 import { createWorkflowStateRoutes } from './routes/workflow-state.ts';
 import { createTriggerRoutes } from './routes/triggers.ts';
+import { createNotifierRoutes } from './routes/notifiers.ts';
 import { createSignalService } from '../engine/runs/signal-service.ts';
+import { createSecretRoutes } from './routes/secrets.ts';
+import { alertmanagerRouteTokens, createAlertmanagerRoutes } from './routes/alertmanager.ts';
+import type { RouteToken } from './auth.ts';
+import { createPrometheusTargetRoutes } from './routes/prometheus-targets.ts';
 
 /** The API's routers for a system (ports and services only: the API never sees a vendor client). */
-export function createRouters(system: System): { routers: OpenAPIHono[]; rootRouters: OpenAPIHono[] } {
+export function createRouters(system: System): { routers: OpenAPIHono[]; rootRouters: OpenAPIHono[]; routeTokens: RouteToken[] } {
   const s = system.stores;
   const routers: OpenAPIHono[] = [
     // First: its middleware authorizes and audits every /api/v1 route mounted after it.
@@ -41,7 +46,12 @@ export function createRouters(system: System): { routers: OpenAPIHono[]; rootRou
     createMetricsRoutes({ metrics: system.metrics }),
     createDeploymentRoutes({ scheduler: system.scheduler.driver }),
     createTemplateRoutes({ templates: loadTemplates() }),
+    createNotifierRoutes({ notifiers: system.notifiers, events: system.events.store, signal: (ch, msg) => s.coordination.signal(ch, msg) }),
+    createSecretRoutes({ secrets: system.secrets }),
+    createAlertmanagerRoutes({ bus: system.events.bus, onceKeys: system.webhooks.onceKeys }),
+    createPrometheusTargetRoutes({ kv: system.kv, scheduler: system.scheduler.driver, gateways: system.gateways, api: system.config.api }),
   ];
   const rootRouters = [createHealthRoutes({ coordination: s.coordination, queue: s.queue, stats: s.stats, triggers: s.triggerHistory })];
-  return { routers, rootRouters };
+  // Tokens good for one route only (createApp's `routeTokens`).
+  return { routers, rootRouters, routeTokens: alertmanagerRouteTokens(system.webhooks.alertmanagerToken) };
 }

@@ -56,7 +56,7 @@ export function loadTemplates(): Template[] {
     {
       name: 'rollback-hook',
       description:
-        'On an alert posted to /api/v1/events (Alertmanager-style) or from Veer itself, puts a gateway back on the weights it had before the canary release began ' +
+        'On an alert from Alertmanager (POST /api/v1/webhooks/alertmanager: alert.firing events; resolved ones are ignored), one posted to /api/v1/events, or one from Veer itself, puts a gateway back on the weights it had before the canary release began ' +
         '(the stableWeights of the newest canary.started event tagged canary:<gateway>, which permissions.events must grant; else STABLE_ROUTE 100) and scales ' +
         'CANARY_DEPLOYMENT down to CANARY_MIN_INSTANCES (a refusal is logged, not fatal). The change is a rollback caused by the alert: Veer emits ' +
         'gateway.rolled_back with the weights before and after, the alert id and its summary. Idempotent: further alerts change and emit nothing ({"changed": false}). ' +
@@ -64,7 +64,7 @@ export function loadTemplates(): Template[] {
         "Workflows' own emits are not accepted (`sources`): the hook holds gateway permissions, scripts that emit alerts may not.",
       workflow: {
         script: read('./rollback-hook.ts'),
-        trigger: { events: { tags: ['alerts'], sources: ['api', 'veer'] } },
+        trigger: { events: { tags: ['alerts'], sources: ['api', 'veer', 'alertmanager'] } },
         env: { GATEWAY: 'shop', STABLE_ROUTE: 'stable', CANARY_ROUTE: 'canary', CANARY_DEPLOYMENT: 'shop-v2', CANARY_MIN_INSTANCES: 0, CANARY_WORKFLOW: null },
         // The gateway to move, the canary to scale down (its minInstances must allow CANARY_MIN_INSTANCES), the canary's records to read.
         permissions: { gateways: ['shop'], deployments: { 'shop-v2': { minInstances: 0, maxInstances: 10 } }, events: ['canary:shop'] },

@@ -3,6 +3,7 @@ import { createSchedulerSupervisor } from '../adapters/scheduler/index.ts';
 import { startEngine, type Engine } from '../engine/engine-runtime.ts';
 import { createElasticsearchQueryTriggers } from '../engine/events/es-query-trigger.ts';
 import { createEventTriggerDispatcher } from '../engine/events/trigger-dispatcher.ts';
+import { createNotifierWorker } from '../engine/connect/notifier-worker.ts';
 import { withRunBudgets } from '../engine/sandbox/budgeted-sandbox.ts';
 import { createIsolatedSandbox } from '../engine/sandbox/isolated-host.ts';
 import { withQuarantine } from '../engine/sandbox/quarantine-guard.ts';
@@ -79,6 +80,15 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
     maxHops: config.engine.eventsMaxHops,
   });
   await dispatcher.start();
+  // Events out as webhooks: one engine delivers, one loop per notifier.
+  const notifiers = createNotifierWorker({
+    coordination: stores.coordination,
+    store: system.notifiers,
+    events: system.events.store,
+    config: settings.connect.notify,
+    logger,
+  });
+  await notifiers.start();
   const search = createDocumentSearch(ec);
   const esTriggers = createElasticsearchQueryTriggers({ ...triggerPorts, search, ...ec.esTriggers });
   await esTriggers.start();
@@ -102,6 +112,7 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
     for (const r of remotes) await r.stop().catch(() => undefined);
     await esTriggers.stop();
     await search.close();
+    await notifiers.stop();
     await dispatcher.stop();
     await engine.stop();
     await sandbox.close();

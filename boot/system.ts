@@ -1,6 +1,7 @@
 import { createEventStore } from '../adapters/events/index.ts';
 import { createKvStore } from '../adapters/kv/index.ts';
 import { createMetricsStore } from '../adapters/metrics/index.ts';
+import { createPrometheusClient } from '../adapters/prometheus/client.ts';
 import { createRunQueue } from '../adapters/queue/index.ts';
 import { createRedisBackend, type RedisBackend } from '../adapters/redis/index.ts';
 import { createSchedulerDriver } from '../adapters/scheduler/index.ts';
@@ -19,6 +20,8 @@ import type { Logger } from '../engine/shared/logger.ts';
 import type { Stores, System } from '../engine/system.ts';
 import type { VeerConfig } from './config.ts';
 import { stampingCausedHops } from '../engine/events/causation.ts';
+import { createSecretService } from '../engine/connect/secret-service.ts';
+import { createSecretsCapability } from '../engine/connect/secrets-capability.ts';
 
 /** A System as the composition root built it: with its compiled config and the Redis backend, for the entry points. */
 export interface BootedSystem extends System {
@@ -78,7 +81,20 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
   const metrics = await createMetricsStore(config.metrics, { redis, prefix, elasticsearch: config.events.elasticsearch });
   const scheduler = await createSchedulerDriver(config.scheduler, { redis, redisPrefix: prefix, logger: logger.child({ component: 'scheduler' }) });
   const kv = await createKvStore(config.kv, { logger: logger.child({ component: 'kv' }) });
+  // ctx.metrics.prometheus answers PROMETHEUS.NOT_CONFIGURED without a URL.
+  const prometheusUrl = config.prometheus.url;
   const gateways = createGatewayService({ kv, logger: logger.child({ component: 'gateways' }), emit: changeEmitter });
+
+  const secrets = createSecretService({
+    store: backend.secrets,
+    key: config.connect.secrets.key,
+    previousKey: config.connect.secrets.previousKey,
+    logger: logger.child({ component: 'secrets' }),
+  });
+  // Key rotation: whatever the previous key sealed is re-sealed with the new one (idempotent; every process may do it).
+  await secrets
+    .rotate()
+    .catch((err) => logger.warn({ err }, 'could not re-seal secrets with the new VEER_SECRETS_KEY; values sealed with the previous key still open'));
 
   const onClose: Array<() => Promise<void>> = [];
   const quietly = (p: Promise<unknown>) =>
@@ -99,13 +115,17 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
     gateways,
     emit: bus.emitter,
     audit: backend.audit,
+    notifiers: backend.notifiers,
+    secrets,
+    webhooks: { alertmanagerToken: config.connect.alertmanagerToken, onceKeys: backend.onceKeys },
     // Every script effect is recorded in the audit stream here, in one place.
     capabilities: auditCapabilities(
       {
         events: createEventsCapability(bus, { runs }),
-        metrics: createMetricsCapability(metrics),
+        metrics: createMetricsCapability(metrics, prometheusUrl ? createPrometheusClient({ ...config.prometheus, url: prometheusUrl }) : undefined),
         deployments: createDeploymentsCapability({ scheduler, emit: changeEmitter }),
         gateways: createGatewaysCapability(gateways, { emit: changeEmitter }),
+        secrets: createSecretsCapability(secrets),
       },
       { audit: backend.audit, logger: logger.child({ component: 'audit' }) },
     ),

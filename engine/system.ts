@@ -7,6 +7,7 @@ import type { Coordination } from './ports/coordination.ts';
 import type { EventStore } from './ports/event-store.ts';
 import type { KvStore } from './ports/kv-store.ts';
 import type { GatewayMetricsStore } from './ports/metrics-store.ts';
+import type { NotifierStore } from './ports/notifier-store.ts';
 import type { RunQueue } from './ports/run-queue.ts';
 import type { RunStats } from './ports/run-stats.ts';
 import type { RunStore } from './ports/run-store.ts';
@@ -23,6 +24,7 @@ import type { RunLauncher } from './runs/launcher.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
 import type { Logger } from './shared/logger.ts';
 import type { SecretService } from './connect/secret-service.ts';
+import type { OnceKeys } from './ports/once-keys.ts';
 
 /** The run-side ports and services every process (API, engine) shares. */
 export interface Stores {
@@ -68,8 +70,12 @@ export interface System {
   emit: EmitEvent;
   /** The append-only audit stream (API mutations, script effects). */
   audit: AuditLog;
+  /** Notifiers (events delivered as webhooks): the API defines them, the engine delivers. */
+  notifiers: NotifierStore;
   /** Secrets: sealed at rest; the API writes values and reads metadata, ctx.secrets reads values. */
   secrets: SecretService;
+  /** Inbound webhooks: Alertmanager's own bearer token (VEER_ALERTMANAGER_TOKEN) and the keys its repeats are recognised by. */
+  webhooks: { alertmanagerToken?: string; onceKeys: OnceKeys };
   /** What scripts get besides `state`, `log` and `sleep`. */
   capabilities: Capabilities;
   /** Closers run in reverse order on shutdown (before the stores close). */

@@ -1,4 +1,4 @@
-import type { Ctx, EnvValue, GatewayMetrics, Signal } from './types.ts';
+import type { Ctx, EnvValue, GatewayMetrics, PrometheusResult, Signal } from './types.ts';
 
 /**
  * Canary release, Argo Rollouts-style: put it on a cron (and `trigger.signals: true`); every
@@ -33,6 +33,22 @@ import type { Ctx, EnvValue, GatewayMetrics, Signal } from './types.ts';
  *   P99_TOLERANCE_MS      5: … unless within this many ms of stable's (HAProxy times are whole ms: 2 ms vs 1 ms is not "twice as slow")
  *   MAX_ERROR_RATE        0.05: absolute cap on the canary error rate
  *   MAX_P99_MS            1000: absolute cap on the canary p99
+ *   ANALYSIS              'builtin': where the numbers come from — Veer's own gateway metrics (ctx.metrics.gateway, from
+ *                         HAProxy's traffic log), or 'prometheus' (ctx.metrics.prometheus; needs VEER_PROMETHEUS_URL and a
+ *                         Prometheus scraping the agents' exporters, VEER_AGENT_PROMETHEUS_PORT, e.g. found through
+ *                         GET /api/v1/prometheus/targets). The checks are the same; with prometheus the latency checks
+ *                         (`latency`, `latencyVsStable`, limits MAX_P99_*) apply to PROM_LATENCY_QUERY's value.
+ *   PROM_ERROR_RATE_QUERY PromQL giving a route's error rate 0..1; `$gateway`, `$route`, `$window` (WINDOW) are filled
+ *                         in per route. HAProxy's exporter names a route's backend `r.<gateway>.<route>`. Default:
+ *                         sum(rate(haproxy_backend_http_responses_total{proxy="r.$gateway.$route",code="5xx"}[$window]))
+ *                           / sum(rate(haproxy_backend_http_responses_total{proxy="r.$gateway.$route"}[$window]))
+ *   PROM_LATENCY_QUERY    PromQL giving a route's latency in ms. Default (HAProxy's average over the last 1024 requests,
+ *                         slowest agent): max(haproxy_backend_response_time_average_seconds{proxy="r.$gateway.$route"}) * 1000
+ *   PROM_REQUESTS_QUERY   PromQL giving a route's requests in the window, held to MIN_SAMPLES; 'none' skips it. Default:
+ *                         sum(increase(haproxy_backend_http_responses_total{proxy="r.$gateway.$route"}[$window]))
+ *                         An empty answer or NaN (no traffic: 0/0) is noData, like too few samples. A query that fails
+ *                         (PROMETHEUS.UNAVAILABLE, PROMETHEUS.QUERY) is logged and counts as noData: the canary holds,
+ *                         never promotes, and MAX_NO_DATA / ON_NO_DATA apply.
  *   MAX_NO_DATA           5: noData checks in a row before ON_NO_DATA applies
  *   ON_NO_DATA            'abort' (roll back) or 'hold' (keep holding)
  *   FAILURE_LIMIT         2: failed checks that roll the release back — counted over the whole release, not in a row
@@ -68,13 +84,16 @@ interface Release {
 }
 
 interface RouteNumbers {
-  requests: number;
+  /** null: not asked (PROM_REQUESTS_QUERY none) or not answered. */
+  requests: number | null;
   errorRate: number | null;
-  p99: number | null;
+  /** Built-in analysis: the p99; prometheus: PROM_LATENCY_QUERY's value as `latency`. */
+  p99?: number | null;
+  latency?: number | null;
   noData: boolean;
 }
 interface Check {
-  check: 'errorRate' | 'p99' | 'errorRateDelta' | 'p99VsStable';
+  check: 'errorRate' | 'p99' | 'errorRateDelta' | 'p99VsStable' | 'latency' | 'latencyVsStable';
   value: number | null;
   limit: number;
   ok: boolean;
@@ -101,6 +120,13 @@ interface HistoryEntry {
 }
 
 const DEFAULT_STEPS = '[5, 25, 50, 100]';
+/** A route's backend in HAProxy's exporter (adapters/gateway-agent/render.ts): `proxy="r.<gateway>.<route>"`. */
+const PROXY = 'proxy="r.$gateway.$route"';
+const DEFAULT_QUERIES = {
+  errorRate: `sum(rate(haproxy_backend_http_responses_total{${PROXY},code="5xx"}[$window])) / sum(rate(haproxy_backend_http_responses_total{${PROXY}}[$window]))`,
+  latency: `max(haproxy_backend_response_time_average_seconds{${PROXY}}) * 1000`,
+  requests: `sum(increase(haproxy_backend_http_responses_total{${PROXY}}[$window]))`,
+};
 const HISTORY_MAX = 100;
 // Values are capped at 64 KiB as JSON; history entries are ASCII, so characters are bytes.
 const HISTORY_MAX_CHARS = 48 * 1024;
@@ -185,6 +211,9 @@ function config(env: Record<string, EnvValue>) {
   const window = text(env, 'WINDOW', '1m')!;
   const windowMs = durationMs(window);
   if (windowMs === undefined || windowMs < 1000) fail('WINDOW', `must be a duration of at least 1s like "30s" or "1m", got ${JSON.stringify(window)}`);
+  const analysis = text(env, 'ANALYSIS', 'builtin')!;
+  if (analysis !== 'builtin' && analysis !== 'prometheus') fail('ANALYSIS', `must be "builtin" or "prometheus", got ${JSON.stringify(analysis)}`);
+  const requestsQuery = text(env, 'PROM_REQUESTS_QUERY', DEFAULT_QUERIES.requests)!;
   const onNoData = text(env, 'ON_NO_DATA', 'abort')!;
   if (onNoData !== 'abort' && onNoData !== 'hold') fail('ON_NO_DATA', `must be "abort" or "hold", got ${JSON.stringify(onNoData)}`);
   return {
@@ -195,7 +224,14 @@ function config(env: Record<string, EnvValue>) {
     release: text(env, 'RELEASE'),
     minInstances: num(env, 'CANARY_MIN_INSTANCES', 0, { min: 0, int: true }),
     steps: parseSteps(text(env, 'STEPS', DEFAULT_STEPS)!),
+    window,
     windowMs,
+    analysis: analysis as 'builtin' | 'prometheus',
+    queries: {
+      errorRate: text(env, 'PROM_ERROR_RATE_QUERY', DEFAULT_QUERIES.errorRate)!,
+      latency: text(env, 'PROM_LATENCY_QUERY', DEFAULT_QUERIES.latency)!,
+      requests: requestsQuery === 'none' ? null : requestsQuery,
+    },
     minSamples: num(env, 'MIN_SAMPLES', 20, { min: 1, int: true }),
     thresholds: {
       maxErrorRateDelta: num(env, 'MAX_ERROR_RATE_DELTA', 0.01, { min: 0, max: 1 }),
@@ -219,33 +255,105 @@ const numbers = (m: GatewayMetrics): RouteNumbers => ({
   noData: m.noData,
 });
 
+/** One route's numbers, whichever analysis read them; `why`: what makes it noData (for the verdict's note). */
+interface Reading {
+  numbers: RouteNumbers;
+  errorRate: number | null;
+  latency: number | null;
+  noData: boolean;
+  why: string;
+  /** A Prometheus query failed (never a pass, whichever route it was for). */
+  failed?: boolean;
+}
+
+const builtinReading = (m: GatewayMetrics, cfg: Config, who: string): Reading => ({
+  numbers: numbers(m),
+  errorRate: m.errorRate,
+  latency: m.latency.p99,
+  noData: m.noData,
+  why: `${m.samples} ${who} samples, fewer than MIN_SAMPLES ${cfg.minSamples}`,
+});
+
+/** A PromQL template with `$gateway`, `$route` and `$window` filled in for one route. */
+const fillIn = (query: string, cfg: Config, route: string) =>
+  query.replace(/\$(gateway|route|window)\b/g, (_, k: string) => (k === 'gateway' ? cfg.gateway : k === 'route' ? route : cfg.window));
+
+/** The queries a prometheus check sends for a route (also the evidence of a rollback). */
+const routeQueries = (cfg: Config, route: string) => ({
+  errorRate: fillIn(cfg.queries.errorRate, cfg, route),
+  latency: fillIn(cfg.queries.latency, cfg, route),
+  ...(cfg.queries.requests ? { requests: fillIn(cfg.queries.requests, cfg, route) } : {}),
+});
+
+/** A route's numbers from Prometheus; a failed query (logged) is noData, so it never passes a check. */
+async function prometheusReading(ctx: Ctx, cfg: Config, route: string): Promise<Reading> {
+  const q = routeQueries(cfg, route);
+  const ask = async (query: string): Promise<PrometheusResult | string> => {
+    try {
+      return await ctx.metrics.prometheus(query);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code !== 'PROMETHEUS.UNAVAILABLE' && e.code !== 'PROMETHEUS.QUERY') throw err;
+      ctx.log[e.code === 'PROMETHEUS.QUERY' ? 'error' : 'warn'](`Prometheus query for route '${route}' failed; holding (counts as no data)`, {
+        code: e.code,
+        error: e.message,
+        query,
+      });
+      return `${e.code}: ${e.message}`;
+    }
+  };
+  const [er, lat, req] = await Promise.all([ask(q.errorRate), ask(q.latency), q.requests ? ask(q.requests) : undefined]);
+  const failed = [er, lat, req].find((r): r is string => typeof r === 'string');
+  const value = (r: PrometheusResult | string | undefined) => (typeof r === 'object' && !r.noData ? r.value : null);
+  const requests = value(req);
+  const numbers: RouteNumbers = { requests: round(requests, 1), errorRate: round(value(er), 4), latency: round(value(lat), 1), noData: true };
+  let why: string | undefined;
+  if (failed) why = `Prometheus query failed (${failed.slice(0, 300)})`;
+  else if (typeof er === 'object' && er.noData) why = 'no error rate (no traffic in the window, or no such series)';
+  else if (typeof lat === 'object' && lat.noData) why = 'no latency (no such series)';
+  else if (req !== undefined && (requests === null || requests < cfg.minSamples)) why = `${requests ?? 'no'} requests, fewer than MIN_SAMPLES ${cfg.minSamples}`;
+  numbers.noData = why !== undefined;
+  return { numbers, errorRate: value(er), latency: value(lat), noData: numbers.noData, why: why ?? '', ...(failed ? { failed: true } : {}) };
+}
+
 /** One check of both routes over WINDOW: absolute caps always, relative ones when stable has data. */
 async function analyse(ctx: Ctx, cfg: Config, weight: number): Promise<Verdict> {
   if (weight === 0) return { outcome: 'skipped', checks: [], note: 'canary weight 0: nothing to judge' };
-  const q = { window: cfg.windowMs, minSamples: cfg.minSamples };
-  const [c, s] = await Promise.all([
-    ctx.metrics.gateway(cfg.gateway, { ...q, route: cfg.canary }),
-    ctx.metrics.gateway(cfg.gateway, { ...q, route: cfg.stable }),
-  ]);
-  const canary = numbers(c);
-  const stable = numbers(s);
-  if (c.noData) return { outcome: 'noData', canary, stable, checks: [], note: `${c.samples} canary samples, fewer than MIN_SAMPLES ${cfg.minSamples}` };
+  let c: Reading;
+  let s: Reading;
+  if (cfg.analysis === 'prometheus') {
+    [c, s] = await Promise.all([prometheusReading(ctx, cfg, cfg.canary), prometheusReading(ctx, cfg, cfg.stable)]);
+    // Stable's failure would only skip the relative checks: holding is the safe side of a broken Prometheus.
+    if (!c.noData && s.failed) c = { ...c, noData: true, why: `stable: ${s.why}` };
+    else if (c.noData) c = { ...c, why: `canary: ${c.why}` };
+  } else {
+    const q = { window: cfg.windowMs, minSamples: cfg.minSamples };
+    const [cm, sm] = await Promise.all([
+      ctx.metrics.gateway(cfg.gateway, { ...q, route: cfg.canary }),
+      ctx.metrics.gateway(cfg.gateway, { ...q, route: cfg.stable }),
+    ]);
+    [c, s] = [builtinReading(cm, cfg, 'canary'), builtinReading(sm, cfg, 'stable')];
+  }
+  const canary = c.numbers;
+  const stable = s.numbers;
+  if (c.noData) return { outcome: 'noData', canary, stable, checks: [], note: c.why };
   const t = cfg.thresholds;
+  const name = cfg.analysis === 'prometheus' ? 'latency' : 'p99';
   const er = c.errorRate ?? 0;
-  const p99 = c.latency.p99 ?? 0;
+  const lat = c.latency ?? 0;
   const checks: Check[] = [
     { check: 'errorRate', value: round(er, 4), limit: t.maxErrorRate, ok: er <= t.maxErrorRate },
-    { check: 'p99', value: round(p99, 1), limit: t.maxP99Ms, ok: p99 <= t.maxP99Ms },
+    { check: name, value: round(lat, 1), limit: t.maxP99Ms, ok: lat <= t.maxP99Ms },
   ];
   let note: string | undefined;
-  if (s.noData) note = `stable has no data (${s.samples} samples): relative checks skipped, absolute caps applied`;
+  if (s.noData) note = `stable has no data (${s.why}): relative checks skipped, absolute caps applied`;
   else {
     const delta = er - (s.errorRate ?? 0);
-    const sp99 = s.latency.p99 ?? 0;
-    const p99Limit = Math.max(t.maxP99Ratio * sp99, sp99 + t.p99ToleranceMs);
+    const sLat = s.latency ?? 0;
+    const latLimit = Math.max(t.maxP99Ratio * sLat, sLat + t.p99ToleranceMs);
     checks.push(
       { check: 'errorRateDelta', value: round(delta, 4), limit: t.maxErrorRateDelta, ok: delta <= t.maxErrorRateDelta },
-      { check: 'p99VsStable', value: round(p99, 1), limit: round(p99Limit, 1)!, ok: p99 <= p99Limit },
+      { check: name === 'p99' ? 'p99VsStable' : 'latencyVsStable', value: round(lat, 1), limit: round(latLimit, 1)!, ok: lat <= latLimit },
     );
   }
   const verdict: Verdict = { outcome: checks.every((x) => x.ok) ? 'pass' : 'fail', canary, stable, checks };
@@ -340,7 +448,13 @@ export default async function canaryRelease(ctx: Ctx) {
   }
 
   const verdict = await analyse(ctx, cfg, r.weight);
-  const evidence = () => ({ verdict, thresholds: cfg.thresholds, minSamples: cfg.minSamples, windowMs: cfg.windowMs });
+  const evidence = () => ({
+    verdict,
+    thresholds: cfg.thresholds,
+    minSamples: cfg.minSamples,
+    windowMs: cfg.windowMs,
+    ...(cfg.analysis === 'prometheus' ? { analysis: cfg.analysis, queries: { canary: routeQueries(cfg, cfg.canary), stable: routeQueries(cfg, cfg.stable) } } : {}),
+  });
   let action = 'hold';
   let reason: string | undefined;
 

@@ -1,8 +1,11 @@
 import type { Ctx, EnvValue, Gateway, VeerEvent } from './types.ts';
 
 /**
- * Rollback hook: trigger it on alerts (`{ "events": { "tags": ["alerts"], "sources": ["api", "veer"] } }`;
+ * Rollback hook: trigger it on alerts (`{ "events": { "tags": ["alerts"], "sources": ["api", "veer", "alertmanager"] } }`;
  * event triggers queue by default, so alerts in a row are handled one after the other).
+ * Alertmanager's webhook (POST /api/v1/webhooks/alertmanager) stores `alert.firing` /
+ * `alert.resolved` events of source `alertmanager`, tagged `gateways:<g>` from the alert's
+ * `gateway` label: add `"type": "alert.firing"` or a `gateways:<name>` tag to narrow the trigger.
  * It puts GATEWAY back on the weights it had before the canary release began, as the
  * canary-release workflow recorded them (`stableWeights` of the newest `canary.started` event
  * tagged `canary:<gateway>`), or on STABLE_ROUTE 100 (every other route 0) when there is no

@@ -10,7 +10,7 @@ import type { HaproxyProcess } from './haproxy-process.ts';
 import { reconcile } from './reconcile.ts';
 import { createReconcileLoop } from './reconcile-loop.ts';
 import { adoptOrStartHaproxy } from './reload.ts';
-import { adminSocketPath, type RenderOptions } from './render.ts';
+import { adminSocketPath, exporterAddress, type RenderOptions } from './render.ts';
 import { createRuntimeApi } from './runtime-api.ts';
 import { createStatusReporter } from './status-reporter.ts';
 
@@ -76,7 +76,8 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   };
   let heartbeatTimer: NodeJS.Timeout | undefined;
 
-  const status = (): AgentStatus => snapshotStatus(state, { agentId, heartbeatMs, startedAt, reloads: haproxy.reloads });
+  const exporter = exporterAddress(options.render);
+  const status = (): AgentStatus => snapshotStatus(state, { agentId, heartbeatMs, startedAt, reloads: haproxy.reloads, exporter });
   const reporter = createStatusReporter({
     kv,
     agentId,

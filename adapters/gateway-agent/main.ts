@@ -55,14 +55,21 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<Runnin
     logger,
     agentId: config.agentId,
     haproxy: createHaproxyProcess({ bin: config.haproxyBin, dir: config.dir, logger }),
-    render: { dir: config.dir, bindAddress: config.bindAddress, statsPort: config.statsPort, logPort, hardStopAfter: config.hardStopAfter },
+    render: {
+      dir: config.dir,
+      bindAddress: config.bindAddress,
+      statsPort: config.statsPort,
+      logPort,
+      hardStopAfter: config.hardStopAfter,
+      ...(config.prometheus ? { prometheus: config.prometheus } : {}),
+    },
     resolveTargets: o.resolveTargets,
     heartbeatMs: config.heartbeatMs,
     drainTimeoutMs: config.drainTimeoutMs,
     stopHaproxy: config.stopHaproxy,
   });
   await agent.start();
-  logger.info({ agentId: config.agentId, dir: config.dir, kv: kv.kind, statsPort: config.statsPort, logPort }, 'gateway agent started');
+  logger.info({ agentId: config.agentId, dir: config.dir, kv: kv.kind, statsPort: config.statsPort, logPort, exporter: agent.status().exporter }, 'gateway agent started');
   return {
     agent,
     stop: async () => {

@@ -82,6 +82,7 @@ export async function adoptOrStartHaproxy(ctx: AgentContext): Promise<void> {
 async function precheck(ctx: AgentContext, c: AppliedGateway, held: Set<number>): Promise<string | undefined> {
   const ro = ctx.render;
   if (c.gateway.port === ro.statsPort) return `port ${c.gateway.port} is the agent's stats port`;
+  if (c.gateway.port === ro.prometheus?.port) return `port ${c.gateway.port} is the agent's Prometheus exporter port`;
   const check = await ctx.haproxy.validate(renderBase(ro) + '\n' + c.text);
   if (!check.ok) return `HAProxy rejected the rendered config: ${check.output}`;
   // A port taken by another process would fail the whole reload only after HAProxy has

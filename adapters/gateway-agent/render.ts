@@ -24,6 +24,16 @@ import { HTTP_LOG_FORMAT, TCP_LOG_FORMAT } from './log-line.ts';
  * changes never need a reload. Each request is logged once, at g.<gw>, with the route and
  * the real server (the route backend reports it in a response header that g.<gw> captures
  * and removes).
+ *
+ * Prometheus (VEER_AGENT_PROMETHEUS_PORT): `frontend prometheus` serves HAProxy's exporter at
+ * /metrics, and every series names its section in the `proxy` label, so these names are part
+ * of the contract canary queries (workflows/canary-release.ts) and alert rules rely on:
+ *
+ *   proxy="r.<gw>.<route>"               a route's traffic: haproxy_backend_http_responses_total
+ *                                        {code="5xx"}, haproxy_backend_response_time_average_seconds…,
+ *                                        and per real server haproxy_server_*{server="<host>:<port>"}
+ *   proxy="w.<gw>", server="<route>"     the same requests seen by the weight backend
+ *   proxy="g.<gw>"                       the whole gateway (haproxy_frontend_*)
  */
 
 export interface RenderOptions {
@@ -34,7 +44,12 @@ export interface RenderOptions {
   /** UDP port on 127.0.0.1 the agent receives logs on; absent: no traffic logs. */
   logPort?: number;
   hardStopAfter: string;
+  /** HAProxy's Prometheus exporter (loopback); absent: none. */
+  prometheus?: { host: string; port: number };
 }
+
+/** What the agent's status announces as its exporter (`host:port`, scraped at /metrics). */
+export const exporterAddress = (o: RenderOptions): string | undefined => (o.prometheus ? `${o.prometheus.host}:${o.prometheus.port}` : undefined);
 
 /** A gateway ready to render: targets resolved to servers per route. */
 export interface RenderableGateway {
@@ -95,6 +110,18 @@ export function renderBase(o: RenderOptions): string {
     '    stats uri /stats',
     '    stats refresh 10s',
     '',
+    ...(o.prometheus
+      ? [
+          // Built in (USE_PROMEX); gateway frontends are `g.<gw>`, so this name cannot clash.
+          'frontend prometheus',
+          `    bind ${o.prometheus.host}:${o.prometheus.port}`,
+          '    mode http',
+          '    no log',
+          '    http-request use-service prometheus-exporter if { path /metrics }',
+          '    http-request deny deny_status 404',
+          '',
+        ]
+      : []),
   ];
   return lines.join('\n');
 }

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../../engine/ports/audit-log.ts';
 import type { Coordination } from '../../engine/ports/coordination.ts';
+import type { NotifierStore } from '../../engine/ports/notifier-store.ts';
+import type { OnceKeys } from '../../engine/ports/once-keys.ts';
 import type { QuarantineStore } from '../../engine/ports/quarantine.ts';
+import type { SecretStore } from '../../engine/ports/secret-store.ts';
 import type { RunStats } from '../../engine/ports/run-stats.ts';
 import type { RunStore } from '../../engine/ports/run-store.ts';
 import type { SignalStore } from '../../engine/ports/signal-store.ts';
@@ -15,9 +18,12 @@ import { warnOnEvictionPolicy } from './checks.ts';
 import { createRedisConnections, type RedisConnections } from './connection.ts';
 import { createRedisCoordination } from './coordination.ts';
 import { createKeys, type RedisKeys } from './keys.ts';
+import { createRedisOnceKeys } from './once-keys.ts';
+import { createRedisNotifierStore } from './notifier-store.ts';
 import { createRedisQuarantineStore } from './quarantine.ts';
 import { createRedisRunStats } from './run-stats.ts';
 import { createRedisRunStore } from './run-store.ts';
+import { createRedisSecretStore } from './secret-store.ts';
 import { createRedisSignalStore } from './signal-store.ts';
 import { createRedisStateStore } from './state-store.ts';
 import { createSubscriber } from './subscriber.ts';
@@ -54,6 +60,12 @@ export interface RedisBackend {
   signals: SignalStore;
   /** Recent trigger outcomes per workflow, skip counters and cron lateness. */
   triggerHistory: TriggerHistory;
+  /** Expiring "seen already" keys (Alertmanager's repeats). */
+  onceKeys: OnceKeys;
+  /** Secrets, sealed before they reach Redis. */
+  secrets: SecretStore;
+  /** Notifier definitions, cursors and delivery attempts. */
+  notifiers: NotifierStore;
   /** Logs a warning when Redis may evict keys (BullMQ and run records need `noeviction`). */
   checkEvictionPolicy(logger: Logger): Promise<void>;
   close(): Promise<void>;
@@ -78,6 +90,9 @@ export function createRedisBackend(o: RedisBackendOptions): RedisBackend {
     quarantine: createRedisQuarantineStore({ redis, keys }),
     signals: createRedisSignalStore({ redis, keys }),
     triggerHistory: createRedisTriggerHistory({ redis, keys }),
+    onceKeys: createRedisOnceKeys({ redis, keys }),
+    secrets: createRedisSecretStore({ redis, keys }),
+    notifiers: createRedisNotifierStore({ redis, keys }),
     checkEvictionPolicy: (logger) => warnOnEvictionPolicy(redis, logger),
     async close() {
       await coordination.close();

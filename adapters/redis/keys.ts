@@ -63,8 +63,20 @@ export interface RedisKeys {
   remoteLastEventId(url: string): string;
   /** The event stream (adapters/events/redis-streams.ts). */
   events: string;
+  /** Hash: secret name → JSON (version, times, sealed value); values are AES-256-GCM sealed before they get here. */
+  secrets: string;
+  /** Hash: notifier name → JSON (spec, updatedAt; the secret in clear: it signs, so it must be readable). */
+  notifiers: string;
+  /** Hash: notifier name → createdAt (set once: its presence is what "created" means). */
+  notifiersCreated: string;
+  /** Where a notifier resumes in the event store (written by the delivering engine only). */
+  notifierCursor(name: string): string;
+  /** A notifier's recent delivery attempts (list, newest first, capped). */
+  notifierDeliveries(name: string): string;
   /** The append-only audit stream (adapters/redis/audit-log.ts). */
   audit: string;
+  /** OnceKeys (adapters/redis/once-keys.ts): one expiring key per claim, e.g. `alertmanager:<fingerprint>:<status>:<startsAt ms>`. */
+  once(key: string): string;
   /** Gateway metrics: one hash per gateway, route (`*` = all) and second. */
   metricsBucket(gateway: string, route: string, second: number): string;
   /** Prefix of the local scheduler's keys (see `localSchedulerKeys`). */
@@ -135,7 +147,13 @@ export function createKeys(prefix: string): RedisKeys {
     dispatcherCheckpoint: `${p}:events:dispatcher:checkpoint`,
     remoteLastEventId: (url) => `${p}:events:remote:${createHash('sha1').update(url).digest('hex').slice(0, 16)}:last`,
     events: `${p}:events`,
+    secrets: `${p}:secrets`,
+    notifiers: `${p}:notifiers`,
+    notifiersCreated: `${p}:notifiers:created`,
+    notifierCursor: (n) => `${p}:notifier:${n}:cursor`,
+    notifierDeliveries: (n) => `${p}:notifier:${n}:deliveries`,
     audit: `${p}:audit`,
+    once: (k) => `${p}:once:${k}`,
     metricsBucket: (g, r, s) => `${p}:metrics:${g}:${r}:${s}`,
     scheduler: `${p}:scheduler`,
     queuePrefix: `${p}:q`,

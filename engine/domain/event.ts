@@ -18,7 +18,7 @@ export interface VeerEvent {
   timestamp: string;
   /**
    * Who published it, set by the host from the path the event came in by, never by the
-   * producer: `api`, `veer`, `workflow:<name>/<runId>` or `remote:<url>` (see EventOrigin).
+   * producer: `api`, `veer`, `alertmanager`, `workflow:<name>/<runId>` or `remote:<url>` (see EventOrigin).
    * Absent on events stored before Veer recorded provenance.
    */
   source?: string;
@@ -45,6 +45,8 @@ export interface EventOrigin {
 
 export const SOURCE_API = 'api';
 export const SOURCE_VEER = 'veer';
+/** Alerts posted by Prometheus Alertmanager to POST /api/v1/webhooks/alertmanager. */
+export const SOURCE_ALERTMANAGER = 'alertmanager';
 export const VEER_ORIGIN: EventOrigin = { source: SOURCE_VEER };
 export const workflowSource = (workflow: string, runId: string): string => `workflow:${workflow}/${runId}`;
 
@@ -72,8 +74,15 @@ export const RESERVED_TYPE_FAMILIES = ['run', 'gateway', 'deployment', 'workflow
 const reservedTag = (tag: string) => RESERVED_TAG_GROUPS.some((g) => tag === g || tag.startsWith(`${g}:`));
 const reservedType = (type: string) => RESERVED_TYPE_FAMILIES.some((f) => type === f || type.startsWith(`${f}.`));
 
-/** Whether this source may use reserved tags and types. */
-export const mayUseReserved = (source: string): boolean => source === SOURCE_VEER || source.startsWith('remote:');
+/**
+ * Whether this source may use reserved tags and types. Alertmanager may: its events are built
+ * by Veer itself (engine/connect/alert-events.ts) from the alert's `gateway`/`deployment`
+ * labels, always of type `alert.*`, and an alert about a gateway must be taggable
+ * `gateways:<name>` for a rollback trigger to find it. The route needs scope `run` (or
+ * VEER_ALERTMANAGER_TOKEN), and triggers that act on gateways should list `alertmanager` in
+ * their `sources` only when Alertmanager's senders are trusted to.
+ */
+export const mayUseReserved = (source: string): boolean => source === SOURCE_VEER || source === SOURCE_ALERTMANAGER || source.startsWith('remote:');
 
 /**
  * Refuses (PermissionError, naming the tag or type) an event whose own tags or type are
@@ -98,7 +107,7 @@ export function assertNotReserved(event: Pick<NewEvent, 'tags' | 'type'>, source
 }
 
 /**
- * A trigger's `sources`: `api`, `veer`, `*`, or `workflow:`/`remote:` followed by a name
+ * A trigger's `sources`: `api`, `veer`, `alertmanager`, `*`, or `workflow:`/`remote:` followed by a name
  * glob (`workflow:deployer/*`, `remote:*`). Checked at upload so a typo (`API`) is a 400,
  * not a trigger that silently never fires.
  */
@@ -106,8 +115,8 @@ export const SourcePatternSchema = z
   .string()
   .min(1)
   .max(300)
-  .refine((p) => p === SOURCE_API || p === SOURCE_VEER || p === '*' || /^(workflow|remote):\S+$/.test(p), {
-    message: 'must be `api`, `veer`, `*`, `workflow:<glob>` or `remote:<glob>`',
+  .refine((p) => p === SOURCE_API || p === SOURCE_VEER || p === SOURCE_ALERTMANAGER || p === '*' || /^(workflow|remote):\S+$/.test(p), {
+    message: 'must be `api`, `veer`, `alertmanager`, `*`, `workflow:<glob>` or `remote:<glob>`',
   })
   .refine((p) => (p.match(/[*?]/g) ?? []).length <= 8, { message: 'at most 8 wildcards' });
 

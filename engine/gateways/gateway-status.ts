@@ -19,6 +19,10 @@ export interface GatewayStatus {
   }>;
 }
 
+/** Alive: heard from within MISSED_HEARTBEATS of its own heartbeat interval, plus a second of clock skew. */
+export const agentAlive = (s: Pick<AgentStatus, 'heartbeatAt' | 'heartbeatIntervalMs'>, nowMs: number): boolean =>
+  nowMs - Date.parse(s.heartbeatAt) <= MISSED_HEARTBEATS * (s.heartbeatIntervalMs || 5000) + 1000;
+
 /**
  * Reads every `agents/<id>` key and reports what each agent serves of gateway `name` (stored
  * at `revision`). An agent counts as alive for MISSED_HEARTBEATS of its own heartbeat
@@ -35,7 +39,7 @@ export async function readGatewayStatus(kv: KvStore, name: string, revision: str
     } catch {
       continue;
     }
-    const alive = t - Date.parse(s.heartbeatAt) <= MISSED_HEARTBEATS * (s.heartbeatIntervalMs || 5000) + 1000;
+    const alive = agentAlive(s, t);
     // Own keys only: 'constructor' is a valid gateway name.
     const gs = s.gateways && Object.hasOwn(s.gateways, name) ? s.gateways[name] : {};
     agents.push({

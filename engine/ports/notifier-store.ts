@@ -3,7 +3,8 @@ import type { Lease } from './coordination.ts';
 /**
  * NotifierStore: notifier definitions (where Veer posts which events), each notifier's
  * durable position in the event store, and its recent delivery attempts. Cursor writes are
- * the delivering engine's only while it holds `lease`.
+ * the delivering engine's only while it holds `lease`, and only while the notifier exists
+ * (a delivery that raced a DELETE leaves nothing behind).
  *
  * Errors: `<STORE>.UNAVAILABLE` (retryable) when the backing store cannot be reached.
  */
@@ -36,16 +37,20 @@ export interface Delivery {
 }
 
 export interface NotifierStore {
-  put(name: string, spec: NotifierSpec, now: string): Promise<Notifier>;
+  /**
+   * Creates or replaces a notifier. `start` becomes its cursor when it is created (the event
+   * store's head: a new notifier sends only what comes after it); a replaced one keeps its cursor.
+   */
+  put(name: string, spec: NotifierSpec, now: string, start: string): Promise<{ notifier: Notifier; created: boolean }>;
   get(name: string): Promise<Notifier | undefined>;
   list(): Promise<Notifier[]>;
   /** Removes the notifier, its cursor and its deliveries; whether it existed. */
   delete(name: string): Promise<boolean>;
-  /** The event-store checkpoint after the last event this notifier finished (delivered or gave up on). */
+  /** Where this notifier resumes: opaque to the store (the worker's encoding of an event-store checkpoint). */
   cursor(name: string): Promise<string | undefined>;
-  /** Moves the cursor, only while `lease` is held; false when it is not. */
+  /** Moves the cursor, only while `lease` is held and the notifier exists; false otherwise. */
   saveCursor(name: string, checkpoint: string, lease: Lease): Promise<boolean>;
-  /** Appends an attempt; the store keeps the newest `keep` per notifier. */
+  /** Appends an attempt while the notifier exists; the store keeps the newest `keep` per notifier. */
   recordDelivery(name: string, delivery: Delivery, keep: number): Promise<void>;
   /** Newest first. */
   deliveries(name: string, limit: number): Promise<Delivery[]>;

@@ -34,6 +34,8 @@ export async function startAgentSystem(o: {
   keepRecords?: boolean;
   resolveTargets?: ResolveTargets;
   drainTimeoutMs?: number;
+  /** HAProxy's Prometheus exporter on 127.0.0.1:<port> (VEER_AGENT_PROMETHEUS_PORT). */
+  prometheusPort?: number;
 }): Promise<AgentSystem> {
   const logger = silentLogger();
   const dir = await haproxyWorkDir();
@@ -54,7 +56,14 @@ export async function startAgentSystem(o: {
     logger,
     agentId: o.agentId ?? 'test-agent',
     haproxy,
-    render: { dir: dir.path, bindAddress: '127.0.0.1', statsPort, logPort, hardStopAfter: '10s' },
+    render: {
+      dir: dir.path,
+      bindAddress: '127.0.0.1',
+      statsPort,
+      logPort,
+      hardStopAfter: '10s',
+      ...(o.prometheusPort ? { prometheus: { host: '127.0.0.1', port: o.prometheusPort } } : {}),
+    },
     heartbeatMs: o.heartbeatMs ?? 500,
     resolveTargets: o.resolveTargets,
     drainTimeoutMs: o.drainTimeoutMs,

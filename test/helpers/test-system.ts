@@ -44,8 +44,8 @@ export async function startTestSystem(options: { engine?: boolean; env?: Record<
   const logger = silentLogger();
   const system = await createSystem(config, logger);
   const engine = options.engine === false ? undefined : await startEngineFor(system, logger);
-  const { routers, rootRouters } = createRouters(system);
-  const app = createApp({ logger, tokens: config.core.api.tokens, routers, rootRouters });
+  const { routers, rootRouters, routeTokens } = createRouters(system);
+  const app = createApp({ logger, tokens: config.core.api.tokens, routeTokens, routers, rootRouters });
   let client: Redis | undefined;
   return {
     redis,

@@ -17,6 +17,7 @@ import { createEventsCapability } from '../../engine/events/events-capability.ts
 import { createMetricsCapability } from '../../engine/events/metrics-capability.ts';
 import { createGatewaysCapability } from '../../engine/gateways/capability.ts';
 import { createGatewayService } from '../../engine/gateways/service.ts';
+import { createSecretsCapability } from '../../engine/connect/secrets-capability.ts';
 import { createSignalsCapability } from '../../engine/runs/signals-capability.ts';
 import { createStateCapability } from '../../engine/runs/state-capability.ts';
 import type { ContractCapabilities } from '../../engine/sandbox/capabilities.ts';
@@ -120,6 +121,7 @@ function engineCapabilities() {
     events: createEventsCapability(bus),
     metrics: createMetricsCapability(metricsStore),
     signals: createSignalsCapability(oneSignal()),
+    secrets: createSecretsCapability({ reveal: async () => 'value' }),
   } satisfies ContractCapabilities; // a capability or method missing, or one too many, is a type error
 }
 

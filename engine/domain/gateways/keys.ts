@@ -41,6 +41,11 @@ export interface AgentStatus {
     lastError?: string;
   };
   gateways: Record<string, AgentGatewayStatus>;
+  /**
+   * `host:port` of HAProxy's Prometheus exporter (GET /metrics) when VEER_AGENT_PROMETHEUS_PORT
+   * is set; its series name a route as `proxy="r.<gateway>.<route>"` (adapters/gateway-agent/render.ts).
+   */
+  exporter?: string;
 }
 
 /** An agent is considered gone after missing this many heartbeats. */
