@@ -311,7 +311,8 @@ async function prometheusReading(ctx: Ctx, cfg: Config, route: string): Promise<
   if (failed) why = `Prometheus query failed (${failed.slice(0, 300)})`;
   else if (typeof er === 'object' && er.noData) why = 'no error rate (no traffic in the window, or no such series)';
   else if (typeof lat === 'object' && lat.noData) why = 'no latency (no such series)';
-  else if (req !== undefined && (requests === null || requests < cfg.minSamples)) why = `${requests ?? 'no'} requests, fewer than MIN_SAMPLES ${cfg.minSamples}`;
+  else if (req !== undefined && (requests === null || requests < cfg.minSamples))
+    why = `${requests ?? 'no'} requests, fewer than MIN_SAMPLES ${cfg.minSamples}`;
   numbers.noData = why !== undefined;
   return { numbers, errorRate: value(er), latency: value(lat), noData: numbers.noData, why: why ?? '', ...(failed ? { failed: true } : {}) };
 }
@@ -453,7 +454,9 @@ export default async function canaryRelease(ctx: Ctx) {
     thresholds: cfg.thresholds,
     minSamples: cfg.minSamples,
     windowMs: cfg.windowMs,
-    ...(cfg.analysis === 'prometheus' ? { analysis: cfg.analysis, queries: { canary: routeQueries(cfg, cfg.canary), stable: routeQueries(cfg, cfg.stable) } } : {}),
+    ...(cfg.analysis === 'prometheus'
+      ? { analysis: cfg.analysis, queries: { canary: routeQueries(cfg, cfg.canary), stable: routeQueries(cfg, cfg.stable) } }
+      : {}),
   });
   let action = 'hold';
   let reason: string | undefined;
@@ -560,7 +563,11 @@ export default async function canaryRelease(ctx: Ctx) {
     r.noDataStreak++;
     const why = `no canary data for ${r.noDataStreak} check(s) in a row (MAX_NO_DATA ${cfg.maxNoData}, ON_NO_DATA ${cfg.onNoData})`;
     if (r.noDataStreak >= cfg.maxNoData && cfg.onNoData === 'abort') return rollback('no_data', why);
-    ctx.log.warn(`not enough canary traffic to judge; holding at ${r.weight}`, { samples: verdict.canary?.requests, noDataStreak: r.noDataStreak });
+    ctx.log.warn(`not enough canary traffic to judge; holding at ${r.weight}`, {
+      samples: verdict.canary?.requests,
+      noDataStreak: r.noDataStreak,
+      note: verdict.note,
+    });
     reason = why;
     return finish();
   }

@@ -42,7 +42,10 @@ export function recordKvConnection(state: AgentState, connected: boolean, err?: 
 }
 
 /** A copy of the status at this moment (callers may keep it; the state goes on changing). */
-export function snapshotStatus(state: AgentState, o: { agentId: string; heartbeatMs: number; startedAt: string; reloads: number; exporter?: string }): AgentStatus {
+export function snapshotStatus(
+  state: AgentState,
+  o: { agentId: string; heartbeatMs: number; startedAt: string; reloads: number; exporter?: string },
+): AgentStatus {
   return {
     agentId: o.agentId,
     // Announced so Veer's service discovery (GET /api/v1/prometheus/targets) can list it.

@@ -69,7 +69,10 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<Runnin
     stopHaproxy: config.stopHaproxy,
   });
   await agent.start();
-  logger.info({ agentId: config.agentId, dir: config.dir, kv: kv.kind, statsPort: config.statsPort, logPort, exporter: agent.status().exporter }, 'gateway agent started');
+  logger.info(
+    { agentId: config.agentId, dir: config.dir, kv: kv.kind, statsPort: config.statsPort, logPort, exporter: agent.status().exporter },
+    'gateway agent started',
+  );
   return {
     agent,
     stop: async () => {

@@ -39,10 +39,16 @@ after(async () => {
 describe('GET /api/v1/prometheus/targets', () => {
   test('lists agents’ exporters, ready deployment instances with their gateway route, and Veer itself', async () => {
     const kv = t.system.kv;
-    await kv.put(agentKey('edge-1'), JSON.stringify(agentStatus('edge-1', { exporter: '127.0.0.1:9101', gateways: { shop: { appliedRevision: '3' }, blog: {} } })));
+    await kv.put(
+      agentKey('edge-1'),
+      JSON.stringify(agentStatus('edge-1', { exporter: '127.0.0.1:9101', gateways: { shop: { appliedRevision: '3' }, blog: {} } })),
+    );
     // Alive but without an exporter, and one that stopped heartbeating: neither is listed.
     await kv.put(agentKey('edge-2'), JSON.stringify(agentStatus('edge-2')));
-    await kv.put(agentKey('edge-3'), JSON.stringify(agentStatus('edge-3', { exporter: '127.0.0.1:9102', heartbeatAt: new Date(Date.now() - 60_000).toISOString() })));
+    await kv.put(
+      agentKey('edge-3'),
+      JSON.stringify(agentStatus('edge-3', { exporter: '127.0.0.1:9102', heartbeatAt: new Date(Date.now() - 60_000).toISOString() })),
+    );
 
     const def = await t.call('PUT', '/api/v1/deployments/shop-v2', { command: process.execPath, args: [fixture], instances: 2, healthCheck: '/health' });
     assert.ok(def.status === 200 || def.status === 202, JSON.stringify(def.body));

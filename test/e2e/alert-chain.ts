@@ -179,7 +179,7 @@ export async function startAlertChain(): Promise<AlertChain> {
       async round() {
         canaryFailing = false;
         firstFailure = 0;
-        ok(await t.call('PUT', `/api/v1/gateways/${GATEWAY}/weights`, { weights: { stable: 70, canary: 30 } }), 'weights 70/30');
+        ok(await t.call('PUT', `/api/v1/gateways/${GATEWAY}/weights`, { stable: 70, canary: 30 }), 'weights 70/30');
         await waitLive(t, GATEWAY);
         // A previous round's alert must be gone in Prometheus and in Alertmanager, or this one would not be new.
         await waitFor(async () => (await firingAlerts()).length === 0, { ...WAIT, intervalMs: 200, what: 'no CanaryErrors alert in Prometheus' });

@@ -93,5 +93,8 @@ test('VEER_AGENT_PROMETHEUS_PORT is off by default and binds loopback only', () 
   assert.equal(loadGatewayAgentConfig(base).prometheus, undefined);
   assert.equal(loadGatewayAgentConfig({ ...base, VEER_AGENT_PROMETHEUS_PORT: '0' }).prometheus, undefined);
   assert.deepEqual(loadGatewayAgentConfig({ ...base, VEER_AGENT_PROMETHEUS_PORT: '9101' }).prometheus, { host: '127.0.0.1', port: 9101 });
-  assert.throws(() => loadGatewayAgentConfig({ ...base, VEER_AGENT_PROMETHEUS_PORT: '9101', VEER_AGENT_PROMETHEUS_HOST: '0.0.0.0' }), /VEER_AGENT_PROMETHEUS_HOST/);
+  assert.throws(
+    () => loadGatewayAgentConfig({ ...base, VEER_AGENT_PROMETHEUS_PORT: '9101', VEER_AGENT_PROMETHEUS_HOST: '0.0.0.0' }),
+    /VEER_AGENT_PROMETHEUS_HOST/,
+  );
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ScriptLog, StateCapability } from '../../workflows/types.ts';
+import type { MetricsCapability, PrometheusQueryOptions, PrometheusResult, ScriptLog, StateCapability } from '../../workflows/types.ts';
 
 /** Pieces of a fake `ctx` the built-in workflows' unit tests share (not a test file itself). */
 
@@ -31,3 +31,34 @@ export function fakeLog(logs: LoggedLine[]): ScriptLog {
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+export interface PrometheusCall {
+  query: string;
+  options?: PrometheusQueryOptions;
+}
+
+/**
+ * `ctx.metrics.prometheus` answering an instant query with `answer(query)`: a number is a
+ * one-series result, null an empty answer (noData), and an Error with a `code`
+ * (PROMETHEUS.UNAVAILABLE, PROMETHEUS.QUERY) is thrown as the capability throws it. Every
+ * query sent lands in `calls`.
+ */
+export function fakePrometheus(answer: (query: string) => number | null | Error, calls: PrometheusCall[] = []): MetricsCapability['prometheus'] {
+  return async (query, options) => {
+    calls.push(options ? { query, options: jsonCopy(options) } : { query });
+    const a = answer(query);
+    if (a instanceof Error) throw a;
+    const finite = a !== null && Number.isFinite(a);
+    const result: PrometheusResult = {
+      value: finite ? a : null,
+      series: a === null ? [] : [{ metric: {}, value: finite ? a : null }],
+      samples: a === null ? 0 : 1,
+      noData: !finite,
+      query,
+    };
+    return result;
+  };
+}
+
+/** An error as the engine's capabilities throw it into the sandbox: message plus `code`. */
+export const codedError = (code: string, message: string) => Object.assign(new Error(message), { code });
