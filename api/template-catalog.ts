@@ -23,7 +23,9 @@ export function loadTemplates(): Template[] {
         'canary.rolled_back event. Gate a step with {"pause": "manual"} in STEPS and promote it with POST /api/v1/workflows/{name}/signals {"name": "promote"}; ' +
         '"promote-full" jumps to 100, "abort" rolls back at once (trigger.signals: a signal starts a run without waiting for the next tick). ' +
         'Where the release stands, with a history of every check: GET /api/v1/workflows/{name}/state; DELETE it to start over. ' +
-        'A new RELEASE value (or a changed CANARY_DEPLOYMENT image) starts the next release.',
+        'A new RELEASE value (or a changed CANARY_DEPLOYMENT image) starts the next release. ' +
+        'ANALYSIS "prometheus" takes the numbers from Prometheus instead (VEER_PROMETHEUS_URL; PROM_ERROR_RATE_QUERY, PROM_LATENCY_QUERY, PROM_REQUESTS_QUERY with ' +
+        '$gateway, $route and $window filled in; defaults read HAProxy\'s exporter, proxy="r.<gateway>.<route>"): same checks; a query error holds the canary.',
       workflow: {
         script: read('./canary-release.ts'),
         // Every 10 s: with FAILURE_LIMIT 2 a bad canary is out within ~20 s of its errors showing in the
@@ -47,6 +49,11 @@ export function loadTemplates(): Template[] {
           MAX_NO_DATA: 5,
           ON_NO_DATA: 'abort',
           FAILURE_LIMIT: 2,
+          // builtin: Veer's gateway metrics; prometheus: the PROM_* queries (null: the defaults on HAProxy's exporter).
+          ANALYSIS: 'builtin',
+          PROM_ERROR_RATE_QUERY: null,
+          PROM_LATENCY_QUERY: null,
+          PROM_REQUESTS_QUERY: null,
         },
         // The canary's gateway to move, and its deployment to scale down on rollback (to CANARY_MIN_INSTANCES, within these bounds).
         permissions: { gateways: ['shop'], deployments: { 'shop-v2': { minInstances: 0, maxInstances: 10 } } },

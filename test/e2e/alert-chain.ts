@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { startAlertmanager, type TestAlertmanager } from '../helpers/alertmanager-server.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startHttpBackend, type HttpBackend } from '../helpers/http-backends.ts';
@@ -9,6 +8,7 @@ import { startPrometheus, type TestPrometheus } from '../helpers/prometheus-serv
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { workflowCalls } from '../helpers/workflow-calls.ts';
+import { serveApi } from './serve-api.ts';
 import { cleanup, startE2eAgent, waitLive, type E2eAgent } from './support.ts';
 
 /**
@@ -80,11 +80,9 @@ export async function startAlertChain(): Promise<AlertChain> {
     };
 
     // Veer's API on a real port: Prometheus reads its service discovery, Alertmanager posts to its webhook.
-    const api: ServerType = await new Promise((resolve) => {
-      const s = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-    });
-    steps.push(() => new Promise<void>((r) => (api as unknown as Server).close(() => r())));
-    const apiUrl = `http://127.0.0.1:${((api as unknown as Server).address() as AddressInfo).port}`;
+    const api = await serveApi(t);
+    steps.push(api.close);
+    const apiUrl = api.url;
 
     // The notifier's receiver: records what arrives.
     const deliveries: Delivery[] = [];
