@@ -21,6 +21,7 @@ import type { Stores, System } from '../engine/system.ts';
 import type { VeerConfig } from './config.ts';
 import { stampingCausedHops } from '../engine/events/causation.ts';
 import { createSecretService } from '../engine/connect/secret-service.ts';
+import { createHttpCapability } from '../engine/connect/http-fetch.ts';
 import { createSecretsCapability } from '../engine/connect/secrets-capability.ts';
 
 /** A System as the composition root built it: with its compiled config and the Redis backend, for the entry points. */
@@ -126,6 +127,7 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
         deployments: createDeploymentsCapability({ scheduler, emit: changeEmitter }),
         gateways: createGatewaysCapability(gateways, { emit: changeEmitter }),
         secrets: createSecretsCapability(secrets),
+        http: createHttpCapability(config.connect.http),
       },
       { audit: backend.audit, logger: logger.child({ component: 'audit' }) },
     ),

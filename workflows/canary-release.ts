@@ -35,7 +35,7 @@ import type { Ctx, EnvValue, GatewayMetrics, PrometheusResult, Signal } from './
  *   MAX_P99_MS            1000: absolute cap on the canary p99
  *   ANALYSIS              'builtin': where the numbers come from — Veer's own gateway metrics (ctx.metrics.gateway, from
  *                         HAProxy's traffic log), or 'prometheus' (ctx.metrics.prometheus; needs VEER_PROMETHEUS_URL and a
- *                         Prometheus scraping the agents' exporters, VEER_AGENT_PROMETHEUS_PORT, e.g. found through
+ *                         Prometheus scraping the agents' exporters, VEER_GATEWAY_AGENT_PROMETHEUS_PORT, e.g. found through
  *                         GET /api/v1/prometheus/targets). The checks are the same; with prometheus the latency checks
  *                         (`latency`, `latencyVsStable`, limits MAX_P99_*) apply to PROM_LATENCY_QUERY's value.
  *   PROM_ERROR_RATE_QUERY PromQL giving a route's error rate 0..1; `$gateway`, `$route`, `$window` (WINDOW) are filled

@@ -18,8 +18,8 @@ import { VeerError } from '../../engine/shared/errors.ts';
  *   VEER_GATEWAY_AGENT_HARD_STOP_AFTER  longest drain of old HAProxy processes after a reload, default: 30s
  *   VEER_GATEWAY_AGENT_DRAIN_TIMEOUT_MS  longest wait for a route server removed at runtime to finish its connections (then: reload), default: 10000
  *   VEER_GATEWAY_AGENT_STOP_HAPROXY   stop HAProxy on exit: auto (if the agent started it) | true | false
- *   VEER_AGENT_PROMETHEUS_PORT        HAProxy's Prometheus exporter, GET /metrics (0 or unset: off) default: off
- *   VEER_AGENT_PROMETHEUS_HOST        its address, a 127.x.x.x loopback one   default: 127.0.0.1
+ *   VEER_GATEWAY_AGENT_PROMETHEUS_PORT        HAProxy's Prometheus exporter, GET /metrics (0 or unset: off) default: off
+ *   VEER_GATEWAY_AGENT_PROMETHEUS_HOST        its address, a 127.x.x.x loopback one   default: 127.0.0.1
  *
  * The exporter answers anyone who can connect and names every gateway, route and server, so
  * it binds loopback only; a Prometheus elsewhere scrapes it through a proxy of its own.
@@ -46,8 +46,8 @@ export const GatewayAgentEnvSchema = z.object({
     .default('30s'),
   VEER_GATEWAY_AGENT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   VEER_GATEWAY_AGENT_STOP_HAPROXY: z.union([z.literal('auto'), bool]).default('auto'),
-  VEER_AGENT_PROMETHEUS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-  VEER_AGENT_PROMETHEUS_HOST: z
+  VEER_GATEWAY_AGENT_PROMETHEUS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  VEER_GATEWAY_AGENT_PROMETHEUS_HOST: z
     .string()
     .regex(/^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'a loopback IPv4 address (127.x.x.x)')
     .default('127.0.0.1'),
@@ -85,6 +85,6 @@ export function loadGatewayAgentConfig(env: Record<string, string | undefined>, 
     hardStopAfter: e.VEER_GATEWAY_AGENT_HARD_STOP_AFTER,
     drainTimeoutMs: e.VEER_GATEWAY_AGENT_DRAIN_TIMEOUT_MS,
     stopHaproxy: e.VEER_GATEWAY_AGENT_STOP_HAPROXY,
-    ...(e.VEER_AGENT_PROMETHEUS_PORT ? { prometheus: { host: e.VEER_AGENT_PROMETHEUS_HOST, port: e.VEER_AGENT_PROMETHEUS_PORT } } : {}),
+    ...(e.VEER_GATEWAY_AGENT_PROMETHEUS_PORT ? { prometheus: { host: e.VEER_GATEWAY_AGENT_PROMETHEUS_HOST, port: e.VEER_GATEWAY_AGENT_PROMETHEUS_PORT } } : {}),
   };
 }

@@ -25,7 +25,7 @@ import { HTTP_LOG_FORMAT, TCP_LOG_FORMAT } from './log-line.ts';
  * the real server (the route backend reports it in a response header that g.<gw> captures
  * and removes).
  *
- * Prometheus (VEER_AGENT_PROMETHEUS_PORT): `frontend prometheus` serves HAProxy's exporter at
+ * Prometheus (VEER_GATEWAY_AGENT_PROMETHEUS_PORT): `frontend prometheus` serves HAProxy's exporter at
  * /metrics, and every series names its section in the `proxy` label, so these names are part
  * of the contract canary queries (workflows/canary-release.ts) and alert rules rely on:
  *

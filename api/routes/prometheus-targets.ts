@@ -39,7 +39,7 @@ export function createPrometheusTargetRoutes(deps: PrometheusTargetRouteDeps) {
       summary: 'Scrape targets for Prometheus http_sd_configs: gateway agents’ HAProxy exporters, deployment instances, Veer itself',
       description:
         'The http_sd_config format: `[{ "targets": ["127.0.0.1:9101"], "labels": { "job": "veer-gateway-agent", … } }]`.\n\n' +
-        '- `job: veer-gateway-agent`: one group per live agent with VEER_AGENT_PROMETHEUS_PORT set; labels `agent` and `gateways` ' +
+        '- `job: veer-gateway-agent`: one group per live agent with VEER_GATEWAY_AGENT_PROMETHEUS_PORT set; labels `agent` and `gateways` ' +
         '(comma list: one HAProxy serves them all). A route’s series carry `proxy="r.<gateway>.<route>"`.\n' +
         '- `job: veer-deployment`: one group per deployment with ready endpoints; label `deployment`, and `routes` ' +
         '(`<gateway>/<route>`, comma list) when gateway routes target it, with `gateway` and `route` when exactly one does.\n' +

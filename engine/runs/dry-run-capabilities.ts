@@ -1,4 +1,4 @@
-import type { EventsCapability, SignalsCapability, StateCapability } from '../../workflows/types.ts';
+import type { EventsCapability, HttpCapability, HttpResponse, SignalsCapability, StateCapability } from '../../workflows/types.ts';
 import type { DryRunEffect } from '../domain/run.ts';
 import type { EventBus } from '../events/bus.ts';
 import { scriptEmission } from '../events/events-capability.ts';
@@ -10,6 +10,8 @@ import { ValidationError } from '../shared/errors.ts';
 import { effectRecorder, type RecordEffect } from './dry-run-effects.ts';
 import { dryDeployments, dryGateways, type DriverAbilities, type GatewayPlanner } from './dry-run-infra.ts';
 import { signalNameArg } from './signals-capability.ts';
+import { planRequest, READ_METHODS } from '../connect/http-fetch.ts';
+import { loggableUrl } from '../connect/url-patterns.ts';
 import { stateKeyOf } from './state-capability.ts';
 
 /** What a dry run needs besides the real capabilities: ways to check an effect without applying it. */
@@ -41,6 +43,7 @@ export function dryRunCapabilities(real: Capabilities, deps: DryRunDeps): { capa
     events: (cap) => (deps.events ? dryEvents(cap, deps.events, record) : undefined),
     state: (cap) => dryState(cap, record),
     signals: () => drySignals(deps.signals, record),
+    http: (cap) => dryHttp(cap, record),
   };
   const capabilities: Capabilities = {};
   for (const [name, cap] of Object.entries(real)) {
@@ -113,6 +116,26 @@ function drySignals(store: SignalStore, record: RecordEffect): HostCapability<Si
       seen.push(signal.id);
       record(scope, { capability: 'signals.take', target: signal.name, before: signal, after: null });
       return signal;
+    },
+  };
+}
+
+/** Bodies kept in a dry run's effect: enough to see what would have been sent. */
+const DRY_BODY_CHARS = 2048;
+
+/**
+ * GET and HEAD read, so they are sent; any other request is checked as the real call checks it
+ * (allow-list, URL, headers, body) and recorded as an effect instead of being sent. The script
+ * gets status 202 and the header `x-veer-dry-run: not sent`, so it can tell.
+ */
+function dryHttp(real: Capability, record: RecordEffect): HostCapability<HttpCapability> {
+  return {
+    fetch: async (scope, url, options) => {
+      const plan = planRequest(scope, url, options);
+      if (READ_METHODS.has(plan.method)) return real.fetch(scope, url, options) as Promise<HttpResponse>;
+      const body = plan.body === undefined ? null : plan.body.length > DRY_BODY_CHARS ? `${plan.body.slice(0, DRY_BODY_CHARS)}…` : plan.body;
+      record(scope, { capability: 'http.fetch', target: loggableUrl(plan.url), before: null, after: { method: plan.method, body } });
+      return { status: 202, headers: { 'x-veer-dry-run': 'not sent' }, text: '', url: plan.url.href } as unknown as HttpResponse;
     },
   };
 }

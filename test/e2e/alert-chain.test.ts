@@ -23,7 +23,11 @@ test('a Prometheus alert on the canary 5xx ratio rolls the gateway back and a no
       'weights at stable → HAProxy serves stable only': r.servedStable - r.atStable,
       'weights at stable → notifier delivered': r.notified - r.atStable,
     };
-    console.log(Object.entries(hops).map(([k, v]) => `${k}: ${v} ms`).join('\n'));
+    console.log(
+      Object.entries(hops)
+        .map(([k, v]) => `${k}: ${v} ms`)
+        .join('\n'),
+    );
     // Order, not speed: every hop happened after the one before it.
     assert.ok(r.failing > 0 && r.firing >= r.failing - 1000, JSON.stringify(r));
     assert.ok(r.stored >= r.firing && r.runStarted >= r.stored && r.atStable >= r.runStarted && r.notified >= r.atStable, JSON.stringify(r));

@@ -109,7 +109,7 @@ export async function startAlertChain(): Promise<AlertChain> {
     steps.push(() => canary.close());
 
     const exporterPort = await freePort();
-    const agent: E2eAgent = await startE2eAgent(t, { VEER_AGENT_PROMETHEUS_PORT: String(exporterPort) });
+    const agent: E2eAgent = await startE2eAgent(t, { VEER_GATEWAY_AGENT_PROMETHEUS_PORT: String(exporterPort) });
     steps.push(() => agent.stop());
     const port = await freePort();
     ok(
@@ -128,13 +128,28 @@ export async function startAlertChain(): Promise<AlertChain> {
     const alertmanager = await startAlertmanager({ receiverUrl: `${apiUrl}/api/v1/webhooks/alertmanager` });
     steps.push(() => alertmanager.stop());
     const prometheus = await startPrometheus({
-      scrapeConfigs: [{ job_name: 'veer-sd', scrape_interval: '1s', scrape_timeout: '1s', http_sd_configs: [{ url: `${apiUrl}/api/v1/prometheus/targets`, refresh_interval: '1s' }] }],
+      scrapeConfigs: [
+        {
+          job_name: 'veer-sd',
+          scrape_interval: '1s',
+          scrape_timeout: '1s',
+          http_sd_configs: [{ url: `${apiUrl}/api/v1/prometheus/targets`, refresh_interval: '1s' }],
+        },
+      ],
       rules: {
         groups: [
           {
             name: 'canary',
             interval: `${EVALUATION_INTERVAL_S}s`,
-            rules: [{ alert: 'CanaryErrors', expr: `${RATIO} > 0.1`, for: '0s', labels: { gateway: GATEWAY, severity: 'page' }, annotations: { summary: 'canary 5xx ratio over 10 %' } }],
+            rules: [
+              {
+                alert: 'CanaryErrors',
+                expr: `${RATIO} > 0.1`,
+                for: '0s',
+                labels: { gateway: GATEWAY, severity: 'page' },
+                annotations: { summary: 'canary 5xx ratio over 10 %' },
+              },
+            ],
           },
         ],
       },
@@ -151,7 +166,11 @@ export async function startAlertChain(): Promise<AlertChain> {
       permissions: { ...hookTpl.permissions, gateways: [GATEWAY] },
     });
     ok(
-      await t.call('PUT', '/api/v1/notifiers/rollbacks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: { tags: [`gateways:${GATEWAY}`], types: ['gateway.rolled_back'] }, format: 'json' }),
+      await t.call('PUT', '/api/v1/notifiers/rollbacks', {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        events: { tags: [`gateways:${GATEWAY}`], types: ['gateway.rolled_back'] },
+        format: 'json',
+      }),
       'notifier',
     );
 
@@ -167,7 +186,8 @@ export async function startAlertChain(): Promise<AlertChain> {
       { ...WAIT, intervalMs: 200, what: 'Prometheus to scrape the gateway exporter found through /api/v1/prometheus/targets' },
     );
 
-    const firingAlerts = async () => ((await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as any).data.alerts.filter((a: any) => a.labels.alertname === 'CanaryErrors');
+    const firingAlerts = async () =>
+      ((await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as any).data.alerts.filter((a: any) => a.labels.alertname === 'CanaryErrors');
 
     return {
       t,
@@ -201,7 +221,8 @@ export async function startAlertChain(): Promise<AlertChain> {
         );
         const rolledBack = await waitFor(
           async () =>
-            (ok(await t.call('GET', `/api/v1/events?tag=gateways:${GATEWAY}&type=gateway.rolled_back&since=${since}&limit=1`), 'events').events[0] as any) ?? false,
+            (ok(await t.call('GET', `/api/v1/events?tag=gateways:${GATEWAY}&type=gateway.rolled_back&since=${since}&limit=1`), 'events').events[0] as any) ??
+            false,
           { ...WAIT, what: 'gateway.rolled_back' },
         );
         const run = ok(await t.call('GET', `/api/v1/runs/${rolledBack.value.runId}`), 'hook run');

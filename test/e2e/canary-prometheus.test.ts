@@ -33,7 +33,7 @@ test('ctx.metrics.prometheus sees the canary 5xx ratio HAProxy exports, and the 
     let failing = false;
     const canary: HttpBackend = await startHttpBackend('canary', () => (failing ? 500 : 200));
     steps.push(() => canary.close());
-    const agent: E2eAgent = await startE2eAgent(api, { VEER_AGENT_PROMETHEUS_PORT: String(await freePort()) });
+    const agent: E2eAgent = await startE2eAgent(api, { VEER_GATEWAY_AGENT_PROMETHEUS_PORT: String(await freePort()) });
     steps.push(() => agent.stop());
     const port = await freePort();
     const put = await api.call('PUT', '/api/v1/gateways/shop', {
@@ -46,7 +46,14 @@ test('ctx.metrics.prometheus sees the canary 5xx ratio HAProxy exports, and the 
     assert.ok(put.status === 200 || put.status === 201, JSON.stringify(put.body));
     await waitLive(api, 'shop');
     const prometheus: TestPrometheus = await startPrometheus({
-      scrapeConfigs: [{ job_name: 'veer-sd', scrape_interval: '1s', scrape_timeout: '1s', http_sd_configs: [{ url: `${served.url}/api/v1/prometheus/targets`, refresh_interval: '1s' }] }],
+      scrapeConfigs: [
+        {
+          job_name: 'veer-sd',
+          scrape_interval: '1s',
+          scrape_timeout: '1s',
+          http_sd_configs: [{ url: `${served.url}/api/v1/prometheus/targets`, refresh_interval: '1s' }],
+        },
+      ],
     });
     steps.push(() => prometheus.stop());
     const t: TestSystem = await startTestSystem({ redis: api.redis, env: { ...api.env, VEER_PROMETHEUS_URL: prometheus.url } });
@@ -80,7 +87,8 @@ test('ctx.metrics.prometheus sees the canary 5xx ratio HAProxy exports, and the 
 
     failing = true;
     // A script of its own reads the ratio HAProxy exported and Prometheus scraped.
-    const ratio = 'sum(rate(haproxy_backend_http_responses_total{proxy="r.shop.canary",code="5xx"}[5s])) / sum(rate(haproxy_backend_http_responses_total{proxy="r.shop.canary"}[5s]))';
+    const ratio =
+      'sum(rate(haproxy_backend_http_responses_total{proxy="r.shop.canary",code="5xx"}[5s])) / sum(rate(haproxy_backend_http_responses_total{proxy="r.shop.canary"}[5s]))';
     await calls.put('probe', { script: `export default async (ctx) => ctx.metrics.prometheus(${JSON.stringify(ratio)})` });
     const seen = await waitFor(
       async () => {

@@ -10,7 +10,7 @@ import { startAgentSystem, type AgentSystem } from './agent-system.ts';
 import { createMemoryKv } from './memory-kv.ts';
 
 /**
- * HAProxy's built-in Prometheus exporter (VEER_AGENT_PROMETHEUS_PORT), served by the agent's
+ * HAProxy's built-in Prometheus exporter (VEER_GATEWAY_AGENT_PROMETHEUS_PORT), served by the agent's
  * real HAProxy: the series a canary query or an alert rule selects a route by
  * (`proxy="r.<gateway>.<route>"`), and the address the agent announces in `agents/<id>`.
  */
@@ -88,13 +88,13 @@ test('the agent announces its exporter in its status key', async () => {
   assert.equal(stored.exporter, `127.0.0.1:${exporterPort}`);
 });
 
-test('VEER_AGENT_PROMETHEUS_PORT is off by default and binds loopback only', () => {
+test('VEER_GATEWAY_AGENT_PROMETHEUS_PORT is off by default and binds loopback only', () => {
   const base = { VEER_GATEWAY_AGENT_DIR: '/tmp/gw-x' };
   assert.equal(loadGatewayAgentConfig(base).prometheus, undefined);
-  assert.equal(loadGatewayAgentConfig({ ...base, VEER_AGENT_PROMETHEUS_PORT: '0' }).prometheus, undefined);
-  assert.deepEqual(loadGatewayAgentConfig({ ...base, VEER_AGENT_PROMETHEUS_PORT: '9101' }).prometheus, { host: '127.0.0.1', port: 9101 });
+  assert.equal(loadGatewayAgentConfig({ ...base, VEER_GATEWAY_AGENT_PROMETHEUS_PORT: '0' }).prometheus, undefined);
+  assert.deepEqual(loadGatewayAgentConfig({ ...base, VEER_GATEWAY_AGENT_PROMETHEUS_PORT: '9101' }).prometheus, { host: '127.0.0.1', port: 9101 });
   assert.throws(
-    () => loadGatewayAgentConfig({ ...base, VEER_AGENT_PROMETHEUS_PORT: '9101', VEER_AGENT_PROMETHEUS_HOST: '0.0.0.0' }),
-    /VEER_AGENT_PROMETHEUS_HOST/,
+    () => loadGatewayAgentConfig({ ...base, VEER_GATEWAY_AGENT_PROMETHEUS_PORT: '9101', VEER_GATEWAY_AGENT_PROMETHEUS_HOST: '0.0.0.0' }),
+    /VEER_GATEWAY_AGENT_PROMETHEUS_HOST/,
   );
 });

@@ -34,7 +34,7 @@ export async function startAgentSystem(o: {
   keepRecords?: boolean;
   resolveTargets?: ResolveTargets;
   drainTimeoutMs?: number;
-  /** HAProxy's Prometheus exporter on 127.0.0.1:<port> (VEER_AGENT_PROMETHEUS_PORT). */
+  /** HAProxy's Prometheus exporter on 127.0.0.1:<port> (VEER_GATEWAY_AGENT_PROMETHEUS_PORT). */
   prometheusPort?: number;
 }): Promise<AgentSystem> {
   const logger = silentLogger();

@@ -18,6 +18,7 @@ import { createMetricsCapability } from '../../engine/events/metrics-capability.
 import { createGatewaysCapability } from '../../engine/gateways/capability.ts';
 import { createGatewayService } from '../../engine/gateways/service.ts';
 import { createSecretsCapability } from '../../engine/connect/secrets-capability.ts';
+import { createHttpCapability } from '../../engine/connect/http-fetch.ts';
 import { createSignalsCapability } from '../../engine/runs/signals-capability.ts';
 import { createStateCapability } from '../../engine/runs/state-capability.ts';
 import type { ContractCapabilities } from '../../engine/sandbox/capabilities.ts';
@@ -122,6 +123,7 @@ function engineCapabilities() {
     metrics: createMetricsCapability(metricsStore),
     signals: createSignalsCapability(oneSignal()),
     secrets: createSecretsCapability({ reveal: async () => 'value' }),
+    http: createHttpCapability({ maxBytes: 1024, maxRedirects: 0 }),
   } satisfies ContractCapabilities; // a capability or method missing, or one too many, is a type error
 }
 

@@ -42,7 +42,7 @@ export interface AgentStatus {
   };
   gateways: Record<string, AgentGatewayStatus>;
   /**
-   * `host:port` of HAProxy's Prometheus exporter (GET /metrics) when VEER_AGENT_PROMETHEUS_PORT
+   * `host:port` of HAProxy's Prometheus exporter (GET /metrics) when VEER_GATEWAY_AGENT_PROMETHEUS_PORT
    * is set; its series name a route as `proxy="r.<gateway>.<route>"` (adapters/gateway-agent/render.ts).
    */
   exporter?: string;
