@@ -117,13 +117,22 @@ export const PermissionsSchema = z
         z
           .string()
           .max(2048)
-          .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http:// or https:// URL pattern; `*` matches any characters (`https://hooks.slack.com/services/*`)'),
+          .regex(
+            /^https?:\/\/[^\s/]+(\/\S*)?$/,
+            'must be an http:// or https:// URL pattern; `*` matches any characters (`https://hooks.slack.com/services/*`)',
+          ),
       )
       .max(100)
       .optional()
       .describe('URL patterns ctx.http.fetch may request (`*` matches any characters); link-local and metadata addresses only when named'),
     secrets: z
-      .array(z.string().min(1).max(63).regex(/^[a-z0-9*?-]+$/, 'must be a secret name or a glob of one (`slack-*`)'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(63)
+          .regex(/^[a-z0-9*?-]+$/, 'must be a secret name or a glob of one (`slack-*`)'),
+      )
       .max(100)
       .optional()
       .describe('secret names or globs ctx.secrets.get may read'),

@@ -41,13 +41,17 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     const r = await chain.round();
     rounds.push(r);
-    console.log(`round ${i + 1}/${ROUNDS}: alert in Alertmanager → stable ${r.atStable - r.inAlertmanager} ms, rolled_back stored → delivered ${r.notified - r.atStable} ms`);
+    console.log(
+      `round ${i + 1}/${ROUNDS}: alert in Alertmanager → stable ${r.atStable - r.inAlertmanager} ms, rolled_back stored → delivered ${r.notified - r.atStable} ms`,
+    );
   }
 } finally {
   await chain.stop();
 }
 
-console.log(`\nalerts: ${rounds.length} rounds; Prometheus scrape 1 s, evaluation_interval ${EVALUATION_INTERVAL_S} s; Alertmanager group_wait ${GROUP_WAIT_S} s`);
+console.log(
+  `\nalerts: ${rounds.length} rounds; Prometheus scrape 1 s, evaluation_interval ${EVALUATION_INTERVAL_S} s; Alertmanager group_wait ${GROUP_WAIT_S} s`,
+);
 console.log('hop'.padEnd(58), 'p50'.padStart(8), 'p99'.padStart(8), 'max'.padStart(8));
 for (const [name, of] of HOPS) {
   const xs = rounds.map(of);

@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../boot/config.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { workflowCalls } from '../helpers/workflow-calls.ts';
+import { startReceiver } from './notifier-receiver.ts';
 
 // Quotes and a slash: its JSON-escaped and base64 forms differ from the value itself.
 const SECRET = 'xoxb-4711-"quoted"/tail';
@@ -95,6 +97,12 @@ describe('secrets', () => {
 
   it('reach a script only when permissions.secrets grants them, and never leave the run', async () => {
     await t.call('PUT', '/api/v1/secrets/slack-token', { value: SECRET });
+    // Notifications are events delivered elsewhere: JSON and Slack alike must carry no secret.
+    const receiver = await startReceiver();
+    for (const format of ['json', 'slack']) {
+      const r = await t.call('PUT', `/api/v1/notifiers/leaks-${format}`, { url: receiver.url, events: { tags: ['leak-test'] }, format });
+      assert.ok(r.status < 300, JSON.stringify(r.body));
+    }
     await wf.put('leaky', { script: leaky, permissions: { secrets: ['slack-*'] } });
     const ok = await wf.finished((await t.call('POST', '/api/v1/workflows/leaky/runs', {})).body.id);
     assert.equal(ok.status, 'succeeded', JSON.stringify(ok.error));
@@ -117,6 +125,10 @@ describe('secrets', () => {
     assert.equal(events.body.events.length, 2);
     assert.equal(events.body.events[0].value.s, '***');
     assertNoSecret('emitted events', events.body);
+    await waitFor(() => receiver.requests.length >= 4, { timeoutMs: 30_000, what: 'both notifiers to deliver both events' });
+    await receiver.close();
+    assertNoSecret('notifications', receiver.requests.map((r) => r.raw));
+    assert.ok(receiver.requests.some((r) => r.raw.includes('***')));
     const state = await t.call('GET', '/api/v1/workflows/leaky/state');
     assert.equal(state.body.state.kept.s, '***');
     assertNoSecret('state', state.body);
