@@ -327,7 +327,8 @@ export interface HttpResponse {
  * the URL; `https://hooks.slack.com/services/*`). Redirects are followed only to allowed URLs.
  * Link-local and cloud-metadata addresses are refused unless a pattern names them. Every
  * request is written to the run log (query string left out). In a dry run, only GET and HEAD
- * are sent; other methods are recorded as effects.
+ * are sent; other methods are checked, recorded as effects and answered with status 202 and
+ * the header `x-veer-dry-run: not sent`.
  */
 export interface HttpCapability {
   fetch(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;

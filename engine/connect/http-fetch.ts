@@ -64,6 +64,12 @@ export function planRequest(scope: RunScope, rawUrl: unknown, rawOptions: unknow
   for (const [k, v] of Object.entries((o.headers ?? {}) as Record<string, string>)) {
     const name = k.toLowerCase();
     if (FORBIDDEN_HEADERS.has(name)) throw bad(`options.headers.${k}`, 'is set by Veer (leave it out)');
+    // fetch would refuse it only once sending, which reads as the server being unreachable.
+    try {
+      new Headers([[k, String(v)]]);
+    } catch {
+      throw bad(`options.headers.${k}`, "is not a valid header: names are letters, digits and !#$%&'*+-.^_`|~, values have no line breaks");
+    }
     headers[name] = String(v);
   }
   headers['user-agent'] ??= 'veer';
@@ -79,6 +85,15 @@ export function planRequest(scope: RunScope, rawUrl: unknown, rawOptions: unknow
   const left = Math.max(1, scope.deadline - Date.now());
   const asked = typeof o.timeoutMs === 'number' ? o.timeoutMs : left;
   return { url, method, headers, body, timeoutMs: Math.min(asked, left) };
+}
+
+/** Lower-case names → values; a repeated header (each Set-Cookie comes on its own) is joined with ", " as `Headers.get` does. */
+function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = Object.hasOwn(out, name) ? `${out[name]}, ${value}` : value;
+  });
+  return out;
 }
 
 /** Reads at most `max` bytes of the body; past it the request is aborted and the call fails HTTP.TOO_LARGE. */
@@ -122,16 +137,29 @@ export function createHttpCapability(o: HttpEgressOptions): HostCapability<HttpC
       const headers = { ...plan.headers };
       let literal = literalHost(allowingPattern(scope.workflow.permissions.http ?? [], url.href)!);
       for (let hop = 0; ; hop++) {
-        await assertEgressAllowed(url, literal, resolve);
+        // The lookup is bounded like the request: a hanging resolver must not hold the call past timeoutMs.
+        const stop = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        stop.catch(() => undefined);
+        try {
+          await Promise.race([assertEgressAllowed(url, literal, resolve), stop]);
+        } catch (err) {
+          if (scope.signal.aborted) throw scope.signal.reason;
+          if (timeout.aborted) throw new UnavailableError('HTTP.UNAVAILABLE', `ctx.http.fetch: resolving ${url.hostname} timed out after ${plan.timeoutMs} ms`);
+          throw err;
+        }
         const started = Date.now();
+        // A failure while connecting or while the body streams in (a server stalling mid-answer) reads the same to the script.
+        const unavailable = (err: unknown, since: number): unknown => {
+          if (scope.signal.aborted) return scope.signal.reason;
+          const why = timeout.aborted ? `timed out after ${plan.timeoutMs} ms` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+          scope.log('warn', `http ${method} ${loggableUrl(url)} failed after ${Date.now() - since} ms: ${why}`, { method, url: loggableUrl(url) });
+          return new UnavailableError('HTTP.UNAVAILABLE', `ctx.http.fetch: ${method} ${loggableUrl(url)} ${why}`, { details: { url: loggableUrl(url) } });
+        };
         let res: Response;
         try {
           res = await fetch(url, { method, headers, body, redirect: 'manual', signal });
         } catch (err) {
-          if (scope.signal.aborted) throw scope.signal.reason;
-          const why = timeout.aborted ? `timed out after ${plan.timeoutMs} ms` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
-          scope.log('warn', `http ${method} ${loggableUrl(url)} failed after ${Date.now() - started} ms: ${why}`, { method, url: loggableUrl(url) });
-          throw new UnavailableError('HTTP.UNAVAILABLE', `ctx.http.fetch: ${method} ${loggableUrl(url)} ${why}`, { details: { url: loggableUrl(url) } });
+          throw unavailable(err, started);
         }
         const location = res.headers.get('location');
         if (REDIRECTS.has(res.status) && location !== null) {
@@ -157,13 +185,19 @@ export function createHttpCapability(o: HttpEgressOptions): HostCapability<HttpC
           // Credentials meant for one origin are not handed to another (the fetch spec's rule).
           if (next.url.origin !== url.origin) {
             delete headers.authorization;
+            delete headers['proxy-authorization'];
             delete headers.cookie;
           }
           url = next.url;
           literal = next.literal;
           continue;
         }
-        const text = method === 'HEAD' ? '' : await readCapped(res, o.maxBytes, url, () => local.abort());
+        let text = '';
+        try {
+          if (method !== 'HEAD') text = await readCapped(res, o.maxBytes, url, () => local.abort());
+        } catch (err) {
+          throw err instanceof VeerError ? err : unavailable(err, started);
+        }
         const ms = Date.now() - started;
         scope.log(res.ok ? 'info' : 'warn', `http ${method} ${loggableUrl(url)} → ${res.status} in ${ms} ms`, {
           method,
@@ -171,7 +205,7 @@ export function createHttpCapability(o: HttpEgressOptions): HostCapability<HttpC
           status: res.status,
           ms,
         });
-        return { status: res.status, headers: Object.fromEntries(res.headers), text, url: url.href } satisfies HostHttpResponse as HttpResponse;
+        return { status: res.status, headers: headerRecord(res.headers), text, url: url.href } satisfies HostHttpResponse as HttpResponse;
       }
     },
   };

@@ -100,8 +100,13 @@ export function createNotifierWorker(options: NotifierWorkerOptions): NotifierWo
     await store.recordDelivery(name, delivery, DELIVERIES_KEPT).catch((err) => log.warn({ err, notifier: name }, 'delivery attempt not recorded'));
   }
 
-  /** Every try of one event for one notifier, until delivered, refused or out of attempts. */
-  async function deliverEvent(loop: Loop, event: VeerEvent): Promise<void> {
+  /**
+   * Every try of one event for one notifier, until delivered, refused or out of attempts; true
+   * once it is finished (the cursor may move past it), false when a stop came between tries.
+   * A request under way is not aborted by a stop: it ends within VEER_NOTIFY_TIMEOUT_MS and is
+   * recorded, so a clean stop or fail-over never sends an event twice.
+   */
+  async function deliverEvent(loop: Loop, event: VeerEvent): Promise<boolean> {
     const backoff = new Backoff({ minMs: config.backoffMs, maxMs: config.maxBackoffMs, jitter: false });
     const signal = loop.abort.signal;
     for (let attempt = 1; ; attempt++) {
@@ -116,10 +121,7 @@ export function createNotifierWorker(options: NotifierWorkerOptions): NotifierWo
         eventType: event.type,
         secret: n.secret,
         timeoutMs: config.timeoutMs,
-        signal,
       });
-      // A stop mid-request is no attempt: the event is sent again, with the same delivery id, by whoever leads next.
-      if (signal.aborted) return;
       const last = res.outcome === 'retry' && attempt >= config.attempts;
       const status: Delivery['status'] = res.outcome === 'delivered' ? 'delivered' : res.outcome === 'failed' || last ? 'failed' : 'retrying';
       const error = last ? `${res.error ?? 'failed'} (gave up after ${attempt} attempts, VEER_NOTIFY_ATTEMPTS)` : res.error;
@@ -135,10 +137,11 @@ export function createNotifierWorker(options: NotifierWorkerOptions): NotifierWo
       });
       if (status !== 'retrying') {
         if (status === 'failed') log.warn({ notifier: n.name, eventId: event.id, attempt, httpStatus: res.httpStatus, error }, 'notification failed');
-        return;
+        return true;
       }
+      // Between tries a stop is taken at once: the next leader retries the event, with the same delivery id.
       await backoff.wait(signal).catch(() => undefined);
-      if (signal.aborted) return;
+      if (signal.aborted) return false;
     }
   }
 
@@ -165,9 +168,10 @@ export function createNotifierWorker(options: NotifierWorkerOptions): NotifierWo
             if (signal.aborted) return;
             if (position.after !== undefined && events.compareIds(event.id, position.after) <= 0) continue;
             if (!notifierMatches(loop.notifier.events, event)) continue;
-            await deliverEvent(loop, event);
+            const finished = await deliverEvent(loop, event);
+            // Saved even when stopping: the lease is still ours until released, and the next leader must not resend it.
+            if (finished) await save(loop, { from: position.from, after: event.id }, lease);
             if (signal.aborted) return;
-            await save(loop, { from: position.from, after: event.id }, lease);
           }
           if (signal.aborted) return;
           position = { from: batch.checkpoint };

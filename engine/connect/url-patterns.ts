@@ -21,8 +21,16 @@ export function urlPatternMatches(pattern: string, url: string): boolean {
   return true;
 }
 
-/** The first pattern that allows `url`, if any. */
-export const allowingPattern = (patterns: readonly string[], url: string): string | undefined => patterns.find((p) => urlPatternMatches(p, url));
+/**
+ * A pattern that allows `url`, if any: one naming its host literally when there is one (the
+ * egress guard lets only those reach link-local and metadata hosts, so `http://*` listed first
+ * must not hide `http://169.254.169.254/*` listed after it), else the first.
+ */
+export function allowingPattern(patterns: readonly string[], url: string): string | undefined {
+  const matching = patterns.filter((p) => urlPatternMatches(p, url));
+  const host = new URL(url).hostname.toLowerCase();
+  return matching.find((p) => literalHost(p) === host) ?? matching[0];
+}
 
 /** The host a pattern names literally (no `*` in scheme://host[:port]), lower-cased; undefined when its host is a wildcard. */
 export function literalHost(pattern: string): string | undefined {

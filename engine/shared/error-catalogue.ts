@@ -109,7 +109,10 @@ export const ERROR_CATALOGUE = {
   // Connecting to the user's stack: outbound HTTP, secrets, Prometheus, notifiers.
   'HTTP.UNAVAILABLE': down('an outbound request from ctx.http.fetch could not connect or timed out'),
   'HTTP.TOO_LARGE': refused(413, 'a response to ctx.http.fetch was larger than VEER_HTTP_MAX_BYTES'),
-  'HTTP.REDIRECTS': refused(502, 'a ctx.http.fetch request was redirected too many times (or without a Location)'),
+  'HTTP.REDIRECTS': refused(
+    502,
+    'a ctx.http.fetch request was redirected more than VEER_HTTP_MAX_REDIRECTS times (a redirect without a Location is answered as it is)',
+  ),
   'SECRETS.NO_KEY': refused(409, 'secrets cannot be stored or read: VEER_SECRETS_KEY is not set'),
   'SECRETS.UNREADABLE': broken('a stored secret cannot be decrypted with VEER_SECRETS_KEY or VEER_SECRETS_KEY_PREVIOUS'),
   'PROMETHEUS.NOT_CONFIGURED': refused(409, 'ctx.metrics.prometheus was called but VEER_PROMETHEUS_URL is not set'),

@@ -127,7 +127,10 @@ describe('secrets', () => {
     assertNoSecret('emitted events', events.body);
     await waitFor(() => receiver.requests.length >= 4, { timeoutMs: 30_000, what: 'both notifiers to deliver both events' });
     await receiver.close();
-    assertNoSecret('notifications', receiver.requests.map((r) => r.raw));
+    assertNoSecret(
+      'notifications',
+      receiver.requests.map((r) => r.raw),
+    );
     assert.ok(receiver.requests.some((r) => r.raw.includes('***')));
     const state = await t.call('GET', '/api/v1/workflows/leaky/state');
     assert.equal(state.body.state.kept.s, '***');
