@@ -2,8 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireInstalled } from '../setup/services.ts';
 import { freePort } from './free-port.ts';
-import { startProcess, tempDir } from './process.ts';
-import { waitFor } from './wait-for.ts';
+import { startProcess, tempDir, whenReady } from './process.ts';
 
 export interface AlertmanagerOptions {
   /** Where the one receiver (`veer`) posts: a webhook_config `url`, with `send_resolved: true`. */
@@ -51,21 +50,9 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<T
     '--cluster.listen-address=',
     '--log.level=warn',
   ]);
-  const stop = async () => {
-    await proc.stop();
-    await dir.remove();
-  };
-  try {
-    await waitFor(
-      async () => {
-        proc.assertRunning();
-        return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok;
-      },
-      { timeoutMs: 20_000, what: `Alertmanager on ${port}` },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const stop = await whenReady(proc, dir, async () => (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok, {
+    timeoutMs: 20_000,
+    what: `Alertmanager on ${port}`,
+  });
   return { url, port, stop };
 }

@@ -1,7 +1,6 @@
 import { requireInstalled } from '../setup/services.ts';
 import { freePort } from './free-port.ts';
-import { startProcess, tempDir } from './process.ts';
-import { waitFor } from './wait-for.ts';
+import { startProcess, tempDir, whenReady } from './process.ts';
 
 export interface TestEtcd {
   url: string;
@@ -42,22 +41,14 @@ export async function startEtcd(): Promise<TestEtcd> {
     '--initial-cluster',
     `veer-test=${peer}`,
   ]);
-  const stop = async () => {
-    await proc.stop();
-    await dir.remove();
-  };
-  try {
-    await waitFor(
-      async () => {
-        proc.assertRunning();
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-        return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-      },
-      { timeoutMs: 15_000, what: `etcd on ${port}` },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const stop = await whenReady(
+    proc,
+    dir,
+    async () => {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+    },
+    { timeoutMs: 15_000, what: `etcd on ${port}` },
+  );
   return { url, port, stop };
 }

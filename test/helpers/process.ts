@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable, notInstalledError } from '../setup/services.ts';
-import { WaitAborted } from './wait-for.ts';
+import { WaitAborted, waitFor } from './wait-for.ts';
 
 /** A temp directory removed by the returned function. */
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
@@ -65,4 +65,32 @@ export function startProcess(cmd: string, args: string[], options: { cwd?: strin
       clearTimeout(t);
     },
   };
+}
+
+/**
+ * The tail every service helper shares: waits until `ready()` answers true while `proc` keeps
+ * running, and returns the stop that ends the process and removes its directory. When the
+ * service exits or is not ready in time, it is stopped and cleaned up and the wait's error
+ * (naming `what`) is thrown.
+ */
+export async function whenReady(
+  proc: ServiceProcess,
+  dir: { remove: () => Promise<void> },
+  ready: () => Promise<boolean>,
+  wait: { timeoutMs: number; intervalMs?: number; what: string },
+): Promise<() => Promise<void>> {
+  const stop = async () => {
+    await proc.stop();
+    await dir.remove();
+  };
+  try {
+    await waitFor(async () => {
+      proc.assertRunning();
+      return ready();
+    }, wait);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return stop;
 }

@@ -2,8 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireInstalled } from '../setup/services.ts';
 import { freePort } from './free-port.ts';
-import { startProcess, tempDir } from './process.ts';
-import { waitFor } from './wait-for.ts';
+import { startProcess, tempDir, whenReady } from './process.ts';
 
 export interface PrometheusOptions {
   /** Appended to prom.yml's `scrape_configs`. */
@@ -60,22 +59,10 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     '--log.level=warn',
     ...(options.extraArgs ?? []),
   ]);
-  const stop = async () => {
-    await proc.stop();
-    await dir.remove();
-  };
-  try {
-    await waitFor(
-      async () => {
-        proc.assertRunning();
-        return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok;
-      },
-      { timeoutMs: 20_000, what: `Prometheus on ${port}` },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const stop = await whenReady(proc, dir, async () => (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok, {
+    timeoutMs: 20_000,
+    what: `Prometheus on ${port}`,
+  });
   return {
     url,
     port,

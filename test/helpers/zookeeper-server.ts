@@ -3,8 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { requireInstalled, ZOOKEEPER_JAR } from '../setup/services.ts';
 import { freePort } from './free-port.ts';
-import { startProcess, tempDir } from './process.ts';
-import { waitFor } from './wait-for.ts';
+import { startProcess, tempDir, whenReady } from './process.ts';
 
 export interface TestZookeeper {
   /** host:port connection string. */
@@ -39,22 +38,11 @@ export async function startZookeeper(): Promise<TestZookeeper> {
     ].join('\n'),
   );
   const proc = startProcess('java', ['-Xmx256m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg]);
-  const stop = async () => {
-    await proc.stop();
-    await dir.remove();
-  };
-  try {
-    await waitFor(
-      async () => {
-        proc.assertRunning();
-        return (await fourLetter(port, 'ruok')) === 'imok';
-      },
-      { timeoutMs: 30_000, intervalMs: 25, what: `zookeeper on ${port}` },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const stop = await whenReady(proc, dir, async () => (await fourLetter(port, 'ruok')) === 'imok', {
+    timeoutMs: 30_000,
+    intervalMs: 25,
+    what: `zookeeper on ${port}`,
+  });
   return { url: `127.0.0.1:${port}`, port, stop };
 }
 
