@@ -27,6 +27,27 @@ describe('OpenAPI document of the release controls', () => {
   });
   after(() => t.stop());
 
+  it('documents the routes that connect Veer to the stack, errors in the one error body', () => {
+    const routes: Array<[string, string]> = [
+      ['put', '/api/v1/secrets/{name}'],
+      ['get', '/api/v1/secrets/{name}'],
+      ['delete', '/api/v1/secrets/{name}'],
+      ['get', '/api/v1/secrets'],
+      ['put', '/api/v1/notifiers/{name}'],
+      ['get', '/api/v1/notifiers/{name}/deliveries'],
+      ['post', '/api/v1/webhooks/alertmanager'],
+      ['get', '/api/v1/prometheus/targets'],
+    ];
+    for (const [method, path] of routes) {
+      const op = doc.paths?.[path]?.[method];
+      assert.ok(op, `${method.toUpperCase()} ${path} is documented`);
+      if (method === 'put' || method === 'post') assert.ok(op.responses?.['400'], `${method.toUpperCase()} ${path} documents 400`);
+      for (const [status, response] of Object.entries(op.responses as Record<string, any>))
+        if (Number(status) >= 400 && response.content)
+          assert.equal(response.content['application/json'].schema.$ref, '#/components/schemas/Error', `${path} ${status}: the one error body`);
+    }
+  });
+
   it('lists every control route with its error answers', () => {
     for (const [method, path, statuses] of CONTROLS) {
       const op = doc.paths?.[path]?.[method];
