@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import canaryRelease from '../../workflows/canary-release.ts';
-import { codedError, fakeLog, fakePrometheus, fakeState, jsonCopy, type LoggedLine, type PrometheusCall } from './fake-ctx.ts';
+import { codedError, fakeGateway, fakeLog, fakePrometheus, fakeState, jsonCopy, type LoggedLine, type PrometheusCall } from './fake-ctx.ts';
 import type { Ctx, EnvValue, Gateway } from '../../workflows/types.ts';
 
 /**
@@ -28,16 +28,7 @@ function fakeWorld(env: Record<string, EnvValue> = {}) {
   const calls: PrometheusCall[] = [];
   const routes: Record<string, { weight: number }> = { stable: { weight: 100 }, canary: { weight: 0 } };
   const answers: Record<string, RouteAnswers> = { canary: healthy(), stable: healthy() };
-  const gateway = (): Gateway => ({
-    name: 'shop',
-    port: 9090,
-    mode: 'http',
-    sticky: 'none',
-    virtualHosts: [],
-    routes: Object.fromEntries(Object.entries(routes).map(([n, r]) => [n, { weight: r.weight, conditionStrength: 0, targets: [] }])),
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    revision: '1',
-  });
+  const gateway = (): Gateway => fakeGateway(Object.fromEntries(Object.entries(routes).map(([n, r]) => [n, r.weight])));
   // The route is read back from the proxy label (or a custom query's route label); the kind from the metric.
   const answer = (query: string): Answer => {
     const route = /r\.shop\.(\w+)"|route="(\w+)"/.exec(query);

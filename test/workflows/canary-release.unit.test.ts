@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import canaryRelease from '../../workflows/canary-release.ts';
-import { fakeLog, fakeState, jsonCopy, type LoggedLine } from './fake-ctx.ts';
+import { fakeGateway, fakeLog, fakeState, jsonCopy, type LoggedLine } from './fake-ctx.ts';
 import type { Ctx, Deployment, EnvValue, Gateway, GatewayMetrics, SetWeightsOptions, Signal } from '../../workflows/types.ts';
 
 /**
@@ -53,16 +53,7 @@ function fakeWorld(o: FakeOptions = {}) {
   };
   const metrics: Record<string, RouteMetrics> = { canary: healthy(), stable: healthy() };
   const json = jsonCopy;
-  const gateway = (): Gateway => ({
-    name: 'shop',
-    port: 9090,
-    mode: 'http',
-    sticky: 'none',
-    virtualHosts: [],
-    routes: Object.fromEntries(Object.entries(routes).map(([n, r]) => [n, { weight: r.weight, conditionStrength: 0, targets: [] }])),
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    revision: '1',
-  });
+  const gateway = (): Gateway => fakeGateway(Object.fromEntries(Object.entries(routes).map(([n, r]) => [n, r.weight])));
 
   const ctx = (env: Record<string, EnvValue> = {}): Ctx =>
     ({

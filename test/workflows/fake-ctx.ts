@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { MetricsCapability, PrometheusQueryOptions, PrometheusResult, ScriptLog, StateCapability } from '../../workflows/types.ts';
+import type { Gateway, MetricsCapability, PrometheusQueryOptions, PrometheusResult, ScriptLog, StateCapability } from '../../workflows/types.ts';
 
 /** Pieces of a fake `ctx` the built-in workflows' unit tests share (not a test file itself). */
 
@@ -62,3 +62,17 @@ export function fakePrometheus(answer: (query: string) => number | null | Error,
 
 /** An error as the engine's capabilities throw it into the sandbox: message plus `code`. */
 export const codedError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+/** The gateway `shop` as ctx.gateways.get answers it, with these route weights. */
+export function fakeGateway(weights: Record<string, number>, o: { conditionStrength?: number; revision?: string } = {}): Gateway {
+  return {
+    name: 'shop',
+    port: 9090,
+    mode: 'http',
+    sticky: 'none',
+    virtualHosts: [],
+    routes: Object.fromEntries(Object.entries(weights).map(([n, weight]) => [n, { weight, conditionStrength: o.conditionStrength ?? 0, targets: [] }])),
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    revision: o.revision ?? '1',
+  };
+}

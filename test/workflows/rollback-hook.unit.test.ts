@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import rollbackHook from '../../workflows/rollback-hook.ts';
 import type { Ctx, Deployment, EnvValue, EventQuery, Gateway, RunTrigger, SetWeightsOptions, VeerEvent } from '../../workflows/types.ts';
+import { fakeGateway } from './fake-ctx.ts';
 
 /**
  * The rollback-hook script against a fake ctx: which weights it restores (the canary's
@@ -48,16 +49,7 @@ function fakeWorld(o: FakeOptions = {}) {
   const queries: EventQuery[] = [];
   const logs: Array<{ level: string; message: string }> = [];
   let canary = o.canaryInstances ?? 2;
-  const gateway = (): Gateway => ({
-    name: 'shop',
-    port: 9090,
-    mode: 'http',
-    sticky: 'none',
-    virtualHosts: [],
-    routes: Object.fromEntries(Object.entries(routes).map(([n, weight]) => [n, { weight, conditionStrength: 100, targets: [] }])),
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    revision: String(setWeights.length + 1),
-  });
+  const gateway = (): Gateway => fakeGateway(routes, { conditionStrength: 100, revision: String(setWeights.length + 1) });
   const deployment = (): Deployment => ({
     name: 'shop-v2',
     desiredInstances: canary,
