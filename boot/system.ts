@@ -22,6 +22,7 @@ import type { VeerConfig } from './config.ts';
 import { stampingCausedHops } from '../engine/events/causation.ts';
 import { createSecretService } from '../engine/connect/secret-service.ts';
 import { createHttpCapability } from '../engine/connect/http-fetch.ts';
+import { sealingNotifierStore } from '../engine/connect/sealed-notifier-store.ts';
 import { createSecretsCapability } from '../engine/connect/secrets-capability.ts';
 
 /** A System as the composition root built it: with its compiled config and the Redis backend, for the entry points. */
@@ -116,7 +117,8 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
     gateways,
     emit: bus.emitter,
     audit: backend.audit,
-    notifiers: backend.notifiers,
+    // Signing secrets are sealed at rest when VEER_SECRETS_KEY is set.
+    notifiers: sealingNotifierStore(backend.notifiers, config.connect.secrets),
     secrets,
     webhooks: { alertmanagerToken: config.connect.alertmanagerToken, onceKeys: backend.onceKeys },
     // Every script effect is recorded in the audit stream here, in one place.

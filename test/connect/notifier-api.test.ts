@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -24,7 +24,14 @@ describe('notifiers API and delivery', () => {
   before(async () => {
     t = await startTestSystem({
       engine: true,
-      env: { VEER_NOTIFY_ATTEMPTS: '4', VEER_NOTIFY_BACKOFF_MS: '20', VEER_NOTIFY_MAX_BACKOFF_MS: '100', VEER_NOTIFY_TIMEOUT_MS: '2000' },
+      // With a secrets key, signing secrets are sealed at rest: every signature below is made from an opened one.
+      env: {
+        VEER_NOTIFY_ATTEMPTS: '4',
+        VEER_NOTIFY_BACKOFF_MS: '20',
+        VEER_NOTIFY_MAX_BACKOFF_MS: '100',
+        VEER_NOTIFY_TIMEOUT_MS: '2000',
+        VEER_SECRETS_KEY: randomBytes(32).toString('hex'),
+      },
     });
   });
   after(async () => {
@@ -38,6 +45,8 @@ describe('notifiers API and delivery', () => {
     assert.equal(put.status, 201, JSON.stringify(put.body));
     assert.equal(put.body.hasSecret, true);
     assert.equal('secret' in put.body, false, 'the secret is write-only');
+    const raw = await t.redisClient.hget(t.keys.notifiers, 'ops');
+    assert.ok(raw && !raw.includes(SECRET) && raw.includes('veer-sealed:'), `sealed at rest: ${raw}`);
 
     await post({ tags: ['other'], type: 'deploy.started', value: 1 });
     await post({ tags: ['alerts:shop'], type: 'noise', value: 2 });
