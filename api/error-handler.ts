@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { catalogueEntry } from '../engine/shared/error-catalogue.ts';
-import { VeerError } from '../engine/shared/errors.ts';
+import { ValidationError, VeerError } from '../engine/shared/errors.ts';
 import { silentLogger, type Logger } from '../engine/shared/logger.ts';
 import { errorBody } from './error-body.ts';
 
@@ -30,8 +30,13 @@ export function respondWithError(c: Context, err: VeerError, logger: Logger): Re
 
 export function createErrorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
+    // A body that is not JSON is the caller's mistake like any other: VALIDATION naming `body`.
+    if (err instanceof HTTPException && err.status === 400 && /malformed json/i.test(err.message)) {
+      const message = 'the request body is not valid JSON; send a JSON document with Content-Type: application/json';
+      return respondWithError(c, new ValidationError(message, [{ path: 'body', message: 'malformed JSON' }]), logger);
+    }
     if (err instanceof HTTPException) {
-      // The framework's own refusals (malformed JSON, …) keep their status.
+      // The framework's other refusals keep their status.
       return c.json(errorBody({ code: 'HTTP', message: err.message }, requestIdOf(c)), err.status);
     }
     if (err instanceof VeerError) return respondWithError(c, err, logger);

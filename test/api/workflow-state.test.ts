@@ -85,8 +85,13 @@ describe('workflow state API', () => {
       body: '{not json',
     });
     assert.equal(notJson.status, 400);
-    // The framework's refusal, as on every route: no value to name a field of.
-    assert.match(((await notJson.json()) as { message: string }).message, /JSON/i);
+    const refused = (await notJson.json()) as { code: string; message: string; details: { issues: Array<{ path: string }> } };
+    assert.equal(refused.code, 'VALIDATION');
+    assert.match(refused.message, /not valid JSON/);
+    assert.deepEqual(
+      refused.details.issues.map((i) => i.path),
+      ['body'],
+    );
     const noBody = await t.call('PUT', '/api/v1/workflows/limits/state/step');
     assert.equal(noBody.status, 400, 'no body is not an empty object');
     assert.ok(noBody.body.details.issues.some((i: { path: string }) => i.path === 'body'));

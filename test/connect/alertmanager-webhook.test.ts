@@ -139,6 +139,12 @@ describe('POST /api/v1/webhooks/alertmanager', () => {
         `${path} in ${JSON.stringify(res.body.details.issues)}`,
       );
     }
+    // Not JSON at all (a truncated post): the same error, naming the body.
+    const cut = await t.app.request(HOOK, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version": "4", "alerts": [' });
+    assert.equal(cut.status, 400);
+    const cutBody = (await cut.json()) as { code: string; details: { issues: Array<{ path: string }> } };
+    assert.equal(cutBody.code, 'VALIDATION');
+    assert.equal(cutBody.details.issues[0].path, 'body');
     // Many annotations, each within its bound, but too large for one event together: the alert is named.
     const annotations = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`a${i}`, 'x'.repeat(10_000)]));
     const big = await t.call('POST', HOOK, payload([alert({ fingerprint: 'cccc000000000001', annotations })]));
