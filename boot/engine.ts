@@ -86,6 +86,7 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
     store: system.notifiers,
     events: system.events.store,
     config: settings.connect.notify,
+    secrets: system.secrets,
     logger,
   });
   await notifiers.start();

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { urlShapeOf } from '../../engine/connect/url-secrets.ts';
 import { DELIVERIES_KEPT, NOTIFIERS_CHANGED } from '../../engine/connect/notifier-worker.ts';
 import { MAX_TAGS, TagSchema } from '../../engine/domain/event.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
@@ -18,7 +19,7 @@ const TypeGlobSchema = z
 function urlProblem(v: string): string | undefined {
   let u: URL;
   try {
-    u = new URL(v);
+    u = new URL(urlShapeOf(v));
   } catch {
     return 'must be an absolute http:// or https:// URL';
   }
@@ -34,7 +35,9 @@ const UrlSchema = z
     const why = urlProblem(v);
     if (why) ctx.addIssue({ code: 'custom', message: why });
   })
-  .describe('where events are POSTed: http:// or https:// (loopback included)');
+  .describe(
+    'where events are POSTed: http:// or https:// (loopback included). `{{secret:<name>}}` is filled in with that secret at delivery (a Slack hook path), so the definition carries only its name',
+  );
 
 const EventsSchema = z
   .object({

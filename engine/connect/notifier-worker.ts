@@ -4,6 +4,8 @@ import type { Coordination, Lease, Leadership } from '../ports/coordination.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { Delivery, Notifier, NotifierStore } from '../ports/notifier-store.ts';
 import { Backoff } from '../shared/retry.ts';
+import type { SecretService } from './secret-service.ts';
+import { fillUrlSecrets, secretsIn } from './url-secrets.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { NotifyConfig } from './config.ts';
 import { deliver, type DeliveryResult } from './notifier-delivery.ts';
@@ -34,6 +36,8 @@ export interface NotifierWorkerOptions {
   refreshMs?: number;
   /** Lease TTL (ms): how long a dead engine blocks a standby. Default 10 000. */
   lockTtlMs?: number;
+  /** Opens `{{secret:<name>}}` placeholders of notifier URLs; without it such a URL fails each try. */
+  secrets?: Pick<SecretService, 'reveal'>;
 }
 
 export interface NotifierWorker {
@@ -96,6 +100,17 @@ export function createNotifierWorker(options: NotifierWorkerOptions): NotifierWo
   /** Set while leading: re-reads the notifier list now. */
   let sync: (() => void) | undefined;
 
+  /** The URL with its secrets filled in, or a failed try saying which secret is missing (retried: the operator may store it). */
+  async function resolveUrl(template: string): Promise<string | DeliveryResult> {
+    if (secretsIn(template).length === 0) return template;
+    try {
+      if (!options.secrets) throw new Error('secrets are not available to the notifier worker');
+      return await fillUrlSecrets(template, (name) => options.secrets!.reveal(name));
+    } catch (err) {
+      return { outcome: 'retry', error: `the URL's secret could not be read: ${(err as Error).message}`, ms: 0 };
+    }
+  }
+
   async function record(name: string, delivery: Delivery): Promise<void> {
     await store.recordDelivery(name, delivery, DELIVERIES_KEPT).catch((err) => log.warn({ err, notifier: name }, 'delivery attempt not recorded'));
   }
@@ -113,15 +128,19 @@ export function createNotifierWorker(options: NotifierWorkerOptions): NotifierWo
       // Read each try: a PUT that fixes the URL or secret applies to the retries of an event already under way.
       const n = loop.notifier;
       const body = formatBody(n.format, n.name, event);
-      const res: DeliveryResult = await deliver({
-        url: n.url,
-        body,
-        notifier: n.name,
-        eventId: event.id,
-        eventType: event.type,
-        secret: n.secret,
-        timeoutMs: config.timeoutMs,
-      });
+      const url = await resolveUrl(n.url);
+      const res: DeliveryResult =
+        typeof url === 'string'
+          ? await deliver({
+              url,
+              body,
+              notifier: n.name,
+              eventId: event.id,
+              eventType: event.type,
+              secret: n.secret,
+              timeoutMs: config.timeoutMs,
+            })
+          : url;
       const last = res.outcome === 'retry' && attempt >= config.attempts;
       const status: Delivery['status'] = res.outcome === 'delivered' ? 'delivered' : res.outcome === 'failed' || last ? 'failed' : 'retrying';
       const error = last ? `${res.error ?? 'failed'} (gave up after ${attempt} attempts, VEER_NOTIFY_ATTEMPTS)` : res.error;

@@ -119,6 +119,31 @@ describe('notifiers API and delivery', () => {
     assert.equal((await t.call('DELETE', '/api/v1/notifiers/keeper')).status, 404);
   });
 
+  it('fills {{secret:<name>}} in the URL at delivery, so GET shows only the name; a missing secret fails the tries naming it', async () => {
+    const r = await receiver();
+    const template = `${r.url}/{{secret:hook-path}}`;
+    const put = await t.call('PUT', '/api/v1/notifiers/hooked', { url: template, events: { tags: ['hooked'] }, format: 'slack' });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    assert.equal(put.body.url, template);
+    // Not stored yet: each try says which secret is missing, until the attempts are used up.
+    const early = await post({ tags: ['hooked'], type: 'deploy.started' });
+    const deliveries = async () =>
+      (await t.call('GET', '/api/v1/notifiers/hooked/deliveries')).body.deliveries as Array<{ eventId: string; status: string; error?: string }>;
+    const failed = await waitFor(async () => (await deliveries()).find((d) => d.eventId === early.id && d.status === 'failed'), {
+      what: 'the first event given up',
+    });
+    assert.match(failed.error ?? '', /secret 'hook-path' does not exist/);
+    assert.equal(r.requests.length, 0, 'nothing was sent without the secret');
+
+    assert.equal((await t.call('PUT', '/api/v1/secrets/hook-path', { value: 'T000/B000/s3cr3t' })).status, 200);
+    const later = await post({ tags: ['hooked'], type: 'deploy.started' });
+    await waitFor(() => r.requests.length >= 1, { what: 'the delivery once the secret exists' });
+    assert.equal(r.requests[0].path, '/hook/T000/B000/s3cr3t');
+    assert.equal(r.requests[0].headers['x-veer-delivery'], `hooked/${later.id}`);
+    const shown = JSON.stringify((await t.call('GET', '/api/v1/notifiers/hooked')).body) + JSON.stringify(await deliveries());
+    assert.ok(shown.includes('{{secret:hook-path}}') && !shown.includes('s3cr3t'), shown);
+  });
+
   it('renders Slack messages as one readable line', async () => {
     const r = await receiver();
     await t.call('PUT', '/api/v1/notifiers/chat', { url: r.url, events: { tags: ['chat'] }, format: 'slack' });

@@ -2,6 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
+  /** Path and query as requested. */
+  path: string;
   headers: IncomingHttpHeaders;
   /** The raw body, exactly as it arrived (what a signature is computed over). */
   raw: string;
@@ -38,7 +40,7 @@ export async function startReceiver(status: (n: number) => number = () => 200, h
       } catch {
         body = raw;
       }
-      requests.push({ headers: req.headers, raw, body, status: code });
+      requests.push({ path: req.url ?? '', headers: req.headers, raw, body, status: code });
       const answer = () => {
         res.writeHead(code, { 'content-type': 'text/plain' });
         res.end(code >= 400 ? `refused with ${code}` : 'ok');
