@@ -23,6 +23,8 @@ export interface HttpRequestPlan {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** The allowing pattern's own host when it names one without `*` (the egress guard lets that host through). */
+  literal: string | undefined;
 }
 
 const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive']);
@@ -58,7 +60,7 @@ function allowedUrl(scope: RunScope, raw: string, redirectedFrom?: URL): { url: 
 /** The checks a request passes before it is sent (and a dry run passes without sending). */
 export function planRequest(scope: RunScope, rawUrl: unknown, rawOptions: unknown): HttpRequestPlan {
   const o = (rawOptions ?? {}) as { method?: unknown; headers?: unknown; body?: unknown; timeoutMs?: unknown };
-  const { url } = allowedUrl(scope, String(rawUrl));
+  const { url, literal } = allowedUrl(scope, String(rawUrl));
   const method = typeof o.method === 'string' ? o.method : 'GET';
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries((o.headers ?? {}) as Record<string, string>)) {
@@ -84,7 +86,7 @@ export function planRequest(scope: RunScope, rawUrl: unknown, rawOptions: unknow
   }
   const left = Math.max(1, scope.deadline - Date.now());
   const asked = typeof o.timeoutMs === 'number' ? o.timeoutMs : left;
-  return { url, method, headers, body, timeoutMs: Math.min(asked, left) };
+  return { url, method, headers, body, timeoutMs: Math.min(asked, left), literal };
 }
 
 /** Lower-case names → values; a repeated header (each Set-Cookie comes on its own) is joined with ", " as `Headers.get` does. */
@@ -133,9 +135,8 @@ export function createHttpCapability(o: HttpEgressOptions): HostCapability<HttpC
       const timeout = AbortSignal.timeout(plan.timeoutMs);
       const local = new AbortController();
       const signal = AbortSignal.any([scope.signal, timeout, local.signal]);
-      let { url, method, body } = plan;
+      let { url, method, body, literal } = plan;
       const headers = { ...plan.headers };
-      let literal = literalHost(allowingPattern(scope.workflow.permissions.http ?? [], url.href)!);
       for (let hop = 0; ; hop++) {
         // The lookup is bounded like the request: a hanging resolver must not hold the call past timeoutMs.
         const stop = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
