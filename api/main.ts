@@ -1,5 +1,6 @@
 import { loadConfig } from '../boot/config.ts';
 import { createLogger } from '../boot/logger.ts';
+import { exitOnSignal } from '../boot/shutdown.ts';
 import { createSystem } from '../boot/system.ts';
 import type { Logger } from '../engine/shared/logger.ts';
 import type { System } from '../engine/system.ts';
@@ -19,16 +20,10 @@ if (import.meta.main) {
   const logger = createLogger({ level: config.core.logLevel, pretty: config.core.logPretty });
   const system = await createSystem(config, logger);
   let api: { close: () => Promise<void> } | undefined = undefined;
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  exitOnSignal(logger, async () => {
     await api?.close();
     await system.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
   await system.redis.checkEvictionPolicy(logger);
   api = await startApi(system, logger);
 }

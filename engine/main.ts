@@ -6,6 +6,7 @@
 import { loadConfig } from '../boot/config.ts';
 import { startEngineFor } from '../boot/engine.ts';
 import { createLogger } from '../boot/logger.ts';
+import { exitOnSignal } from '../boot/shutdown.ts';
 import { createSystem } from '../boot/system.ts';
 
 if (import.meta.main) {
@@ -13,16 +14,14 @@ if (import.meta.main) {
   const logger = createLogger({ level: config.core.logLevel, pretty: config.core.logPretty });
   const system = await createSystem(config, logger);
   // Handlers first: a SIGTERM that arrives while components start must still drain runs.
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await started.catch(() => undefined);
-    await system.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(
+    logger,
+    async () => {
+      await started.catch(() => undefined);
+      await system.close();
+    },
+    config.core.engine.shutdownGraceMs,
+  );
   const started = (async () => {
     await system.redis.checkEvictionPolicy(logger);
     await startEngineFor(system, logger);

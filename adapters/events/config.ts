@@ -3,6 +3,30 @@ import { parseEnv } from '../../engine/shared/env.ts';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
+/**
+ * The client budget of one event append to Elasticsearch, set per request so it holds for
+ * any client (ours or injected): at most `maxRetries` resends, each attempt bounded by
+ * `requestTimeoutMs`. The tail's look-back is derived from it (minimumEsTailBufferMs).
+ */
+export const ES_APPEND_BUDGET = { requestTimeoutMs: 5000, maxRetries: 2 } as const;
+/** The events template sets this refresh_interval, so a written event is searchable within it. */
+export const ES_EVENTS_REFRESH_MS = 1000;
+
+/**
+ * The shortest safe tail look-back. An event is stamped `ingestedAt` before its first
+ * attempt; the last retry can start after (maxRetries) timed-out or failed attempts plus
+ * the transport's backoff between them (@elastic/transport retryBackoff: at most
+ * min(4, 2^attempt) s), and the write it makes is applied within its own timeout, then
+ * searchable after one refresh. A tail that looks back less than that loses such an event
+ * for good. 5 s of margin covers a slow poll and GC pauses:
+ * 3 × 5 s + (2 s + 4 s) + 1 s + 5 s = 27 s (the default, 30 s, is above it).
+ */
+export function minimumEsTailBufferMs(budget: { requestTimeoutMs: number; maxRetries: number } = ES_APPEND_BUDGET): number {
+  let backoff = 0;
+  for (let a = 1; a <= budget.maxRetries; a++) backoff += Math.min(4, 2 ** a) * 1000;
+  return (budget.maxRetries + 1) * budget.requestTimeoutMs + backoff + ES_EVENTS_REFRESH_MS + 5000;
+}
+
 /** Env of the events area (store, SSE, Elasticsearch tailing and query triggers, remote streams). */
 export const EventsEnvSchema = z.object({
   VEER_EVENTS_STORE: z.enum(['redis', 'elasticsearch']).default('redis'),
@@ -10,7 +34,11 @@ export const EventsEnvSchema = z.object({
   VEER_EVENTS_SSE_HEARTBEAT_MS: int(15_000, 100),
   VEER_EVENTS_TRIGGER_REFRESH_MS: int(1000, 50),
   VEER_EVENTS_ES_POLL_MS: int(1000, 50),
-  VEER_EVENTS_ES_BUFFER_MS: int(30_000, 0),
+  VEER_EVENTS_ES_BUFFER_MS: z.coerce
+    .number()
+    .int()
+    .min(minimumEsTailBufferMs(), `must be at least ${minimumEsTailBufferMs()} ms: an append's own retries can make an event searchable that late`)
+    .default(30_000),
   VEER_EVENTS_ES_DELAY_MS: int(0, 0),
   VEER_ES_URL: z.string().url().default('http://127.0.0.1:9200'),
   VEER_ES_API_KEY: z.string().optional(),

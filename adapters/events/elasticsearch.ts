@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Client, errors } from '@elastic/elasticsearch';
+import { Client, errors, type TransportRequestOptions } from '@elastic/elasticsearch';
 import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
 import { areaCode } from '../../engine/shared/error-catalogue.ts';
 import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 import { delay } from '../../engine/shared/wait.ts';
+import { ES_APPEND_BUDGET, ES_EVENTS_REFRESH_MS, minimumEsTailBufferMs } from './config.ts';
 import {
   DEFAULT_QUERY_LIMIT,
   MAX_QUERY_LIMIT,
@@ -33,8 +34,112 @@ export function createElasticsearchClient(c: ElasticsearchConnection): Client {
   });
 }
 
+/** Per-request options that pin the media types to the server's major. */
+export interface EsCompat {
+  major: 8 | 9;
+  /** For requests with a JSON body, or none. */
+  json: TransportRequestOptions;
+  /** For `_bulk` (NDJSON body). */
+  ndjson: TransportRequestOptions;
+}
+
+type EsArea = 'events' | 'metrics' | 'document search';
+const compatByClient = new WeakMap<Client, Promise<EsCompat>>();
+
+/**
+ * Supports Elasticsearch 8 and 9 with the one 9.x client. The client sends
+ * `compatible-with=9` media types, which an 8.x server refuses on every call (400
+ * media_type_header_exception: it accepts its own major and the one before). So the first
+ * call on a client asks the server its version with plain `application/json` (every major
+ * accepts unversioned media types) and every later call sends `compatible-with=<that
+ * major>`, per request, so an injected client works the same. Pinning the major, rather
+ * than always sending plain JSON, keeps the answer format the one we checked, and turns an
+ * unsupported server into a clear CONFIG error instead of odd failures later.
+ * https://www.elastic.co/docs/reference/elasticsearch/rest-apis/compatibility
+ * Cached per client; a failed check (server down) is retried on the next call.
+ */
+export function elasticsearchCompat(client: Client, what: EsArea): Promise<EsCompat> {
+  let p = compatByClient.get(client);
+  if (!p) {
+    p = detect(client, what);
+    compatByClient.set(client, p);
+    p.catch((err: unknown) => {
+      if ((err as VeerError).code !== 'CONFIG') compatByClient.delete(client);
+    });
+  }
+  return p;
+}
+
+async function detect(client: Client, what: EsArea): Promise<EsCompat> {
+  let number: string;
+  try {
+    const info = await client.info(undefined, { headers: { accept: 'application/json', 'content-type': 'application/json' } });
+    number = String(info.version?.number ?? '');
+  } catch (err) {
+    throw translateEsError(what, 'version check (GET /)', err);
+  }
+  const major = Number.parseInt(number, 10);
+  if (major !== 8 && major !== 9) {
+    throw new VeerError(
+      'CONFIG',
+      `${what} store (elasticsearch): the server at VEER_ES_URL is Elasticsearch ${number || '(no version)'}; supported versions are Elasticsearch 8.x and 9.x`,
+    );
+  }
+  const json = `application/vnd.elasticsearch+json; compatible-with=${major}`;
+  const ndjson = `application/vnd.elasticsearch+x-ndjson; compatible-with=${major}`;
+  return { major, json: { headers: { accept: json, 'content-type': json } }, ndjson: { headers: { accept: json, 'content-type': ndjson } } };
+}
+
+/** What a search answer says about its completeness (`_shards.failed`, `timed_out`). */
+interface SearchCompleteness {
+  timed_out?: boolean;
+  _shards?: { total?: number; failed?: number; failures?: Array<{ index?: string | null; reason?: { reason?: string | null } }> };
+}
+
+/**
+ * A search answers 200 with partial results when shards fail or time out. Such an answer
+ * is not a basis for moving a checkpoint or for a verdict: this error (retryable) makes
+ * callers retry from where they were.
+ */
+export function partialResultsError(what: EsArea, op: string, res: SearchCompleteness): VeerError | undefined {
+  const failed = res._shards?.failed ?? 0;
+  if (failed === 0 && !res.timed_out) return undefined;
+  const area = what === 'metrics' ? 'METRICS' : 'EVENTS';
+  const why = (res._shards?.failures ?? [])
+    .slice(0, 3)
+    .map((f) => `${f.index ?? '?'}: ${f.reason?.reason ?? 'unknown'}`)
+    .join('; ');
+  return new UnavailableError(
+    areaCode(area, 'UNAVAILABLE'),
+    `${what} store (elasticsearch): ${op} returned partial results (${failed} of ${res._shards?.total ?? '?'} shards failed${res.timed_out ? ', timed out' : ''}${why ? `: ${why}` : ''}); not used, retried later`,
+  );
+}
+
+/**
+ * Our templates must be the one that applies to our indices, and ES refuses a template
+ * whose patterns overlap another's at the same priority (400 illegal_argument_exception,
+ * "... that have the same priority [N] ..."). So each starts at a distinct, high priority
+ * and moves up past a clash with someone else's template.
+ */
+export async function putTemplateAtFreePriority(
+  client: Client,
+  compat: EsCompat,
+  body: Parameters<Client['indices']['putIndexTemplate']>[0] & { priority: number },
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.indices.putIndexTemplate({ ...body, priority: body.priority + attempt }, compat.json);
+      return;
+    } catch (err) {
+      const reason = err instanceof errors.ResponseError ? String((err.body as { error?: { reason?: string } } | undefined)?.error?.reason ?? '') : '';
+      if (attempt < 20 && err instanceof errors.ResponseError && err.meta.statusCode === 400 && reason.includes('that have the same priority')) continue;
+      throw err;
+    }
+  }
+}
+
 /** Vendor errors become VeerErrors naming the store and operation. */
-export function translateEsError(what: 'events' | 'metrics' | 'document search', op: string, err: unknown): VeerError {
+export function translateEsError(what: EsArea, op: string, err: unknown): VeerError {
   if (err instanceof VeerError) return err;
   // Document search (query triggers) reports as the events area: it reads the same cluster.
   const area = what === 'metrics' ? 'METRICS' : 'EVENTS';
@@ -56,7 +161,7 @@ export interface ElasticsearchEventStoreOptions extends ElasticsearchConnection 
   indexPrefix?: string;
   /** Tail poll interval (ms). Default 1000. */
   pollMs?: number;
-  /** How far back each poll looks again for documents that became visible late (ms). Default 30 000. */
+  /** How far back each poll looks again for documents that became visible late (ms). Default 30 000; never below minimumEsTailBufferMs() (adapters/events/config.ts), the lateness one append's own retries can cause. */
   bufferMs?: number;
   /** Ignore the newest `delayMs` of the window (ms). Default 0: de-duplication by id makes it unnecessary. */
   delayMs?: number;
@@ -80,6 +185,9 @@ interface EsCheckpoint {
   s: Record<string, number>;
 }
 
+/** Events template priority: distinct from the requests template's, above ES's built-in ones (100–500) and the usual user range. */
+const EVENTS_TEMPLATE_PRIORITY = 5301;
+
 /** Who published an event and how many triggered runs away it is (engine/domain/event.ts). */
 const PROVENANCE_MAPPING = { source: { type: 'keyword' }, hops: { type: 'integer' } } as const;
 
@@ -101,7 +209,7 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
   const prefix = options.indexPrefix ?? 'veer';
   const pattern = `${prefix}-events-*`;
   const now = options.now ?? Date.now;
-  const bufferMs = options.bufferMs ?? 30_000;
+  const bufferMs = Math.max(options.bufferMs ?? 30_000, minimumEsTailBufferMs());
   const delayMs = options.delayMs ?? 0;
   const pollMs = options.pollMs ?? 1000;
   const pageSize = options.pageSize ?? 500;
@@ -109,31 +217,38 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
   const node = randomBytes(2).toString('hex');
   let template: Promise<void> | undefined;
 
+  const compat = () => elasticsearchCompat(client, 'events');
+
   function ensureTemplate(): Promise<void> {
-    template ??= client.indices
-      .putIndexTemplate({
-        name: `${prefix}-events`,
-        index_patterns: [pattern],
-        priority: 200,
-        template: {
-          settings: { number_of_shards: 1 },
-          mappings: {
-            dynamic: 'strict',
-            properties: {
-              id: { type: 'keyword' },
-              tags: { type: 'keyword' },
-              type: { type: 'keyword' },
-              timestamp: { type: 'date' },
-              ingestedAt: { type: 'date', format: 'epoch_millis' },
-              value: { type: 'object', enabled: false },
-              ...PROVENANCE_MAPPING,
+    template ??= compat()
+      .then((c) =>
+        putTemplateAtFreePriority(client, c, {
+          name: `${prefix}-events`,
+          index_patterns: [pattern],
+          priority: EVENTS_TEMPLATE_PRIORITY,
+          template: {
+            // Explicit: the tail's minimum look-back counts on it.
+            settings: { number_of_shards: 1, refresh_interval: `${ES_EVENTS_REFRESH_MS}ms` },
+            mappings: {
+              dynamic: 'strict',
+              properties: {
+                id: { type: 'keyword' },
+                tags: { type: 'keyword' },
+                type: { type: 'keyword' },
+                timestamp: { type: 'date' },
+                ingestedAt: { type: 'date', format: 'epoch_millis' },
+                value: { type: 'object', enabled: false },
+                ...PROVENANCE_MAPPING,
+              },
             },
           },
-        },
-      })
-      // Today's index may predate provenance (strict mappings refuse unknown fields): add the fields to existing indices. Best effort: new indices get them from the template.
-      .then(() =>
-        client.indices.putMapping({ index: pattern, allow_no_indices: true, ignore_unavailable: true, properties: PROVENANCE_MAPPING }).catch(() => undefined),
+        })
+          // Today's index may predate provenance (strict mappings refuse unknown fields): add the fields to existing indices. Best effort: new indices get them from the template.
+          .then(() =>
+            client.indices
+              .putMapping({ index: pattern, allow_no_indices: true, ignore_unavailable: true, properties: PROVENANCE_MAPPING }, c.json)
+              .catch(() => undefined),
+          ),
       )
       .then(
         () => undefined,
@@ -156,11 +271,17 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
   });
 
   async function search(body: Record<string, unknown>, op: string) {
+    const c = await compat();
+    let res;
     try {
-      return await client.search<EsEventDoc>({ index: pattern, ignore_unavailable: true, allow_no_indices: true, ...body });
+      res = await client.search<EsEventDoc>({ index: pattern, ignore_unavailable: true, allow_no_indices: true, ...body }, c.json);
     } catch (err) {
       throw translateEsError('events', op, err);
     }
+    // A partial answer could skip events the checkpoint would then move past, or show a page with holes.
+    const partial = partialResultsError('events', op, res);
+    if (partial) throw partial;
+    return res;
   }
 
   return {
@@ -180,13 +301,18 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
         ...(event.hops !== undefined ? { hops: event.hops } : {}),
         ingestedAt: ms,
       };
+      const c = await compat();
       try {
-        await client.index({
-          index: dailyIndex(prefix, 'events', ms),
-          id,
-          document: doc,
-          ...(options.refreshOnAppend ? { refresh: 'wait_for' as const } : {}),
-        });
+        await client.index(
+          {
+            index: dailyIndex(prefix, 'events', ms),
+            id,
+            document: doc,
+            ...(options.refreshOnAppend ? { refresh: 'wait_for' as const } : {}),
+          },
+          // The budget the tail's look-back is sized for (minimumEsTailBufferMs), whatever the client's own settings.
+          { ...c.json, requestTimeout: ES_APPEND_BUDGET.requestTimeoutMs, maxRetries: ES_APPEND_BUDGET.maxRetries },
+        );
       } catch (err) {
         throw translateEsError('events', 'append (index)', err);
       }
@@ -287,24 +413,35 @@ export function createElasticsearchDocumentSearch(options: ElasticsearchConnecti
   const owned = !options.client;
   return {
     async search(req) {
+      const c = await elasticsearchCompat(client, 'document search');
+      const op = `search of ${req.index}`;
+      let res;
       try {
-        const res = await client.search<unknown>({
-          index: req.index,
-          ignore_unavailable: true,
-          allow_no_indices: true,
-          query: { bool: { filter: [req.query, { range: { [req.timestampField]: { gte: req.from, lte: req.to, format: 'epoch_millis' } } }] } },
-          sort: [{ [req.timestampField]: { order: 'asc' } }],
-          size: req.size,
-          track_total_hits: true,
-        });
-        const total = res.hits.total;
-        return {
-          total: typeof total === 'number' ? total : (total?.value ?? res.hits.hits.length),
-          hits: res.hits.hits.map((h) => ({ id: h._id ?? '', index: h._index, source: h._source, time: Number(h.sort?.[0]) })),
-        };
+        res = await client.search<unknown>(
+          {
+            index: req.index,
+            ignore_unavailable: true,
+            allow_no_indices: true,
+            query: { bool: { filter: [req.query, { range: { [req.timestampField]: { gte: req.from, lte: req.to, format: 'epoch_millis' } } }] } },
+            // A pattern often spans indices without the user's field (empty, or other shapes): without
+            // unmapped_type each such index fails its shard, and every poll would be partial.
+            sort: [{ [req.timestampField]: { order: 'asc', unmapped_type: 'date' } }],
+            size: req.size,
+            track_total_hits: true,
+          },
+          c.json,
+        );
       } catch (err) {
-        throw translateEsError('document search', `search of ${req.index}`, err);
+        throw translateEsError('document search', op, err);
       }
+      // Partial: the trigger's poll fails (logged, retried next period) and its checkpoint stays where it was.
+      const partial = partialResultsError('document search', op, res);
+      if (partial) throw partial;
+      const total = res.hits.total;
+      return {
+        total: typeof total === 'number' ? total : (total?.value ?? res.hits.hits.length),
+        hits: res.hits.hits.map((h) => ({ id: h._id ?? '', index: h._index, source: h._source, time: Number(h.sort?.[0]) })),
+      };
     },
     async close() {
       if (owned) await client.close();

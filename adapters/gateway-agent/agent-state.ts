@@ -36,7 +36,7 @@ export interface AgentState {
    * HAProxy facts for the status: running/pid refreshed before each write, the last reload
    * and its error set by the reload, `serverChanges` counted by the runtime apply.
    */
-  haproxy: AgentStatus['haproxy'];
+  haproxy: HaproxyFacts;
   /** This agent started HAProxy (rather than adopting one left running): `stopHaproxy: 'auto'` stops only such a one. */
   startedHaproxy: boolean;
   /**
@@ -53,6 +53,13 @@ export interface AgentState {
   /** Set by close(): loops and waits stop at their next check instead of starting new work. */
   closed: boolean;
 }
+
+/**
+ * HAProxy facts in the status, with what the watchdog (haproxy-watchdog.ts) adds: how often
+ * HAProxy died and was restarted, when it last exited, and the pause before the next restart
+ * of a crash-looping one. (Extra fields of `agents/<id>`; the domain type does not list them yet.)
+ */
+export type HaproxyFacts = AgentStatus['haproxy'] & { restarts?: number; lastExitAt?: string; restartPendingMs?: number };
 
 /** A gateway version rendered for HAProxy: validated, targets resolved, config text ready. */
 export interface AppliedGateway extends RenderableGateway {

@@ -7,6 +7,7 @@ import { recordKvConnection, snapshotStatus } from './agent-status.ts';
 import { hasDeploymentTargets } from './candidates.ts';
 import { createGatewayWatcher } from './gateway-watcher.ts';
 import type { HaproxyProcess } from './haproxy-process.ts';
+import { startHaproxyWatchdog, type HaproxyWatchdog, type HaproxyWatchdogOptions } from './haproxy-watchdog.ts';
 import { reconcile } from './reconcile.ts';
 import { createReconcileLoop } from './reconcile-loop.ts';
 import { adoptOrStartHaproxy } from './reload.ts';
@@ -32,6 +33,8 @@ export interface GatewayAgentOptions {
   drainTimeoutMs?: number;
   /** Stop HAProxy on close: 'auto' (default) stops it only if this agent started it. */
   stopHaproxy?: boolean | 'auto';
+  /** How quickly a dead HAProxy is noticed and how a crash-looping one is paced (haproxy-watchdog.ts). */
+  watchdog?: Omit<HaproxyWatchdogOptions, 'onRestart'>;
 }
 
 export interface GatewayAgent {
@@ -53,6 +56,7 @@ export interface GatewayAgent {
  *   reconcile.ts         decide what changed and how to apply it (candidates.ts builds versions)
  *   runtime-apply.ts     weights and route servers through HAProxy's runtime API, no reload
  *   reload.ts            full config render, validation, hitless reload (haproxy-process.ts)
+ *   haproxy-watchdog.ts  restarts a HAProxy that died at once, from the last applied config
  *   agent-status.ts      status bookkeeping; status-reporter.ts writes it to `agents/<id>`
  *   log-receiver.ts      log intake: HAProxy's UDP traffic log → records for the metrics sink
  *
@@ -75,6 +79,7 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
   };
   let heartbeatTimer: NodeJS.Timeout | undefined;
+  let watchdog: HaproxyWatchdog | undefined;
 
   const exporter = exporterAddress(options.render);
   const status = (): AgentStatus => snapshotStatus(state, { agentId, heartbeatMs, startedAt, reloads: haproxy.reloads, exporter });
@@ -112,6 +117,7 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const heartbeat = async () => {
     if (state.closed) return;
     if (!(await haproxy.running())) {
+      // The watchdog restarts it within its poll; this is the backstop when even that failed.
       log.warn('HAProxy is not running; starting it again with the last applied config');
       state.forceReload = true;
       loop.schedule();
@@ -128,6 +134,14 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     },
     async start() {
       await adoptOrStartHaproxy(ctx);
+      watchdog = startHaproxyWatchdog(ctx, {
+        ...options.watchdog,
+        onRestart: () => {
+          // The restart loaded the config file; a pass catches up with anything newer.
+          loop.schedule();
+          void reporter.report();
+        },
+      });
       await watcher.start();
       heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
       heartbeatTimer.unref();
@@ -140,6 +154,7 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     async close() {
       state.closed = true;
       if (heartbeatTimer) clearInterval(heartbeatTimer);
+      watchdog?.stop();
       await watcher.close();
       await loop.settled();
       // A clean shutdown removes the status key at once instead of letting it go stale.

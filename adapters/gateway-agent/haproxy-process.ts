@@ -26,6 +26,12 @@ export interface HaproxyProcess {
    * so a later reload or restart starts from it, and refreshes the server-state file to match.
    */
   persist(config: string): Promise<void>;
+  /**
+   * Starts HAProxy again from the config file on disk (the last applied one, runtime changes
+   * included) when it is not running: it died. False when it was running. Never overlaps
+   * `apply`, so a reload in progress is not mistaken for a death.
+   */
+  restart(): Promise<boolean>;
   pid(): Promise<number | undefined>;
   running(): Promise<boolean>;
   /** Stops every HAProxy process this object started (current and still-draining old ones). */
@@ -109,6 +115,13 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
   const api = createRuntimeApi(adminSocketPath(dir));
   const started = new Set<number>();
   let reloads = 0;
+  // apply and restart one at a time: during a reload the pid file may still name the old process.
+  let serial: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = serial.then(fn, fn);
+    serial = next.catch(() => undefined);
+    return next;
+  };
 
   const ensureDir = async () => {
     await mkdir(join(dir, 'r'), { recursive: true });
@@ -132,6 +145,42 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
   const saveState = async (config: string) => {
     const state = await api.send(['show servers state']);
     if (state.startsWith('1')) await writeAtomic(stateFilePath(dir), stateForConfig(state, config));
+  };
+
+  /** Writes `config` and starts HAProxy, or reloads it when running (see `apply`). */
+  const applyNow = async (config: string) => {
+    await ensureDir();
+    let previous: string | undefined;
+    try {
+      previous = await readFile(configPath(dir), 'utf8');
+    } catch {
+      previous = undefined;
+    }
+    await writeConfig(config);
+    const old = await readPid();
+    const reload = old !== undefined && processAlive(old);
+    const args = ['-D', '-f', configPath(dir)];
+    if (reload) {
+      try {
+        await saveState(config);
+      } catch (err) {
+        log.warn({ err }, 'could not save server state before reload; runtime-only state may be lost');
+      }
+      if (existsSync(adminSocketPath(dir))) args.push('-x', adminSocketPath(dir));
+      args.push('-sf', String(old));
+    }
+    const { code, output } = await run(bin, args);
+    if (code !== 0) {
+      // Keep the file in step with what runs, so a later restart does not pick up the bad one.
+      if (previous !== undefined) await writeConfig(previous);
+      throw new VeerError('GATEWAY.HAPROXY_FAILED', `HAProxy ${reload ? 'reload' : 'start'} failed (exit ${code}): ${meaningful(output) || output.trim()}`, {
+        details: { output },
+      });
+    }
+    const pid = await readPid();
+    if (pid) started.add(pid);
+    if (reload) reloads++;
+    log.info({ pid, previous: old, reload }, reload ? 'HAProxy reloaded' : 'HAProxy started');
   };
 
   return {
@@ -159,40 +208,15 @@ export function createHaproxyProcess(options: HaproxyProcessOptions): HaproxyPro
         log.warn({ err }, 'could not save server state after a runtime change');
       }
     },
-    async apply(config) {
-      await ensureDir();
-      let previous: string | undefined;
-      try {
-        previous = await readFile(configPath(dir), 'utf8');
-      } catch {
-        previous = undefined;
-      }
-      await writeConfig(config);
-      const old = await readPid();
-      const reload = old !== undefined && processAlive(old);
-      const args = ['-D', '-f', configPath(dir)];
-      if (reload) {
-        try {
-          await saveState(config);
-        } catch (err) {
-          log.warn({ err }, 'could not save server state before reload; runtime-only state may be lost');
-        }
-        if (existsSync(adminSocketPath(dir))) args.push('-x', adminSocketPath(dir));
-        args.push('-sf', String(old));
-      }
-      const { code, output } = await run(bin, args);
-      if (code !== 0) {
-        // Keep the file in step with what runs, so a later restart does not pick up the bad one.
-        if (previous !== undefined) await writeConfig(previous);
-        throw new VeerError('GATEWAY.HAPROXY_FAILED', `HAProxy ${reload ? 'reload' : 'start'} failed (exit ${code}): ${meaningful(output) || output.trim()}`, {
-          details: { output },
-        });
-      }
-      const pid = await readPid();
-      if (pid) started.add(pid);
-      if (reload) reloads++;
-      log.info({ pid, previous: old, reload }, reload ? 'HAProxy reloaded' : 'HAProxy started');
-    },
+    apply: (config) => exclusive(() => applyNow(config)),
+    restart: () =>
+      exclusive(async () => {
+        const pid = await readPid();
+        if (pid !== undefined && processAlive(pid)) return false;
+        const config = await readFile(configPath(dir), 'utf8');
+        await applyNow(config);
+        return true;
+      }),
     pid: readPid,
     async running() {
       const pid = await readPid();

@@ -12,11 +12,14 @@
  *   Tq Tw Tc Tr Tt  request / queue / connect / response / total time in ms (-1: not reached)
  *   B    bytes sent to the client, U bytes received from it
  *   term termination state with cookie flags (%tsc), rc retries
+ *   pid, rq  HAProxy process and its request counter (%pid, %rt): one id per line, so lines
+ *            read back from HAProxy's log ring after an agent restart are not counted twice
  */
 export const HTTP_LOG_FORMAT =
   '{"ts":%Ts%ms,"ci":"%ci","cp":%cp,"ft":"%ft","b":"%b","s":"%s","is":"%[capture.res.hdr(0),json(utf8s)]",' +
-  '"m":"%HM","u":"%[capture.req.uri,json(utf8s)]","st":%ST,"Tq":%Tq,"Tw":%Tw,"Tc":%Tc,"Tr":%Tr,"Tt":%Tt,"B":%B,"U":%U,"term":"%tsc","rc":%rc}';
-export const TCP_LOG_FORMAT = '{"ts":%Ts%ms,"ci":"%ci","cp":%cp,"ft":"%ft","b":"%b","s":"%s","Tw":%Tw,"Tc":%Tc,"Tt":%Tt,"B":%B,"U":%U,"term":"%ts","rc":%rc}';
+  '"m":"%HM","u":"%[capture.req.uri,json(utf8s)]","st":%ST,"Tq":%Tq,"Tw":%Tw,"Tc":%Tc,"Tr":%Tr,"Tt":%Tt,"B":%B,"U":%U,"term":"%tsc","rc":%rc,"pid":%pid,"rq":%rt}';
+export const TCP_LOG_FORMAT =
+  '{"ts":%Ts%ms,"ci":"%ci","cp":%cp,"ft":"%ft","b":"%b","s":"%s","Tw":%Tw,"Tc":%Tc,"Tt":%Tt,"B":%B,"U":%U,"term":"%ts","rc":%rc,"pid":%pid,"rq":%rt}';
 
 /** One request through a gateway, as the events/metrics side consumes it. */
 export interface GatewayLogRecord {
@@ -40,6 +43,8 @@ export interface GatewayLogRecord {
   /** HAProxy termination state, e.g. `----` for a clean end, `sC--` for a server timeout. */
   termination: string;
   retries: number;
+  /** Which HAProxy process logged it and its request number there (absent in lines of older agents). */
+  seq?: { pid: number; n: number };
 }
 
 const none = (v: unknown) => v === undefined || v === '' || v === '-' || v === '<NOSRV>';
@@ -92,5 +97,6 @@ export function parseLogLine(line: string): GatewayLogRecord | undefined {
     bytesIn: num(j.U),
     termination: String(j.term ?? ''),
     retries: num(j.rc),
+    ...(typeof j.pid === 'number' && typeof j.rq === 'number' ? { seq: { pid: j.pid, n: j.rq } } : {}),
   };
 }

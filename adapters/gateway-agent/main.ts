@@ -10,8 +10,11 @@ import { createGatewayAgent, type GatewayAgent, type ResolveTargets } from './ag
 import { loadGatewayAgentConfig, type GatewayAgentConfig } from './config.ts';
 import { createSchedulerTargetResolver } from './deployment-targets.ts';
 import { createHaproxyProcess } from './haproxy-process.ts';
+import { createLogBackfill, previousLogPort } from './log-backfill.ts';
 import type { GatewayLogRecord } from './log-line.ts';
 import { createLogReceiver } from './log-receiver.ts';
+import { adminSocketPath } from './render.ts';
+import { createRuntimeApi } from './runtime-api.ts';
 
 /**
  * Everything the agent process is configured by: the installation's sections (core for
@@ -48,13 +51,22 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<Runnin
   const logger = o.logger;
   // `await`: the KV registry may load its vendor client lazily.
   const kv = await createKvStore(o.config.kv, { logger });
-  const receiver = createLogReceiver({ port: config.logPort, logger, onLogRecords: o.onLogRecords ?? (() => {}) });
-  const logPort = await receiver.start();
+  const consume = o.onLogRecords ?? (() => {});
+  const backfill = createLogBackfill({ dir: config.dir, logger });
+  const receiverOn = (port: number) => createLogReceiver({ port, logger, onLogRecords: backfill.track(consume) });
+  // With "any port", take the one a running HAProxy still sends to (if free), else any.
+  const reuse = config.logPort === 0 ? previousLogPort(config.dir) : undefined;
+  let receiver = receiverOn(reuse ?? config.logPort);
+  const logPort = await receiver.start().catch(() => {
+    receiver = receiverOn(config.logPort);
+    return receiver.start();
+  });
+  const haproxy = createHaproxyProcess({ bin: config.haproxyBin, dir: config.dir, logger });
   const agent = createGatewayAgent({
     kv,
     logger,
     agentId: config.agentId,
-    haproxy: createHaproxyProcess({ bin: config.haproxyBin, dir: config.dir, logger }),
+    haproxy,
     render: {
       dir: config.dir,
       bindAddress: config.bindAddress,
@@ -69,6 +81,10 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<Runnin
     stopHaproxy: config.stopHaproxy,
   });
   await agent.start();
+  // A HAProxy that served on while no agent ran logged it to its ring only: hand that on too.
+  await backfill
+    .recover(createRuntimeApi(adminSocketPath(config.dir)), await haproxy.pid(), consume)
+    .catch((err) => logger.warn({ err }, 'could not read back the traffic HAProxy served while the agent was down'));
   logger.info(
     { agentId: config.agentId, dir: config.dir, kv: kv.kind, statsPort: config.statsPort, logPort, exporter: agent.status().exporter },
     'gateway agent started',

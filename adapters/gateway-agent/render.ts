@@ -67,6 +67,9 @@ export const routeSocketPath = (dir: string, gw: string, route: string) =>
 
 export const frontendName = (gw: string) => `g.${gw}`;
 export const weightBackendName = (gw: string) => `w.${gw}`;
+/** HAProxy's in-memory copy of the traffic log: ~16 MB, some 40 000 lines. */
+export const LOG_RING = 'veer-log';
+const LOG_RING_BYTES = 16 * 1024 * 1024;
 export const routeBackendName = (gw: string, route: string) => `r.${gw}.${route}`;
 const routeFrontendName = (gw: string, route: string) => `rf.${gw}.${route}`;
 const cookieName = (gw: string, what: 'route' | 'instance') => `veer-${gw}-${what}`;
@@ -83,8 +86,10 @@ export function renderBase(o: RenderOptions): string {
     // Old processes keep serving open connections after a reload; bound how long.
     `    hard-stop-after ${o.hardStopAfter}`,
     '    maxconn 4096',
-    ...(o.logPort ? [`    log 127.0.0.1:${o.logPort} len 8192 format raw local0`] : []),
+    ...(o.logPort ? [`    log 127.0.0.1:${o.logPort} len 8192 format raw local0`, `    log ring@${LOG_RING} len 8192 format raw local0`] : []),
     '',
+    // The same lines kept inside HAProxy, so an agent that was down reads back what was served meanwhile (log-backfill.ts).
+    ...(o.logPort ? [`ring ${LOG_RING}`, '    format raw', '    maxlen 8192', `    size ${LOG_RING_BYTES}`, ''] : []),
     'defaults',
     '    mode http',
     '    log global',

@@ -1,6 +1,16 @@
+import { createHash } from 'node:crypto';
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { createElasticsearchClient, dailyIndex, translateEsError, type ElasticsearchConnection } from '../events/elasticsearch.ts';
+import {
+  createElasticsearchClient,
+  dailyIndex,
+  elasticsearchCompat,
+  partialResultsError,
+  putTemplateAtFreePriority,
+  translateEsError,
+  type ElasticsearchConnection,
+} from '../events/elasticsearch.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
+import { Backoff } from '../../engine/shared/retry.ts';
 import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from '../../engine/ports/metrics-store.ts';
 import { summarize } from './summary.ts';
 
@@ -12,14 +22,47 @@ export interface ElasticsearchMetricsStoreOptions extends ElasticsearchConnectio
   maxWindowMs?: number;
   /** `refresh` on each bulk (tests). Default false: visible after the index refresh interval. */
   refresh?: boolean;
+  /** Resends of the bulk items the cluster refused with 429 (write queue full), with backoff. Default 5. */
+  itemRetries?: number;
+  /** Backoff between those resends. Default 100 ms doubling to 2 s, jittered. */
+  itemBackoff?: { minMs?: number; maxMs?: number };
   now?: () => number;
 }
+
+/** Requests template priority: distinct from the events template's, above ES's built-in ones. */
+const REQUESTS_TEMPLATE_PRIORITY = 5302;
+
+type BulkOperation = Record<string, unknown>;
+
+/**
+ * `_id` per sample, a function of the batch's content and the sample's place in it. A
+ * resent bulk (the transport resends on 502/503/504 and connection errors, and we resend
+ * 429 items) then overwrites instead of counting a request twice. Identical samples in one
+ * batch stay distinct by position; only a whole identical batch maps to the same ids.
+ */
+function sampleIds(samples: GatewayRequestSample[]): string[] {
+  const batch = createHash('sha256')
+    .update(JSON.stringify(samples.map((s) => [s.time, s.gateway, s.route, s.server, s.status, s.durationMs, s.bytes])))
+    .digest('hex')
+    .slice(0, 24);
+  return samples.map((_, i) => `${batch}-${i.toString(36)}`);
+}
+
+/** Item statuses worth resending: the cluster was busy, not the document wrong. */
+const RETRYABLE_ITEM = new Set([429]);
 
 /**
  * Request samples as documents (replaces Vamp's Logstash/Filebeat step): `_bulk` into
  * daily indices under a template, numbers from aggregations (value count, 5xx filter,
  * avg, percentiles). Windows are whole seconds, like the Redis store, so both count the
  * same requests; percentiles differ only by the histogram's precision there.
+ *
+ * The requests template sets `refresh_interval: 5s` (cheap ingest), so the last seconds
+ * of samples are not yet searchable. Windows end at "now", and the Redis store counts
+ * those seconds: a query first refreshes the daily indices its window spans, so both
+ * stores agree on the same traffic. Ending windows 5 s early instead would shift every
+ * verdict and disagree with Redis. The cost is one `_refresh` per query (analysis queries
+ * run every few seconds per gateway, not per request).
  */
 export function createElasticsearchMetricsStore(options: ElasticsearchMetricsStoreOptions): GatewayMetricsStore {
   const client = createElasticsearchClient(options);
@@ -28,30 +71,34 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
   const pattern = `${prefix}-requests-*`;
   const now = options.now ?? Date.now;
   const maxWindowMs = options.maxWindowMs ?? 3600_000;
+  const itemRetries = options.itemRetries ?? 5;
+  const compat = () => elasticsearchCompat(client, 'metrics');
   let template: Promise<void> | undefined;
 
   function ensureTemplate(): Promise<void> {
-    template ??= client.indices
-      .putIndexTemplate({
-        name: `${prefix}-requests`,
-        index_patterns: [pattern],
-        priority: 200,
-        template: {
-          settings: { number_of_shards: 1, refresh_interval: '5s' },
-          mappings: {
-            dynamic: false,
-            properties: {
-              '@timestamp': { type: 'date', format: 'epoch_millis||strict_date_optional_time' },
-              gateway: { type: 'keyword' },
-              route: { type: 'keyword' },
-              server: { type: 'keyword' },
-              status: { type: 'short' },
-              durationMs: { type: 'float' },
-              bytes: { type: 'long' },
+    template ??= compat()
+      .then((c) =>
+        putTemplateAtFreePriority(client, c, {
+          name: `${prefix}-requests`,
+          index_patterns: [pattern],
+          priority: REQUESTS_TEMPLATE_PRIORITY,
+          template: {
+            settings: { number_of_shards: 1, refresh_interval: '5s' },
+            mappings: {
+              dynamic: false,
+              properties: {
+                '@timestamp': { type: 'date', format: 'epoch_millis||strict_date_optional_time' },
+                gateway: { type: 'keyword' },
+                route: { type: 'keyword' },
+                server: { type: 'keyword' },
+                status: { type: 'short' },
+                durationMs: { type: 'float' },
+                bytes: { type: 'long' },
+              },
             },
           },
-        },
-      })
+        }),
+      )
       .then(
         () => undefined,
         (err) => {
@@ -62,6 +109,36 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
     return template;
   }
 
+  /** Bulk-indexes `pairs` (action, document); resends only the items refused with 429. Returns how many were finally refused. */
+  async function bulk(pairs: Array<[BulkOperation, BulkOperation]>): Promise<number> {
+    const c = await compat();
+    const backoff = new Backoff({ minMs: options.itemBackoff?.minMs ?? 100, maxMs: options.itemBackoff?.maxMs ?? 2000 });
+    let pending = pairs;
+    let refused = 0;
+    for (let attempt = 0; pending.length; attempt++) {
+      const res = await client.bulk({ operations: pending.flat(), ...(options.refresh ? { refresh: true } : {}) }, c.ndjson);
+      if (!res.errors) return refused;
+      const retry: typeof pending = [];
+      res.items.forEach((item, i) => {
+        const r = Object.values(item)[0];
+        if (!r?.error) return;
+        if (RETRYABLE_ITEM.has(r.status) && attempt < itemRetries) retry.push(pending[i]);
+        else refused++;
+      });
+      pending = retry;
+      if (pending.length) await backoff.wait();
+    }
+    return refused;
+  }
+
+  /** The daily indices a window [from, to] (ms) spans. */
+  const windowIndices = (from: number, to: number) => {
+    const names = new Set<string>();
+    for (let day = from - (from % 86_400_000); day <= to; day += 86_400_000) names.add(dailyIndex(prefix, 'requests', day));
+    names.add(dailyIndex(prefix, 'requests', to));
+    return [...names].join(',');
+  };
+
   return {
     kind: 'elasticsearch',
 
@@ -70,13 +147,13 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
       let rejected = samples.length - valid.length;
       if (valid.length === 0) return { accepted: 0, rejected };
       await ensureTemplate();
-      const operations = valid.flatMap((s: GatewayRequestSample) => [
-        { index: { _index: dailyIndex(prefix, 'requests', s.time) } },
+      const ids = sampleIds(valid);
+      const pairs = valid.map((s: GatewayRequestSample, i): [BulkOperation, BulkOperation] => [
+        { index: { _index: dailyIndex(prefix, 'requests', s.time), _id: ids[i] } },
         { '@timestamp': s.time, gateway: s.gateway, route: s.route || '', server: s.server || '', status: s.status, durationMs: s.durationMs, bytes: s.bytes },
       ]);
       try {
-        const res = await client.bulk({ operations, ...(options.refresh ? { refresh: true } : {}) });
-        if (res.errors) rejected += res.items.filter((i) => Object.values(i)[0]?.error).length;
+        rejected += await bulk(pairs);
       } catch (err) {
         throw translateEsError('metrics', `record (_bulk of ${valid.length})`, err);
       }
@@ -95,39 +172,52 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
         { range: { '@timestamp': { gte: first * 1000, lt: (last + 1) * 1000, format: 'epoch_millis' } } },
       ];
       if (q.route !== undefined) filter.push({ term: { route: q.route } });
+      const c = await compat();
+      const index = windowIndices(first * 1000, last * 1000);
+      let res;
       try {
-        const res = await client.search({
-          index: pattern,
-          ignore_unavailable: true,
-          allow_no_indices: true,
-          size: 0,
-          track_total_hits: true,
-          query: { bool: { filter } },
-          aggs: {
-            requests: { value_count: { field: 'durationMs' } },
-            errors: { filter: { range: { status: { gte: 500, lte: 599 } } } },
-            avg: { avg: { field: 'durationMs' } },
-            pct: { percentiles: { field: 'durationMs', percents: [50, 95, 99] } },
+        // The window ends now and the indices refresh every 5 s: make the last seconds searchable first.
+        const refreshed = await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }, c.json);
+        const stale = partialResultsError('metrics', 'query (refresh before the window)', { _shards: refreshed._shards });
+        if (stale) throw stale;
+        res = await client.search(
+          {
+            index,
+            ignore_unavailable: true,
+            allow_no_indices: true,
+            size: 0,
+            track_total_hits: true,
+            query: { bool: { filter } },
+            aggs: {
+              requests: { value_count: { field: 'durationMs' } },
+              errors: { filter: { range: { status: { gte: 500, lte: 599 } } } },
+              avg: { avg: { field: 'durationMs' } },
+              pct: { percentiles: { field: 'durationMs', percents: [50, 95, 99] } },
+            },
           },
-        });
-        const a = res.aggregations as {
-          requests: { value: number };
-          errors: { doc_count: number };
-          avg: { value: number | null };
-          pct: { values: Record<string, number | null> };
-        };
-        const requests = a.requests.value;
-        return summarize(gateway, q, {
-          requests,
-          errors: a.errors.doc_count,
-          durationSum: (a.avg.value ?? 0) * requests,
-          p50: a.pct.values['50.0'] ?? null,
-          p95: a.pct.values['95.0'] ?? null,
-          p99: a.pct.values['99.0'] ?? null,
-        });
+          c.json,
+        );
       } catch (err) {
         throw translateEsError('metrics', 'query (search with aggregations)', err);
       }
+      // Numbers from some shards only would under-count: a verdict on them could promote a bad canary.
+      const partial = partialResultsError('metrics', 'query (search with aggregations)', res);
+      if (partial) throw partial;
+      const a = res.aggregations as {
+        requests: { value: number };
+        errors: { doc_count: number };
+        avg: { value: number | null };
+        pct: { values: Record<string, number | null> };
+      };
+      const requests = a.requests.value;
+      return summarize(gateway, q, {
+        requests,
+        errors: a.errors.doc_count,
+        durationSum: (a.avg.value ?? 0) * requests,
+        p50: a.pct.values['50.0'] ?? null,
+        p95: a.pct.values['95.0'] ?? null,
+        p99: a.pct.values['99.0'] ?? null,
+      });
     },
 
     async close() {

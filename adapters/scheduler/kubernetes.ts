@@ -3,7 +3,8 @@ import type { Logger } from '../../engine/shared/logger.ts';
 import type { Deployment, DeploymentEndpoint, DeploymentStatus, SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import { conflict, forbidden, invalid, notFound, unavailable } from '../../engine/domain/deployments/errors.ts';
 import { normaliseScale } from '../../engine/domain/deployments/scale-request.ts';
-import { cpuCores, formatCpu, formatMemory, memoryBytes } from '../../engine/domain/deployments/quantity.ts';
+import { formatCpu, formatMemory } from '../../engine/domain/deployments/quantity.ts';
+import { parseQuantity, quantityBytes } from './k8s-quantity.ts';
 import { pollUntilReady } from './wait-ready.ts';
 
 /**
@@ -15,7 +16,9 @@ import { pollUntilReady } from './wait-ready.ts';
  *   the first one.
  * - endpoints: discovery.k8s.io/v1 EndpointSlices of the Service named by the annotation
  *   `veer.io/service`, else the Service with the deployment's own name
- *   (label selector `kubernetes.io/service-name=<service>`).
+ *   (label selector `kubernetes.io/service-name=<service>`). Only the IPv4 slices, unless the
+ *   Service has none (IPv6 single-stack): see `pickFamily`.
+ * - resources are read in any quantity form (the API server canonicalises what it stores).
  */
 export type KubeConnection =
   /** KUBECONFIG, then ~/.kube/config, then the in-cluster service account. */
@@ -102,22 +105,13 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Schedu
   const endpointsByService = async (service?: string): Promise<Map<string, DeploymentEndpoint[]>> => {
     const labelSelector = service ? `kubernetes.io/service-name=${service}` : 'kubernetes.io/service-name';
     const list = await api().discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector });
-    const out = new Map<string, DeploymentEndpoint[]>();
+    const slicesBySvc = new Map<string, k8s.V1EndpointSlice[]>();
     for (const slice of list.items) {
       const svc = slice.metadata?.labels?.['kubernetes.io/service-name'];
-      if (!svc) continue;
-      const eps = out.get(svc) ?? [];
-      for (const ep of slice.endpoints ?? []) {
-        // Per the EndpointSlice API, an absent `ready` condition means ready.
-        const ready = ep.conditions?.ready !== false && ep.conditions?.terminating !== true;
-        for (const host of ep.addresses) {
-          for (const p of slice.ports ?? []) {
-            if (p.port !== undefined) eps.push({ host, port: p.port, ready, ...(p.name ? { name: p.name } : {}) });
-          }
-        }
-      }
-      out.set(svc, eps);
+      if (svc) slicesBySvc.set(svc, [...(slicesBySvc.get(svc) ?? []), slice]);
     }
+    const out = new Map<string, DeploymentEndpoint[]>();
+    for (const [svc, slices] of slicesBySvc) out.set(svc, pickFamily(slices).flatMap(sliceEndpoints));
     return out;
   };
 
@@ -174,6 +168,29 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Schedu
   };
 }
 
+/**
+ * The slices to take endpoints from. A dual-stack Service has an IPv4 and an IPv6 slice listing
+ * the same pods, so taking both would count every instance twice (and weight it twice in a
+ * gateway). IPv4 wins because the gateway agent writes each target as `host:port`, the HAProxy
+ * address and server name at once, where a bare IPv4 address is unambiguous; an IPv6-only
+ * Service still gets its IPv6 endpoints, with the bare address as `host`. FQDN slices
+ * (deprecated, never made by the EndpointSlice controller) name no address to route to.
+ */
+function pickFamily(slices: k8s.V1EndpointSlice[]): k8s.V1EndpointSlice[] {
+  const v4 = slices.filter((s) => s.addressType === 'IPv4');
+  return v4.length ? v4 : slices.filter((s) => s.addressType === 'IPv6');
+}
+
+function sliceEndpoints(slice: k8s.V1EndpointSlice): DeploymentEndpoint[] {
+  return (slice.endpoints ?? []).flatMap((ep) => {
+    // Per the EndpointSlice API, an absent `ready` condition means ready.
+    const ready = ep.conditions?.ready !== false && ep.conditions?.terminating !== true;
+    return ep.addresses.flatMap((host) =>
+      (slice.ports ?? []).flatMap((p) => (p.port === undefined ? [] : [{ host, port: p.port, ready, ...(p.name ? { name: p.name } : {}) }])),
+    );
+  });
+}
+
 function serviceOf(d: k8s.V1Deployment): string {
   return d.metadata?.annotations?.[ANNOTATION_SERVICE] ?? d.metadata?.name ?? '';
 }
@@ -206,9 +223,10 @@ function toDeployment(d: k8s.V1Deployment, endpoints: DeploymentEndpoint[]): Dep
   const wanted = d.metadata?.annotations?.[ANNOTATION_CONTAINER];
   const c = (wanted ? containers.find((x) => x.name === wanted) : containers[0]) ?? containers[0];
   const res = c?.resources;
-  const cpu = cpuCores(res?.requests?.cpu ?? res?.limits?.cpu);
-  const mem = res?.requests?.memory ?? res?.limits?.memory;
-  const memory = mem === undefined ? undefined : memoryBytes(mem);
+  const cpuQ = res?.requests?.cpu ?? res?.limits?.cpu;
+  const memQ = res?.requests?.memory ?? res?.limits?.memory;
+  const cpu = cpuQ === undefined ? undefined : parseQuantity(cpuQ);
+  const memory = memQ === undefined ? undefined : quantityBytes(memQ);
   return {
     name: d.metadata?.name ?? '',
     desiredInstances: d.spec?.replicas ?? 1,

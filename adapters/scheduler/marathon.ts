@@ -4,11 +4,13 @@ import { normaliseScale } from '../../engine/domain/deployments/scale-request.ts
 import { pollUntilReady } from './wait-ready.ts';
 
 /**
- * DC/OS Marathon driver over the /v2 REST API with fetch. A deployment is the app
- * `<group>/<name>` (group default '/'). Scaling is `PUT /v2/apps/<id>` with only the changed
- * fields (instances, cpus, mem in MiB); readiness means Marathon has no deployment left for
- * the app (`GET /v2/deployments`) and every task is running and, if the app has health
- * checks, healthy. DC/OS auth: `Authorization: token=<token>`.
+ * DC/OS Marathon driver over the /v2 REST API (Marathon 1.4+) with fetch. A deployment is the
+ * app `<group>/<name>` (group default '/'). Scaling is `PATCH /v2/apps/<id>` with only the
+ * changed fields (instances, cpus, mem in MiB): unlike `PUT`, which creates a missing app (and
+ * so answers a misspelt name with a 422 about a missing `cmd`), `PATCH` never creates and
+ * answers 404. Readiness means Marathon has no deployment left for the app
+ * (`GET /v2/deployments`) and every task is running and, if the app has health checks, healthy.
+ * DC/OS auth: `Authorization: token=<token>`.
  */
 export interface MarathonDriverOptions {
   url: string;
@@ -25,7 +27,9 @@ const EMBED = 'embed=app.tasks&embed=app.counts&embed=app.deployments';
 
 interface MarathonTask {
   host: string;
+  /** Host ports only: empty on a container network, where nothing is mapped to the agent. */
   ports?: number[];
+  ipAddresses?: Array<{ ipAddress: string; protocol?: string }>;
   state?: string;
   healthCheckResults?: Array<{ alive: boolean }>;
 }
@@ -35,7 +39,8 @@ interface MarathonApp {
   cpus?: number;
   mem?: number;
   cmd?: string | null;
-  container?: { docker?: { image?: string }; portMappings?: Array<{ name?: string }> | null };
+  container?: { docker?: { image?: string }; portMappings?: Array<{ name?: string; containerPort?: number }> | null };
+  networks?: Array<{ mode?: string }>;
   portDefinitions?: Array<{ name?: string }>;
   labels?: Record<string, string>;
   healthChecks?: unknown[];
@@ -86,7 +91,12 @@ export function createMarathonDriver(options: MarathonDriverOptions): SchedulerD
         `the app is locked by a running Marathon deployment${ids ? ` (${ids})` : ''}; wait for it to finish (GET /v2/deployments) and retry`,
       );
     }
-    if (res.status === 400 || res.status === 422) throw invalid(KIND, `Marathon rejected the change to '${name}': ${message}`);
+    if (res.status === 400 || res.status === 422) {
+      // Marathon's validation body: {message: 'Object is not valid', details: [{path, errors}]}.
+      const issues = Array.isArray(json?.details) ? (json.details as Array<{ path?: string; errors?: string[] }>) : [];
+      const said = issues.map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join('; ')}`).join(', ');
+      throw invalid(KIND, `Marathon rejected the change to '${name}': ${message}${said ? ` (${said})` : ''}`, issues.length ? { issues } : {});
+    }
     throw unavailable(withCause, `Marathon answered ${res.status}; check VEER_MARATHON_URL (now ${base}) and the Marathon leader`);
   };
 
@@ -110,7 +120,7 @@ export function createMarathonDriver(options: MarathonDriverOptions): SchedulerD
       if (r.instances !== undefined) body.instances = r.instances;
       if (r.cpu !== undefined) body.cpus = r.cpu;
       if (r.memory !== undefined) body.mem = Math.max(1, Math.round(r.memory / MiB));
-      await request(name, 'PUT', `/v2/apps${appId(name)}`, body);
+      await request(name, 'PATCH', `/v2/apps${appId(name)}`, body);
       return get(name);
     },
     waitReady(name, o) {
@@ -134,10 +144,9 @@ export function createMarathonDriver(options: MarathonDriverOptions): SchedulerD
 function toDeployment(name: string, app: MarathonApp): Deployment {
   const checked = (app.healthChecks?.length ?? 0) > 0;
   const running = (app.tasks ?? []).filter((t) => !t.state || t.state === 'TASK_RUNNING');
-  const names = app.portDefinitions?.length ? app.portDefinitions : (app.container?.portMappings ?? []);
   const endpoints: DeploymentEndpoint[] = running.flatMap((t) => {
     const ready = !checked || (!!t.healthCheckResults?.length && t.healthCheckResults.every((h) => h.alive));
-    return (t.ports ?? []).map((port, i) => ({ host: t.host, port, ready, ...(names[i]?.name ? { name: names[i].name } : {}) }));
+    return taskAddresses(app, t).map((a) => ({ ...a, ready }));
   });
   const readyTasks = running.filter((t) => !checked || (!!t.healthCheckResults?.length && t.healthCheckResults.every((h) => h.alive))).length;
   let status: DeploymentStatus;
@@ -156,6 +165,25 @@ function toDeployment(name: string, app: MarathonApp): Deployment {
     status,
     endpoints,
   };
+}
+
+/**
+ * Where a task listens. On a container network (`networks: [{mode: 'container'}]`, e.g. DC/OS's
+ * overlay) the task has its own IP and nothing is mapped to the agent, so `ports` is empty: the
+ * address is `ipAddresses[].ipAddress` and the port the mapping's `containerPort`. Host and
+ * bridge mode are reached through the agent: `host` and the host ports in `ports`.
+ */
+function taskAddresses(app: MarathonApp, t: MarathonTask): Array<{ host: string; port: number; name?: string }> {
+  const named = (port: number, name?: string) => ({ port, ...(name ? { name } : {}) });
+  if (app.networks?.[0]?.mode === 'container') {
+    // One address per task; an IPv4 one first, since the gateway writes `host:port`.
+    const ips = t.ipAddresses ?? [];
+    const ip = (ips.find((a) => a.protocol !== 'IPv6') ?? ips[0])?.ipAddress;
+    if (!ip) return [];
+    return (app.container?.portMappings ?? []).filter((pm) => pm.containerPort).map((pm) => ({ host: ip, ...named(pm.containerPort!, pm.name) }));
+  }
+  const names = app.portDefinitions?.length ? app.portDefinitions : (app.container?.portMappings ?? []);
+  return (t.ports ?? []).map((port, i) => ({ host: t.host, ...named(port, names[i]?.name) }));
 }
 
 function safeJson(text: string): MarathonJson {

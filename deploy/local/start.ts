@@ -10,6 +10,7 @@ import { startApi } from '../../api/main.ts';
 import { loadConfig } from '../../boot/config.ts';
 import { startEngineFor } from '../../boot/engine.ts';
 import { createLogger } from '../../boot/logger.ts';
+import { exitOnSignal } from '../../boot/shutdown.ts';
 import { createSystem, type BootedSystem } from '../../boot/system.ts';
 import { ensureRedis } from './ensure-redis.ts';
 
@@ -29,21 +30,18 @@ if (import.meta.main) {
   const system: BootedSystem = await createSystem(config, logger);
   let api: Awaited<ReturnType<typeof startApi>> | undefined;
   let agent: Awaited<ReturnType<typeof startGatewayAgentFor>> | undefined;
-  let stopping = false;
   // Registered before anything starts, so Ctrl-C during start-up still shuts down cleanly.
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down');
-    await starting.catch(() => undefined);
-    await api?.close();
-    await agent?.stop();
-    await system.close();
-    await redisProc?.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(
+    logger,
+    async () => {
+      await starting.catch(() => undefined);
+      await api?.close();
+      await agent?.stop();
+      await system.close();
+      await redisProc?.stop();
+    },
+    config.core.engine.shutdownGraceMs,
+  );
 
   const starting = (async () => {
     await system.redis.checkEvictionPolicy(logger);

@@ -16,6 +16,9 @@ import type { WorkflowSource } from './trigger-dispatcher.ts';
  * `{ documents: first batchSize new docs, count, more }`. One replica polls (the
  * `es-triggers` lease).
  * A document visible up to `bufferMs` late is still delivered, once.
+ * A search with partial results (failed or timed-out shards) rejects (the DocumentSearch
+ * adapter raises EVENTS.UNAVAILABLE): the poll then fails before it marks anything seen or
+ * moves the watermark, so the documents those shards hold come with a later poll.
  */
 export interface ElasticsearchQueryTriggersOptions {
   coordination: Pick<Coordination, 'runAsLeader'>;

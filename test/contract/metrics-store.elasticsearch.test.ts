@@ -2,26 +2,32 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 import { createElasticsearchMetricsStore } from '../../adapters/metrics/elasticsearch.ts';
 import { runMetricsStoreContract } from './metrics-store.contract.ts';
-import { startElasticsearchDouble } from '../doubles/elasticsearch.ts';
+import { adminClient, esTargets } from './elasticsearch-targets.ts';
 
-// Against the protocol double by default; with ES_URL set, against that real cluster.
-runMetricsStoreContract(process.env.ES_URL ? `elasticsearch (${process.env.ES_URL})` : 'elasticsearch (protocol double)', async () => {
-  const double = process.env.ES_URL ? undefined : await startElasticsearchDouble({ refreshIntervalMs: -1 });
-  const client = new Client({ node: process.env.ES_URL ?? double!.url });
-  const prefixes: string[] = [];
-  return {
-    async create(now) {
-      const prefix = `t-${randomUUID().slice(0, 8)}`;
-      prefixes.push(prefix);
-      return createElasticsearchMetricsStore({ client, indexPrefix: prefix, now, refresh: true });
-    },
-    async teardown() {
-      for (const p of prefixes) {
-        await client.indices.delete({ index: `${p}-requests-*`, ignore_unavailable: true }).catch(() => undefined);
-        await client.indices.deleteIndexTemplate({ name: `${p}-requests` }).catch(() => undefined);
-      }
-      await client.close();
-      await double?.stop();
-    },
-  };
-});
+// Against the protocol double as ES 8 and as ES 9 by default; with ES_URL set, against that real cluster.
+// No refresh per write: the requests template's refresh_interval (5s) applies, as in production,
+// so a query right after a write sees the samples only if the store makes them searchable.
+for (const target of esTargets()) {
+  runMetricsStoreContract(target.name, async () => {
+    const es = await target.start();
+    const client = new Client({ node: es.url });
+    const admin = adminClient(es.url);
+    const prefixes: string[] = [];
+    return {
+      async create(now) {
+        const prefix = `t-${randomUUID().slice(0, 8)}`;
+        prefixes.push(prefix);
+        return createElasticsearchMetricsStore({ client, indexPrefix: prefix, now });
+      },
+      async teardown() {
+        for (const p of prefixes) {
+          await admin.indices.delete({ index: `${p}-requests-*`, ignore_unavailable: true }).catch(() => undefined);
+          await admin.indices.deleteIndexTemplate({ name: `${p}-requests` }).catch(() => undefined);
+        }
+        await client.close();
+        await admin.close();
+        await es.stop();
+      },
+    };
+  });
+}

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalQuantity } from '../scheduler/k8s-canonical-quantity.ts';
 import { startHttpDouble, type DoubleRequest, type DoubleResponse, type HttpDouble } from './http-double.ts';
 
 /**
@@ -8,7 +9,13 @@ import { startHttpDouble, type DoubleRequest, type DoubleResponse, type HttpDoub
  *    treated as merge-patch, enough for the fields used here), PUT
  *  - the `scale` subresource (autoscaling/v1 Scale): GET, PUT (409 on a stale
  *    resourceVersion), PATCH
- *  - discovery.k8s.io/v1 EndpointSlices: list with `labelSelector`
+ *  - discovery.k8s.io/v1 EndpointSlices: list with `labelSelector`; one slice per address family
+ *    of the Service (`ipFamilies`), so a dual-stack Service has an IPv4 AND an IPv6 slice listing
+ *    the same pods ("If you have a Service that is available via IPv4 and IPv6, there will be at
+ *    least two EndpointSlice objects", https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#address-types),
+ *    and optionally a hand-made `FQDN` slice (deprecated type the controller never creates)
+ *  - resource quantities stored in canonical form (`1024Mi` reads back `1Gi`, `0.5` as `500m`), as
+ *    the API server re-serialises every `resource.Quantity` (see `canonicalQuantity`)
  *  - errors as `Status` objects; bearer tokens with 'admin' or 'read' roles (read → 403 on writes)
  * Rollouts progress one step per tick (start a pod, make a pod ready, or remove one), so a
  * scale is never ready instantly. Pod IPs are 127.x addresses; nothing connects to them.
@@ -27,6 +34,10 @@ export interface DoubleDeploymentSeed {
   service?: string | false;
   /** Start with every pod ready (default true). */
   ready?: boolean;
+  /** The Service's `spec.ipFamilies`: one EndpointSlice per family (default ['IPv4']). */
+  ipFamilies?: Array<'IPv4' | 'IPv6'>;
+  /** Also list a user-managed `addressType: FQDN` slice for the Service. */
+  fqdnSlice?: boolean;
 }
 
 export interface KubernetesModelOptions {
@@ -40,12 +51,15 @@ interface Pod {
   hash: string;
   ready: boolean;
   ip: string;
+  ip6: string;
 }
 interface Entry {
   obj: any;
   pods: Pod[];
   service: string | false;
   seq: number;
+  ipFamilies: Array<'IPv4' | 'IPv6'>;
+  fqdnSlice: boolean;
 }
 
 export interface KubernetesModel {
@@ -119,7 +133,8 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
   let podSeq = 0;
   const newPod = (e: Entry, hash: string, ready: boolean): Pod => {
     podSeq++;
-    return { name: `${e.obj.metadata.name}-${hash.slice(0, 5)}-${podSeq}`, hash, ready, ip: `127.0.${e.seq % 250}.${(podSeq % 250) + 1}` };
+    const ip = `127.0.${e.seq % 250}.${(podSeq % 250) + 1}`;
+    return { name: `${e.obj.metadata.name}-${hash.slice(0, 5)}-${podSeq}`, hash, ready, ip, ip6: `fd00:10:${e.seq.toString(16)}::${podSeq.toString(16)}` };
   };
 
   const timer = setInterval(() => {
@@ -173,7 +188,7 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
       if (denied) return denied;
       const items = [...store.values()]
         .filter((e) => e.obj.metadata.namespace === ns && e.service)
-        .map((e) => sliceOf(e))
+        .flatMap((e) => slicesOf(e))
         .filter((s) => matches(s.metadata.labels, req.query.get('labelSelector')));
       return { status: 200, body: { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1', metadata: { resourceVersion: String(rv) }, items } };
     }
@@ -186,6 +201,8 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
       const before = JSON.stringify(e.obj.spec);
       const patched = applyPatch(req, e.obj);
       if ('status' in patched) return patched;
+      const bad = canonicalResources(patched.value);
+      if (bad) return status(400, 'BadRequest', bad);
       e.obj.spec = patched.value.spec;
       e.obj.metadata.labels = patched.value.metadata?.labels ?? e.obj.metadata.labels;
       changed(e, JSON.stringify(e.obj.spec) !== before);
@@ -241,17 +258,18 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
     return { status: 200, body: asScale() };
   };
 
-  const sliceOf = (e: Entry) => ({
+  const slicesOf = (e: Entry) => [...e.ipFamilies.map((family) => sliceOf(e, family)), ...(e.fqdnSlice ? [sliceOf(e, 'FQDN', 'hand-written')] : [])];
+  const sliceOf = (e: Entry, addressType: 'IPv4' | 'IPv6' | 'FQDN', managedBy = 'endpointslice-controller.k8s.io') => ({
     kind: 'EndpointSlice',
     apiVersion: 'discovery.k8s.io/v1',
-    addressType: 'IPv4',
+    addressType,
     metadata: {
-      name: `${e.service}-x${e.seq}`,
+      name: `${e.service}-${addressType.toLowerCase()}${e.seq}`,
       namespace: e.obj.metadata.namespace,
-      labels: { 'kubernetes.io/service-name': String(e.service), 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+      labels: { 'kubernetes.io/service-name': String(e.service), 'endpointslice.kubernetes.io/managed-by': managedBy },
     },
     endpoints: e.pods.map((p) => ({
-      addresses: [p.ip],
+      addresses: [addressType === 'IPv4' ? p.ip : addressType === 'IPv6' ? p.ip6 : `${p.name}.${e.service}.${e.obj.metadata.namespace}.svc.cluster.local`],
       conditions: { ready: p.ready, serving: p.ready, terminating: false },
       targetRef: { kind: 'Pod', name: p.name, namespace: e.obj.metadata.namespace },
     })),
@@ -281,7 +299,15 @@ export function createKubernetesModel(options: KubernetesModelOptions = {}): Kub
         },
         status: { observedGeneration: 1 },
       };
-      const e: Entry = { obj, pods: [], service: s.service === undefined ? s.name : s.service, seq: ++seq };
+      canonicalResources(obj);
+      const e: Entry = {
+        obj,
+        pods: [],
+        service: s.service === undefined ? s.name : s.service,
+        seq: ++seq,
+        ipFamilies: s.ipFamilies ?? ['IPv4'],
+        fqdnSlice: s.fqdnSlice ?? false,
+      };
       const hash = templateHash(obj);
       for (let i = 0; i < obj.spec.replicas; i++) e.pods.push(newPod(e, hash, s.ready ?? true));
       refreshStatus(e);
@@ -373,4 +399,22 @@ function mergePatch(target: any, patch: any): any {
     else out[k] = mergePatch(out[k], v);
   }
   return out;
+}
+
+/**
+ * Rewrites every container's requests/limits to canonical form, as the API server does by
+ * decoding into `resource.Quantity` and encoding again; returns the decode error for a value
+ * that is not a quantity (the message is apimachinery's ErrFormatWrong).
+ */
+function canonicalResources(obj: any): string | undefined {
+  for (const c of obj.spec?.template?.spec?.containers ?? []) {
+    for (const part of ['requests', 'limits']) {
+      for (const [k, v] of Object.entries<any>(c.resources?.[part] ?? {})) {
+        const q = canonicalQuantity(String(v));
+        if (q === undefined) return `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`;
+        c.resources[part][k] = q;
+      }
+    }
+  }
+  return undefined;
 }

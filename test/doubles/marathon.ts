@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { startHttpDouble, type DoubleRequest, type DoubleResponse, type HttpDouble } from './http-double.ts';
 
 /**
- * A protocol double of Marathon's /v2 API as the driver uses it, faithful to the documented
+ * A protocol double of Marathon's /v2 API (1.4+) as the driver uses it, faithful to the documented
  * shapes: `GET /v2/apps[?id=&embed=]` → `{apps}`, `GET /v2/apps/<id>` → `{app}` with tasks,
- * counts and deployments, `PUT /v2/apps/<id>` (partial update) → `{deploymentId, version}`,
- * 409 "App is locked" while a deployment runs (unless `?force=true`), `GET /v2/deployments`,
- * `GET /v2/apps/<id>/tasks`. DC/OS auth with `Authorization: token=<t>` (401 without, 403 for a
- * read-only token on writes). Deployments progress one step per tick: start a task, make a
- * task healthy, or kill one; a cpus/mem change replaces every task.
+ * counts and deployments, `GET /v2/deployments`, `GET /v2/apps/<id>/tasks`, and the two writes
+ * with Marathon's different semantics (see `update` below): `PUT` creates a missing app,
+ * `PATCH` does not. DC/OS auth with `Authorization: token=<t>` (401 without, 403 for a read-only
+ * token on writes). Deployments progress one step per tick: start a task, make a task healthy,
+ * or kill one; a cpus/mem change replaces every task.
+ * Sources (Marathon v1.9.109, https://github.com/mesosphere/marathon/tree/v1.9.109):
+ * src/main/scala/mesosphere/marathon/api/v2/AppsResource.scala (replace/patch/update),
+ * api/v2/AppHelpers.scala (updateOrCreate), api/v2/Validation.scala (422 body), Exception.scala
+ * and api/MarathonExceptionMapper.scala (404/409 bodies), api/RestResource.scala
+ * (Marathon-Deployment-Id header), docs/docs/networking.md and raml/TaskConversion.scala (task
+ * `ports` are host ports only; `ipAddresses` carry the container's address).
  */
 export interface MarathonAppSeed {
   id: string;
@@ -19,6 +25,13 @@ export interface MarathonAppSeed {
   labels?: Record<string, string>;
   /** HTTP health check on port index 0 (default true). */
   healthChecks?: boolean;
+  /**
+   * Networking mode (default 'host'): 'host' uses portDefinitions and a host port per task;
+   * 'container/bridge' maps containerPort 8080 to a host port; 'container' (a CNI/overlay
+   * network such as DC/OS's 'dcos') has no host port at all: a task is reachable only on its
+   * own IP (`ipAddresses`) at the containerPort.
+   */
+  network?: 'host' | 'container' | 'container/bridge';
 }
 
 interface Task {
@@ -26,6 +39,8 @@ interface Task {
   appId: string;
   host: string;
   ports: number[];
+  /** The task's own address: the agent's in host mode, the container's otherwise. */
+  ipAddress: string;
   state: string;
   startedAt: string;
   version: string;
@@ -40,6 +55,8 @@ interface AppEntry {
 export interface MarathonDouble extends HttpDouble {
   addApp(seed: MarathonAppSeed): void;
   app(id: string): any;
+  /** The app's tasks as `GET /v2/apps/<id>/tasks` renders them; [] for an unknown app. */
+  appTasks(id: string): any[];
 }
 
 export async function startMarathonDouble(options: { tokens?: Record<string, 'admin' | 'read'>; stepMs?: number } = {}): Promise<MarathonDouble> {
@@ -48,11 +65,19 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
   const now = () => new Date().toISOString();
   const configKey = (app: any) => JSON.stringify([app.cpus, app.mem, app.cmd, app.container]);
 
-  const newTask = (e: AppEntry): Task => ({
+  let ipSeq = 0;
+  const newTask = (e: AppEntry): Task => {
+    const mode = e.app.networks?.[0]?.mode ?? 'host';
+    ipSeq++;
+    // Only portMappings with a hostPort (bridge) or portDefinitions (host) allocate host ports.
+    const hostPorts = mode === 'container' ? [] : [++portSeq];
+    const ipAddress = mode === 'container' ? `9.0.${ipSeq >> 8}.${ipSeq & 255}` : mode === 'container/bridge' ? `172.17.0.${(ipSeq % 250) + 2}` : '127.0.0.1';
+    return { ...taskBase(e), ports: hostPorts, ipAddress };
+  };
+  const taskBase = (e: AppEntry) => ({
     id: `${e.app.id.slice(1).replace(/\//g, '_')}.${randomUUID()}`,
     appId: e.app.id,
     host: '127.0.0.1',
-    ports: [++portSeq],
     state: 'TASK_RUNNING',
     startedAt: now(),
     version: configKey(e.app),
@@ -66,6 +91,7 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
       appId: t.appId,
       host: t.host,
       ports: t.ports,
+      ipAddresses: [{ ipAddress: t.ipAddress, protocol: 'IPv4' }],
       state: t.state,
       startedAt: t.startedAt,
       version: e.app.version,
@@ -134,47 +160,73 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
     if (!m) return { status: 404, body: { message: `Not found: ${req.path}` } };
     const [, id, tasks] = m;
     const e = apps.get(id);
-    if (!e) return { status: 404, body: { message: `App '${id}' does not exist` } };
+    if (req.method === 'PUT' && !tasks) return update(req, id, e, true);
+    if (!e) return unknownApp(id);
     if (tasks && req.method === 'GET') return { status: 200, body: { tasks: render(e, true).tasks } };
     if (req.method === 'GET') return { status: 200, body: { app: render(e, req.query.getAll('embed').includes('app.tasks') || !req.query.has('embed')) } };
-    if (req.method === 'PUT') {
-      if (e.deployment && req.query.get('force') !== 'true') {
-        return {
-          status: 409,
-          body: {
-            message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.`,
-            deployments: [{ id: e.deployment.id }],
-          },
-        };
-      }
-      const body = JSON.parse(req.body || '{}');
-      const errors = [];
-      if (body.instances !== undefined && (!Number.isInteger(body.instances) || body.instances < 0))
-        errors.push({ path: '/instances', errors: ['got -1, expected 0 or more'] });
-      if (body.cpus !== undefined && !(body.cpus > 0)) errors.push({ path: '/cpus', errors: ['got 0, expected more than 0'] });
-      if (body.mem !== undefined && !(body.mem > 0)) errors.push({ path: '/mem', errors: ['got 0, expected more than 0'] });
-      if (errors.length) return { status: 422, body: { message: 'Object is not valid', details: errors } };
-      Object.assign(e.app, Object.fromEntries(Object.entries(body).filter(([k]) => ['instances', 'cpus', 'mem', 'labels', 'cmd', 'env'].includes(k))));
-      e.app.version = now();
-      e.deployment = { id: randomUUID(), version: e.app.version };
-      return { status: 200, body: { deploymentId: e.deployment.id, version: e.app.version } };
-    }
+    if (req.method === 'PATCH' && !tasks) return update(req, id, e, false);
     return { status: 405, body: { message: `HTTP method ${req.method} is not supported by this resource.` } };
+  };
+
+  // AppHelpers.updateOrCreate throws AppNotFoundException; RestResource renders it like this.
+  const unknownApp = (id: string): DoubleResponse => ({ status: 404, body: { message: `App '${id}' does not exist` } });
+
+  /**
+   * AppsResource.update: `PUT` is `allowCreation = true` with `?partialUpdate` (default true);
+   * `PATCH` is always partial and never creates (404 instead). A missing app, or
+   * `partialUpdate=false`, means the body is a complete app definition and is validated as one,
+   * so a PUT of only `{instances}` to a misspelt id is a 422, not a 404. Validation precedes the
+   * deployment lock (409 unless `?force=true`), as in Marathon, where the lock is only checked
+   * when the deployment plan is started.
+   */
+  const update = (req: DoubleRequest, id: string, e: AppEntry | undefined, allowCreation: boolean): DoubleResponse => {
+    let body: any;
+    try {
+      body = JSON.parse(req.body || '{}');
+    } catch {
+      return { status: 400, body: { message: 'Invalid JSON', details: [{ path: '/', errors: ['error.expected.jsobject'] }] } };
+    }
+    if (!e && !allowCreation) return unknownApp(id);
+    const complete = !e || req.query.get('partialUpdate') === 'false';
+    const next = complete ? appDefinition(id, body) : { ...e!.app, ...pick(body) };
+    const errors = validate(next, complete);
+    if (errors.length) return { status: 422, body: { message: 'Object is not valid', details: errors } };
+    if (e?.deployment && req.query.get('force') !== 'true') {
+      return {
+        status: 409,
+        body: {
+          message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.`,
+          deployments: [{ id: e.deployment.id }],
+        },
+      };
+    }
+    next.version = now();
+    const entry: AppEntry = e ?? { app: next, tasks: [] };
+    entry.app = next;
+    entry.deployment = { id: randomUUID(), version: next.version };
+    apps.set(id, entry);
+    const headers = { 'marathon-deployment-id': entry.deployment.id, ...(e ? {} : { location: id }) };
+    return { status: e ? 200 : 201, headers, body: { deploymentId: entry.deployment.id, version: next.version } };
   };
 
   const http = await startHttpDouble(handle, () => clearInterval(timer));
   return Object.assign(http, {
     addApp(s: MarathonAppSeed) {
-      const app = {
-        id: s.id,
+      const network = s.network ?? 'host';
+      const app = appDefinition(s.id, {
         instances: s.instances ?? 1,
         cpus: s.cpus ?? 0.5,
         mem: s.mem ?? 256,
-        disk: 0,
-        cmd: null,
-        env: {},
-        container: { type: 'DOCKER', docker: { image: s.image ?? `registry.local${s.id}:1`, forcePullImage: false }, portMappings: [] },
-        portDefinitions: [{ port: 10000, name: 'http', protocol: 'tcp' }],
+        container: {
+          type: 'DOCKER',
+          docker: { image: s.image ?? `registry.local${s.id}:1`, forcePullImage: false },
+          // Container networks use portMappings instead of portDefinitions (networking.md); hostPort
+          // is what bridge mode maps, container mode has none.
+          portMappings:
+            network === 'host' ? [] : [{ containerPort: 8080, ...(network === 'container/bridge' ? { hostPort: 0 } : {}), name: 'http', protocol: 'tcp' }],
+        },
+        networks: network === 'host' ? [{ mode: 'host' }] : [{ mode: network, ...(network === 'container' ? { name: 'dcos' } : {}) }],
+        portDefinitions: network === 'host' ? [{ port: 10000, name: 'http', protocol: 'tcp' }] : [],
         labels: s.labels ?? {},
         healthChecks:
           s.healthChecks === false
@@ -190,13 +242,54 @@ export async function startMarathonDouble(options: { tokens?: Record<string, 'ad
                   maxConsecutiveFailures: 3,
                 },
               ],
-        upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
-        version: now(),
-      };
+      });
       const e: AppEntry = { app, tasks: [] };
       for (let i = 0; i < app.instances; i++) e.tasks.push({ ...newTask(e), healthy: true });
       apps.set(s.id, e);
     },
     app: (id: string) => apps.get(id)?.app,
+    appTasks(id: string) {
+      const e = apps.get(id);
+      return e ? (render(e, true).tasks ?? []) : [];
+    },
   });
+}
+
+/** The fields a partial update may change here (the driver sends instances, cpus, mem). */
+const UPDATABLE = ['instances', 'cpus', 'mem', 'labels', 'cmd', 'args', 'env', 'container', 'networks', 'portDefinitions', 'healthChecks'];
+const pick = (body: any) => Object.fromEntries(Object.entries(body ?? {}).filter(([k]) => UPDATABLE.includes(k)));
+
+/** A complete app definition: the body over Marathon's defaults (AppDefinition.scala: 1 instance, 1 cpu, 128 MiB). */
+function appDefinition(id: string, body: any): any {
+  return {
+    id,
+    instances: 1,
+    cpus: 1,
+    mem: 128,
+    disk: 0,
+    cmd: null,
+    env: {},
+    labels: {},
+    container: null,
+    networks: [{ mode: 'host' }],
+    portDefinitions: [],
+    healthChecks: [],
+    upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
+    ...pick(body),
+    version: new Date().toISOString(),
+  };
+}
+
+/**
+ * The checks the driver can trip, with Marathon's paths and messages; `complete` adds the
+ * whole-definition rule (AppValidation `containsCmdArgsOrContainer`, reported at path '/').
+ */
+function validate(app: any, complete: boolean): Array<{ path: string; errors: string[] }> {
+  const errors: Array<{ path: string; errors: string[] }> = [];
+  if (!Number.isInteger(app.instances) || app.instances < 0) errors.push({ path: '/instances', errors: [`got ${app.instances}, expected 0 or more`] });
+  if (!(app.cpus > 0)) errors.push({ path: '/cpus', errors: [`got ${app.cpus}, expected more than 0`] });
+  if (!(app.mem > 0)) errors.push({ path: '/mem', errors: [`got ${app.mem}, expected more than 0`] });
+  const runnable = !!app.cmd !== !!app.args?.length || (!app.cmd && !app.args?.length && !!app.container?.docker?.image);
+  if (complete && !runnable) errors.push({ path: '/', errors: ["AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."] });
+  return errors;
 }

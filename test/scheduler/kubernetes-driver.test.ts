@@ -20,6 +20,11 @@ describe('kubernetes driver: wire format and error mapping', () => {
       service: 'cart-public',
     });
     api.model.addDeployment(ns, { name: 'hidden', replicas: 1, service: false });
+    api.model.addDeployment(ns, { name: 'dual', replicas: 2, ipFamilies: ['IPv4', 'IPv6'], fqdnSlice: true });
+    api.model.addDeployment(ns, { name: 'six', replicas: 1, ipFamilies: ['IPv6'] });
+    // Stored canonically by the double: '12e-3', '1e9' (exponents stay), '100u', '1Pi'.
+    api.model.addDeployment(ns, { name: 'exp', replicas: 1, cpu: '12e-3', memory: '1e9' });
+    api.model.addDeployment(ns, { name: 'tiny', replicas: 1, cpu: '0.0001', memory: '1024Ti' });
   });
   after(() => api.close());
 
@@ -41,7 +46,8 @@ describe('kubernetes driver: wire format and error mapping', () => {
     assert.equal(d.cpu, 1.5);
     assert.equal(d.memory, 1024 ** 3);
     const [main, proxy] = api.model.deployment(ns, 'cart').spec.template.spec.containers;
-    assert.deepEqual(proxy.resources, { requests: { cpu: '1500m', memory: '1024Mi' }, limits: { cpu: '1500m', memory: '1024Mi' } });
+    // The driver writes 1024Mi; the API server stores (and returns) the canonical 1Gi.
+    assert.deepEqual(proxy.resources, { requests: { cpu: '1500m', memory: '1Gi' }, limits: { cpu: '1500m', memory: '1Gi' } });
     assert.deepEqual(main.resources, { requests: {} });
     assert.ok(api.requests.some((r) => r.method === 'PATCH' && r.path.endsWith('/deployments/cart') && r.contentType === 'application/json-patch+json'));
   });
@@ -52,6 +58,35 @@ describe('kubernetes driver: wire format and error mapping', () => {
     assert.deepEqual(Object.keys(cart.endpoints[0]).sort(), ['host', 'name', 'port', 'ready']);
     assert.equal(cart.endpoints[0].name, 'http');
     assert.deepEqual((await connect('admin').get('hidden')).endpoints, []);
+  });
+
+  it('dual-stack services: one endpoint per pod from the IPv4 slice, not the IPv6 or FQDN ones', async () => {
+    const d = await connect('admin').get('dual');
+    assert.equal(d.endpoints.length, 2, JSON.stringify(d.endpoints));
+    assert.ok(
+      d.endpoints.every((e) => /^\d+\.\d+\.\d+\.\d+$/.test(e.host)),
+      JSON.stringify(d.endpoints),
+    );
+    const listed = (await connect('admin').list()).find((x) => x.name === 'dual')!;
+    assert.deepEqual(listed.endpoints, d.endpoints);
+  });
+
+  it('IPv6 single-stack services keep their IPv6 endpoints, the bare address as host', async () => {
+    const [ep, ...rest] = (await connect('admin').get('six')).endpoints;
+    assert.equal(rest.length, 0);
+    assert.match(ep.host, /^fd00:[0-9a-f:]+$/);
+    assert.equal(ep.port, 8080);
+  });
+
+  it('reads resources in every canonical quantity form (exponents, micro, Pi)', async () => {
+    assert.equal(api.model.deployment(ns, 'exp').spec.template.spec.containers[0].resources.requests.memory, '1e9');
+    const exp = await connect('admin').get('exp');
+    assert.equal(exp.cpu, 0.012);
+    assert.equal(exp.memory, 1e9);
+    assert.deepEqual(api.model.deployment(ns, 'tiny').spec.template.spec.containers[0].resources.requests, { cpu: '100u', memory: '1Pi' });
+    const tiny = await connect('admin').get('tiny');
+    assert.equal(tiny.cpu, 0.0001);
+    assert.equal(tiny.memory, 1024 ** 5);
   });
 
   it('reports a stuck rollout (ProgressDeadlineExceeded) as degraded', async () => {

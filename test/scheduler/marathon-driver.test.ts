@@ -12,15 +12,18 @@ describe('marathon driver: wire format and error mapping', () => {
     api.addApp({ id: '/prod/shop', instances: 2, cpus: 1, mem: 512 });
     api.addApp({ id: '/prod/nested/other' });
     api.addApp({ id: '/staging/shop' });
+    api.addApp({ id: '/prod/overlay', instances: 2, network: 'container' });
+    api.addApp({ id: '/prod/bridged', instances: 1, network: 'container/bridge' });
   });
   after(() => api.close());
 
-  it('PUTs only the changed fields, mem in MiB, with DC/OS token auth', async () => {
+  it('PATCHes only the changed fields, mem in MiB, with DC/OS token auth', async () => {
     api.requests.length = 0;
     const d = await connect('ops').scale('shop', { cpu: 0.5, memory: '1Gi' });
-    const put = api.requests.find((r) => r.method === 'PUT')!;
-    assert.equal(put.path, '/v2/apps/prod/shop');
-    assert.equal(put.authorization, 'token=ops');
+    const patch = api.requests.find((r) => r.method === 'PATCH')!;
+    assert.equal(patch.path, '/v2/apps/prod/shop');
+    assert.equal(patch.authorization, 'token=ops');
+    assert.ok(!api.requests.some((r) => r.method === 'PUT'), 'PUT would create a misspelt app');
     assert.equal(api.app('/prod/shop').mem, 1024);
     assert.equal(api.app('/prod/shop').instances, 2, 'instances untouched');
     assert.equal(d.cpu, 0.5);
@@ -34,14 +37,49 @@ describe('marathon driver: wire format and error mapping', () => {
 
   it('lists only the direct children of the group; endpoints come from healthy tasks with port names', async () => {
     const all = await connect('ops').list();
-    assert.deepEqual(
-      all.map((d) => d.name),
-      ['shop'],
-    );
-    const [ep] = all[0].endpoints;
+    assert.deepEqual(all.map((d) => d.name).sort(), ['bridged', 'overlay', 'shop']);
+    const [ep] = all.find((d) => d.name === 'shop')!.endpoints;
     assert.equal(ep.host, '127.0.0.1');
     assert.equal(ep.name, 'http');
     assert.equal(ep.ready, true);
+  });
+
+  it('container-network apps: endpoints are the task IPs at the containerPort, not the agent', async () => {
+    const d = await connect('ops').get('overlay');
+    const tasks = api.appTasks('/prod/overlay');
+    assert.equal(d.endpoints.length, 2, JSON.stringify(d.endpoints));
+    assert.deepEqual(d.endpoints.map((e) => `${e.host}:${e.port}/${e.name}`).sort(), tasks.map((t) => `${t.ipAddresses[0].ipAddress}:8080/http`).sort());
+    assert.ok(d.endpoints.every((e) => e.host !== '127.0.0.1' && e.ready));
+  });
+
+  it('bridge-mode apps keep the agent host and the mapped host port', async () => {
+    const [ep, ...rest] = (await connect('ops').get('bridged')).endpoints;
+    const [task] = api.appTasks('/prod/bridged');
+    assert.equal(rest.length, 0);
+    assert.deepEqual(ep, { host: task.host, port: task.ports[0], ready: true, name: 'http' });
+  });
+
+  it('a scale of a misspelt app is SCHEDULER.NOT_FOUND naming the app, and creates nothing', async () => {
+    await assert.rejects(connect('ops').scale('shpo', { instances: 3 }), (err: any) => {
+      assert.equal(err.code, 'SCHEDULER.NOT_FOUND');
+      assert.match(err.message, /^marathon: deployment 'shpo' \(app '\/prod\/shpo'\) does not exist: .*VEER_MARATHON_GROUP/);
+      return true;
+    });
+    assert.equal(api.app('/prod/shpo'), undefined);
+  });
+
+  it('a 422 names what Marathon found invalid', async () => {
+    api.failNext({
+      method: 'PATCH',
+      status: 422,
+      body: { message: 'Object is not valid', details: [{ path: '/mem', errors: ['got 0, expected more than 0'] }] },
+    });
+    await assert.rejects(connect('ops').scale('shop', { instances: 2 }), (err: any) => {
+      assert.equal(err.code, 'SCHEDULER.INVALID');
+      assert.match(err.message, /Object is not valid \(\/mem: got 0, expected more than 0\)/);
+      assert.deepEqual(err.details.issues, [{ path: '/mem', errors: ['got 0, expected more than 0'] }]);
+      return true;
+    });
   });
 
   it('401 and 403 become SCHEDULER.FORBIDDEN pointing at VEER_MARATHON_TOKEN', async () => {

@@ -5,7 +5,7 @@ import { Client } from '@elastic/elasticsearch';
 import { createElasticsearchDocumentSearch } from '../../adapters/events/elasticsearch.ts';
 import { createElasticsearchQueryTriggers } from '../../engine/events/es-query-trigger.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
-import { startElasticsearchDouble, type ElasticsearchDouble } from '../doubles/elasticsearch.ts';
+import { adminClient, esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { workflowCalls } from '../helpers/workflow-calls.ts';
@@ -17,52 +17,58 @@ const WAIT = { timeoutMs: 30_000, intervalMs: 20 };
  * launcher, which refuses it visibly (`disabled`), and the batch counts as delivered — it is
  * not offered again on the next poll.
  */
-describe('elasticsearch trigger of a disabled workflow', () => {
-  let t: TestSystem;
-  let es: ElasticsearchDouble;
-  let client: Client;
-  const wf = workflowCalls(() => t);
-  const history = async () => (await t.call('GET', '/api/v1/workflows/es-off/triggers')).body.entries as any[];
-  const searches = () => es.requests.filter((r) => r.path.endsWith('/_search')).length;
-  before(async () => {
-    t = await startTestSystem({ engine: false });
-    es = await startElasticsearchDouble({ refreshIntervalMs: 10 });
-    client = new Client({ node: es.url });
-  });
-  after(async () => {
-    await client.close();
-    await es.stop();
-    await t.stop();
-  });
-
-  it('records one disabled skip per new batch, with the index, and does not retry it', async () => {
-    const index = `errs-${randomUUID().slice(0, 6)}`;
-    await wf.put('es-off', { script: 'export default async function () { return 1 }', trigger: { elasticsearch: { index, every: '50ms' } }, enabled: false });
-    const s = t.system.stores;
-    const triggers = createElasticsearchQueryTriggers({
-      coordination: s.coordination,
-      triggers: s.triggers,
-      search: createElasticsearchDocumentSearch({ client }),
-      workflows: s.workflows,
-      launcher: s.launcher,
-      logger: silentLogger(),
-      tickMs: 20,
+for (const target of esTargets({ refreshIntervalMs: 10, doublesOnly: true }))
+  describe(`elasticsearch trigger of a disabled workflow (${target.name})`, () => {
+    let t: TestSystem;
+    let es: EsTarget;
+    /** The adapter's: a default 9.x client, whatever the server's major. */
+    let client: Client;
+    /** The test's own writes. */
+    let admin: Client;
+    const wf = workflowCalls(() => t);
+    const history = async () => (await t.call('GET', '/api/v1/workflows/es-off/triggers')).body.entries as any[];
+    const searches = () => es.double?.requests.filter((r) => r.path.endsWith('/_search')).length ?? 0;
+    before(async () => {
+      t = await startTestSystem({ engine: false });
+      es = await target.start();
+      client = new Client({ node: es.url });
+      admin = adminClient(es.url);
     });
-    await triggers.start();
-    try {
-      // The first poll fixes the window's floor; documents count from after it.
-      const floor = await waitFor(async () => (await s.triggers.esQuery.checkpoint('es-off'))?.floor, { ...WAIT, what: 'the first poll' });
-      await client.index({ index, document: { '@timestamp': new Date(Math.max(Date.now(), floor + 1)).toISOString(), msg: 'boom' }, refresh: true });
-      await waitFor(async () => (await history()).length > 0, { ...WAIT, what: 'the skip record' });
-      const polled = searches();
-      await waitFor(() => searches() >= polled + 3, { ...WAIT, what: 'three more polls' });
-    } finally {
-      await triggers.stop();
-    }
-    assert.deepEqual(
-      (await history()).map((e) => [e.trigger, e.outcome, e.reason, e.index]),
-      [['elasticsearch', 'skipped', 'disabled', index]],
-    );
-    assert.equal((await wf.runsOf('es-off')).length, 0);
+    after(async () => {
+      await client.close();
+      await admin.close();
+      await es.stop();
+      await t.stop();
+    });
+
+    it('records one disabled skip per new batch, with the index, and does not retry it', async () => {
+      const index = `errs-${randomUUID().slice(0, 6)}`;
+      await wf.put('es-off', { script: 'export default async function () { return 1 }', trigger: { elasticsearch: { index, every: '50ms' } }, enabled: false });
+      const s = t.system.stores;
+      const triggers = createElasticsearchQueryTriggers({
+        coordination: s.coordination,
+        triggers: s.triggers,
+        search: createElasticsearchDocumentSearch({ client }),
+        workflows: s.workflows,
+        launcher: s.launcher,
+        logger: silentLogger(),
+        tickMs: 20,
+      });
+      await triggers.start();
+      try {
+        // The first poll fixes the window's floor; documents count from after it.
+        const floor = await waitFor(async () => (await s.triggers.esQuery.checkpoint('es-off'))?.floor, { ...WAIT, what: 'the first poll' });
+        await admin.index({ index, document: { '@timestamp': new Date(Math.max(Date.now(), floor + 1)).toISOString(), msg: 'boom' }, refresh: true });
+        await waitFor(async () => (await history()).length > 0, { ...WAIT, what: 'the skip record' });
+        const polled = searches();
+        await waitFor(() => searches() >= polled + 3, { ...WAIT, what: 'three more polls' });
+      } finally {
+        await triggers.stop();
+      }
+      assert.deepEqual(
+        (await history()).map((e) => [e.trigger, e.outcome, e.reason, e.index]),
+        [['elasticsearch', 'skipped', 'disabled', index]],
+      );
+      assert.equal((await wf.runsOf('es-off')).length, 0);
+    });
   });
-});

@@ -1,14 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { Logger } from '../../../engine/shared/logger.ts';
 import { Backoff } from '../../../engine/shared/retry.ts';
 import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 import type { InstanceState, ObservedInstance } from './state.ts';
+import { adoptInstanceProcess, spawnInstanceProcess, type InstanceProcess } from './instance-process.ts';
 
 /**
- * One local instance: a child process on a free loopback port, probed for health, restarted
- * with exponential backoff when it exits unexpectedly, drained when asked to stop.
+ * One local instance: a child process on a free loopback port (or one adopted from a
+ * supervisor that died), probed for health, restarted with exponential backoff when it exits
+ * unexpectedly, drained when asked to stop.
  */
 export interface InstanceTimings {
   healthIntervalMs: number;
@@ -43,20 +44,32 @@ export interface Instance {
   snapshot(): ObservedInstance;
   /** Not ready → wait drainMs → SIGTERM → SIGKILL after stopGraceMs. Resolves when the process is gone. */
   drain(options?: { drainMs?: number }): Promise<void>;
+  /** Stops supervising, leaving the process running: another supervisor has adopted it. */
+  release(): void;
+}
+
+/** A running process a previous supervisor recorded for this instance (succession.ts `sortInheritance`). */
+export interface AdoptedProcess {
+  pid: number;
+  procStart: string;
+  port: number;
+  ready: boolean;
+  restarts: number;
+  startedAt: string;
 }
 
 const UNHEALTHY_AFTER = 3;
 
-export function startInstance(o: InstanceOptions): Instance {
+export function startInstance(o: InstanceOptions, adopted?: AdoptedProcess): Instance {
   const t = o.timings;
-  let state: InstanceState = 'starting';
-  let ready = false;
-  let port = 0;
-  let child: ChildProcess | undefined;
-  let restarts = 0;
+  let state: InstanceState = adopted ? (adopted.ready ? 'ready' : 'unready') : 'starting';
+  let ready = adopted?.ready ?? false;
+  let port = adopted?.port ?? 0;
+  let child: InstanceProcess | undefined;
+  let restarts = adopted?.restarts ?? 0;
   // Deterministic (no jitter): one instance restarting, nothing to spread.
   const backoff = new Backoff({ minMs: t.restartBackoffMs, maxMs: t.restartBackoffMaxMs, jitter: false });
-  let startedAt = new Date();
+  let startedAt = adopted ? new Date(adopted.startedAt) : new Date();
   let lastExit: string | undefined;
   let failures = 0;
   let probeTimer: NodeJS.Timeout | undefined;
@@ -79,27 +92,27 @@ export function startInstance(o: InstanceOptions): Instance {
     startedAt = new Date();
     failures = 0;
     const env = { ...o.baseEnv, ...o.spec.env, PORT: String(port), HOST: '127.0.0.1', VEER_DEPLOYMENT: o.deployment, VEER_INSTANCE: o.id };
-    const c = spawn(o.spec.command, o.spec.args, { cwd: o.spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = c;
     const keep = (b: Buffer) => {
       output = (output + b.toString()).slice(-4000);
     };
-    c.stdout?.on('data', keep);
-    c.stderr?.on('data', keep);
-    c.on('error', (err) => {
-      output += `\nspawn error: ${err.message}`;
-    });
-    c.on('exit', (code, signal) => onExit(c, code, signal));
+    const c = spawnInstanceProcess({ command: o.spec.command, args: o.spec.args, cwd: o.spec.cwd, env, onOutput: keep });
+    watch(c);
     log.info({ pid: c.pid, port }, 'instance started');
     set('starting', false);
     scheduleProbe();
   };
 
-  const onExit = (c: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => {
+  const watch = (c: InstanceProcess) => {
+    child = c;
+    void c.exited.then(({ code, signal }) => onExit(c, code, signal));
+  };
+
+  const onExit = (c: InstanceProcess, code: number | null, signal: NodeJS.Signals | null) => {
     if (c !== child) return;
     child = undefined;
     clearTimeout(probeTimer);
-    lastExit = `${signal ? `signal ${signal}` : `code ${code}`} at ${new Date().toISOString()}`;
+    const how = signal ? `signal ${signal}` : code === null ? 'exit (adopted process)' : `code ${code}`;
+    lastExit = `${how} at ${new Date().toISOString()}`;
     if (stopping) return;
     if (Date.now() - startedAt.getTime() >= t.backoffResetMs) {
       restarts = 0;
@@ -132,10 +145,17 @@ export function startInstance(o: InstanceOptions): Instance {
     scheduleProbe();
   };
 
-  void launch().catch((err) => {
-    log.error({ err }, 'could not start instance');
-    set('crashed', false);
-  });
+  if (adopted) {
+    // Not our child: its exit is noticed by polling, at most one health interval late.
+    watch(adoptInstanceProcess(adopted.pid, adopted.procStart, Math.min(200, t.healthIntervalMs)));
+    log.info({ pid: adopted.pid, port }, 'instance adopted from a previous supervisor');
+    scheduleProbe();
+  } else {
+    void launch().catch((err) => {
+      log.error({ err }, 'could not start instance');
+      set('crashed', false);
+    });
+  }
 
   return {
     id: o.id,
@@ -149,6 +169,7 @@ export function startInstance(o: InstanceOptions): Instance {
     snapshot: () => ({
       id: o.id,
       pid: child?.pid,
+      ...(child?.procStart ? { procStart: child.procStart } : {}),
       port,
       state,
       ready,
@@ -166,19 +187,25 @@ export function startInstance(o: InstanceOptions): Instance {
         if (!c) return;
         const drainMs = options.drainMs ?? t.drainMs;
         if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
-        const exited = new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
         c.kill('SIGTERM');
         const kill = setTimeout(() => c.kill('SIGKILL'), t.stopGraceMs);
-        await exited;
+        await c.exited;
         clearTimeout(kill);
         log.info({ lastExit }, 'instance stopped');
       })();
       return stopping;
     },
+    release() {
+      stopping ??= Promise.resolve();
+      clearTimeout(probeTimer);
+      clearTimeout(restartTimer);
+      log.info({ pid: child?.pid }, 'instance handed over to another supervisor');
+    },
   };
 }
 
-function healthy(port: number, path: string | undefined, timeoutMs: number): Promise<boolean> {
+/** One probe: a TCP connect without `path`, else a GET answering 2xx. */
+export function healthy(port: number, path: string | undefined, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     if (!path) {
       const s = connect({ host: '127.0.0.1', port, timeout: timeoutMs });

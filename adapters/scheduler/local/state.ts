@@ -24,6 +24,8 @@ export type InstanceState = 'starting' | 'ready' | 'unready' | 'draining' | 'cra
 export interface ObservedInstance {
   id: string;
   pid?: number;
+  /** The process's start time (/proc), so a successor supervisor adopts only that very process. */
+  procStart?: string;
   port: number;
   state: InstanceState;
   ready: boolean;
@@ -34,6 +36,8 @@ export interface ObservedInstance {
 }
 
 export interface ObservedRecord {
+  /** The supervisor that wrote it: a supervisor stepping down hands over what its successor lists. */
+  supervisor?: string;
   generation: number;
   instances: ObservedInstance[];
   updatedAt: string;

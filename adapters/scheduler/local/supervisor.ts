@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 import type { Leadership } from '../../../engine/ports/coordination.ts';
@@ -8,13 +7,15 @@ import { localSchedulerKeys } from '../../redis/keys.ts';
 import { runLeaderLoop } from '../../redis/leader.ts';
 import { createRedisLease } from '../../redis/lease.ts';
 import { createSubscriber, type Subscriber } from '../../redis/subscriber.ts';
-import { startInstance, type Instance, type InstanceTimings } from './instance.ts';
+import { startInstance, type AdoptedProcess, type Instance, type InstanceTimings } from './instance.ts';
 import { templateOf, type DesiredRecord, type ObservedRecord } from './state.ts';
+import { handOver, keepUnlessTaken, sortInheritance } from './succession.ts';
 
 /**
  * The one process that runs local deployments. It holds a Redis lease (the shared lease and
  * leader loop of adapters/redis) so a second supervisor (another engine on the same Redis)
- * stands by instead of doubling processes,
+ * stands by instead of doubling processes; leadership changes hands without restarting
+ * instances (succession.ts: kept through Redis outages, adopted by a successor, handed over),
  * reconciles desired → actual on every change notification, instance change and a periodic
  * tick, and publishes observed state for the drivers in every process.
  */
@@ -73,7 +74,12 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
   const publish = (name: string) => {
     const rt = runtimes.get(name);
     if (!rt || !active) return;
-    const record: ObservedRecord = { generation: rt.generation, instances: rt.instances.map((i) => i.snapshot()), updatedAt: new Date().toISOString() };
+    const record: ObservedRecord = {
+      supervisor: id,
+      generation: rt.generation,
+      instances: rt.instances.map((i) => i.snapshot()),
+      updatedAt: new Date().toISOString(),
+    };
     redis
       .multi()
       .set(keys.observed(name), JSON.stringify(record))
@@ -130,16 +136,7 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
     const current = live.filter((i) => i.template === template);
     const old = live.filter((i) => i.template !== template);
     for (let n = current.length; n < desired.instances; n++) {
-      const inst = startInstance({
-        id: `${name}-${id.slice(0, 6)}-${++r.seq}`,
-        deployment: name,
-        spec,
-        template,
-        timings: t,
-        baseEnv,
-        logger: log,
-        onChange: () => (publish(name), reconcileSoon()),
-      });
+      const inst = instanceFor(name, spec, template, `${name}-${id.slice(0, 6)}-${++r.seq}`);
       r.instances.push(inst);
       current.push(inst);
     }
@@ -160,37 +157,67 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
   };
   const desiredNames = new Set<string>();
 
-  /** While this supervisor holds the lease: run the deployments; once it is lost, stop them here. */
+  const instanceFor = (name: string, spec: DeploymentDefinitionSpec, template: string, instanceId: string, adopted?: AdoptedProcess) =>
+    startInstance(
+      { id: instanceId, deployment: name, spec, template, timings: t, baseEnv, logger: log, onChange: () => (publish(name), reconcileSoon()) },
+      adopted,
+    );
+
+  /** While this supervisor holds the lease: run the deployments; once another takes it, hand them over. */
   const lead = async (signal: AbortSignal) => {
     active = true;
     log.info('local supervisor active');
     try {
-      await reapOrphans();
+      await inherit();
     } catch (err) {
       log.warn({ err }, 'could not look for instances left by a previous supervisor');
     }
     reconcileSoon();
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-    if (!closed) log.error('lost the local supervisor lease to another process; stopping local instances here');
     active = false;
     await chain;
-    await stopAll();
+    if (closed) return stopAll();
+    log.warn('another process took the local supervisor lease; handing the local instances over');
+    const instances = new Map([...runtimes].map(([name, rt]) => [name, rt.instances]));
+    runtimes.clear();
+    desiredNames.clear();
+    const read = async (name: string) => {
+      const raw = await redis.get(keys.observed(name));
+      return raw ? (JSON.parse(raw) as ObservedRecord) : undefined;
+    };
+    const done = await handOver({ self: id, instances, read, timeoutMs: 2 * t.reconcileIntervalMs + 1000, pollMs: 100 });
+    log.warn(done, 'local instances handed over (released) or stopped');
   };
 
-  /** Processes a crashed predecessor left behind still hold ports; stop those that are still ours. */
-  const reapOrphans = async () => {
-    const names = Object.keys(await redis.hgetall(keys.desired));
-    for (const name of names) {
-      const raw = await redis.get(keys.observed(name));
-      if (!raw) continue;
-      for (const i of (JSON.parse(raw) as ObservedRecord).instances) {
-        if (!i.pid || !isOurs(i.pid, i.id)) continue;
-        log.warn({ pid: i.pid, instance: i.id }, 'stopping an instance left by a previous supervisor');
-        try {
-          process.kill(i.pid, 'SIGTERM');
-        } catch {}
+  /**
+   * Instances a predecessor (an engine that died, or lost the lease) left running keep their
+   * ports and traffic: adopt those that are still the same process and answer; stop the other
+   * processes of ours, which only hold ports.
+   */
+  const inherit = async () => {
+    const all = await redis.hgetall(keys.desired);
+    for (const [name, raw] of Object.entries(all)) {
+      const observed = await redis.get(keys.observed(name));
+      if (!observed) continue;
+      const desired = JSON.parse(raw) as DesiredRecord;
+      const spec = JSON.parse(desired.spec) as DeploymentDefinitionSpec;
+      const sorted = await sortInheritance(JSON.parse(observed) as ObservedRecord, { path: spec.healthCheck, timeoutMs: t.healthTimeoutMs });
+      const rt: Runtime = { instances: [], generation: 0, seq: 0 };
+      for (const { instance: i, adopt } of sorted) {
+        if (adopt) {
+          log.info({ pid: i.pid, instance: i.id }, 'adopting an instance left by a previous supervisor');
+          rt.instances.push(instanceFor(name, spec, i.template, i.id, adopt));
+        } else {
+          log.warn({ pid: i.pid, instance: i.id }, 'stopping an instance left by a previous supervisor');
+          try {
+            process.kill(i.pid!, 'SIGTERM');
+          } catch {
+            // already gone
+          }
+        }
       }
-      await redis.del(keys.observed(name));
+      if (rt.instances.length) runtimes.set(name, rt);
+      else await redis.del(keys.observed(name));
     }
   };
 
@@ -211,9 +238,11 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
         (err) => log.warn({ err }, 'local supervisor subscription error'),
       );
       await sub.listen(keys.desiredChanged, () => reconcileSoon());
-      leadership = runLeaderLoop(createRedisLease(redis, { name: 'local-supervisor', key: keys.lease, ttlMs: t.leaseMs, token: id }), {
+      const lease = createRedisLease(redis, { name: 'local-supervisor', key: keys.lease, ttlMs: t.leaseMs, token: id });
+      leadership = runLeaderLoop(keepUnlessTaken(lease), {
         ttlMs: t.leaseMs,
-        // Local processes are costly to restart: a Redis blip does not stop them, only a lease taken by another.
+        // Local processes are costly to restart: a Redis outage (even one that outlives the lease
+        // key) does not stop them, only a lease taken by another.
         holdThroughStoreErrors: true,
         work: lead,
         onError: (err) => log.warn({ err }, 'local supervisor lease check failed'),
@@ -237,13 +266,4 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
       sub?.close();
     },
   };
-}
-
-/** Linux: the instance id is in the process's environment (VEER_INSTANCE), so a reused pid is never killed. */
-function isOurs(pid: number, instanceId: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`VEER_INSTANCE=${instanceId}`);
-  } catch {
-    return false;
-  }
 }
