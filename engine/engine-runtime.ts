@@ -87,7 +87,10 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const worker: RunWorker = stores.queue.work({
     concurrency: config.engine.concurrency,
     lockDurationMs: o.lockDurationMs ?? config.engine.jobLockMs,
-    stalledIntervalMs: o.stalledIntervalMs ?? config.engine.jobLockMs,
+    // A crashed engine's lock lapses at most one lock after its last renewal, and the next stalled
+    // check moves the run back: checking every quarter lock resumes it within 1.25 × VEER_JOB_LOCK_MS
+    // (checking once a lock, as before, took up to 2 ×). One cheap Lua call per check and engine.
+    stalledIntervalMs: o.stalledIntervalMs ?? Math.max(100, Math.floor(config.engine.jobLockMs / 4)),
     // A stored `limits.concurrency` above a lowered ceiling is held to it.
     maxGroupConcurrency: config.engine.ceilings.concurrency,
     process: (job) => executor.execute(job),

@@ -54,12 +54,8 @@ export interface AgentState {
   closed: boolean;
 }
 
-/**
- * HAProxy facts in the status, with what the watchdog (haproxy-watchdog.ts) adds: how often
- * HAProxy died and was restarted, when it last exited, and the pause before the next restart
- * of a crash-looping one. (Extra fields of `agents/<id>`; the domain type does not list them yet.)
- */
-export type HaproxyFacts = AgentStatus['haproxy'] & { restarts?: number; lastExitAt?: string; restartPendingMs?: number };
+/** HAProxy facts in the status, the watchdog's restarts included (haproxy-watchdog.ts). */
+export type HaproxyFacts = AgentStatus['haproxy'];
 
 /** A gateway version rendered for HAProxy: validated, targets resolved, config text ready. */
 export interface AppliedGateway extends RenderableGateway {

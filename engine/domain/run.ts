@@ -27,10 +27,20 @@ export interface Run {
   status: RunStatus;
   trigger: RunTrigger;
   input: unknown;
+  /** Attempts started, interrupted ones included. */
   attempts: number;
+  /** `retries.attempts`: how many failed attempts the run may have. Interrupted ones do not count. */
   maxAttempts: number;
+  /**
+   * Attempts cut short by the engine (crash, stalled lock, a lost sandbox process) and run again
+   * at no cost to `maxAttempts`: `attempts - interrupted` is what counted.
+   */
+  interrupted?: number;
   queuedAt: string;
+  /** When the first attempt started; kept when a run is resumed or retried. */
   startedAt?: string;
+  /** When the current (or last) attempt started. */
+  attemptStartedAt?: string;
   finishedAt?: string;
   durationMs?: number;
   result?: unknown;

@@ -200,10 +200,15 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       const wf = await o.workflows.getVersion(run.workflow, run.workflowVersion);
       const firstStartMs = Date.now();
       let attempt = run.attempts + 1;
+      const attemptStart = new Date(firstStartMs).toISOString();
       const moved = await o.runs.transition(run.id, ['queued', 'running'], {
         status: 'running',
         attempts: attempt,
-        startedAt: new Date(firstStartMs).toISOString(),
+        // A resumed run keeps its first start; the attempt's own start is recorded beside it.
+        startedAt: run.startedAt ?? attemptStart,
+        attemptStartedAt: attemptStart,
+        // Found still running: the previous attempt was interrupted, which costs no retry.
+        ...(run.status === 'running' ? { interrupted: (run.interrupted ?? 0) + 1 } : {}),
         engineId: o.engineId,
       });
       if (!moved) return 'done';
@@ -230,6 +235,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       }
       emitStarted(run, wf, attempt);
       let startedMs = firstStartMs;
+      let interrupted = (run.interrupted ?? 0) + (run.status === 'running' ? 1 : 0);
       // One per run: a secret read by an attempt stays redacted in what later attempts write.
       const secrets = createRedactor();
       let { outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log, secrets);
@@ -247,7 +253,8 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         startedMs = Date.now();
         const again = await o.runs.transition(run.id, ['running'], {
           attempts: attempt + 1,
-          startedAt: new Date(startedMs).toISOString(),
+          attemptStartedAt: new Date(startedMs).toISOString(),
+          interrupted: (interrupted += 1),
           error: outcome.error,
         });
         if (!again) return 'done'; // cancelled meanwhile

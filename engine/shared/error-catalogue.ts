@@ -118,6 +118,11 @@ export const ERROR_CATALOGUE = {
   'PROMETHEUS.NOT_CONFIGURED': refused(409, 'ctx.metrics.prometheus was called but VEER_PROMETHEUS_URL is not set'),
   'PROMETHEUS.UNAVAILABLE': down('Prometheus is unreachable, timed out or answered 5xx'),
   'PROMETHEUS.QUERY': caller(400, "Prometheus rejected the query; the message is Prometheus' own"),
+
+  // KV store refusals that no retry fixes (adapters/kv/errors.ts). FORBIDDEN answers 503, not
+  // 403: the API caller is not the one refused, Veer's own store credentials are.
+  'KV.FORBIDDEN': { status: 503, level: 'error', meaning: "the KV store's ACLs refuse Veer's token (VEER_KV_TOKEN) a read or write under the prefix" },
+  'KV.TOO_LARGE': refused(413, "a KV write over the store's request size limit (Consul: a /v1/txn body over 512 KiB)"),
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /** Every code Veer raises. */

@@ -27,7 +27,12 @@ const MISSED_DEDUPE_TTL_MS = 7 * 24 * 3600_000;
  * Catch-up: the last fired tick per workflow is kept in the trigger state (`cron.lastTick`). When a scheduler starts
  * (or first sees a workflow) and ticks were missed while no engine ran, policy `latest`
  * fires the most recent missed tick once, if it is within the catch-up window; `none`
- * skips them.
+ * skips them. Missed ticks are recorded as one `missed` skip either way.
+ *
+ * The same holds for ticks lost while the engines ran but Redis did not answer (a launch or
+ * its record failed): the first tick fired after the outage records the ones in between as
+ * `missed` (it is itself the catch-up), and when no tick is due soon, the next refresh applies
+ * the catch-up policy as at start-up. Before, such ticks were only logged.
  */
 export interface CronScheduler {
   start(): Promise<void>;
@@ -45,6 +50,10 @@ interface Registration {
   name: string;
   cron: Cron;
   cursor: Date;
+  /** The last tick known recorded; set when a launch (or its record) failed, until ticks are accounted again. */
+  lostAfter?: number;
+  /** The last tick this scheduler recorded (or the stored one at registration). */
+  lastRecorded: number;
 }
 
 export function createCronScheduler(options: {
@@ -74,26 +83,52 @@ export function createCronScheduler(options: {
   async function fire(reg: Registration, tick: Date, catchUp: boolean): Promise<void> {
     const iso = tick.toISOString();
     try {
+      // After an outage: where ticks were last accounted for, read before this tick moves it.
+      const lostFrom = reg.lostAfter === undefined ? undefined : Math.max(reg.lostAfter, (await ticks.lastTick(reg.name)) ?? reg.lostAfter);
       const res = await launcher.start(reg.name, { trigger: { type: 'cron', tick: iso, ...(catchUp ? { catchUp } : {}) }, dedupeKey: `cron:${iso}` });
       await ticks.recordTick(reg.name, tick.getTime());
+      reg.lastRecorded = Math.max(reg.lastRecorded, tick.getTime());
+      if (lostFrom !== undefined) {
+        reg.lostAfter = undefined;
+        await recordMissed(reg, reg.cron, lostFrom, tick.getTime() - 1, tick);
+      }
       if (res.started) logger.info({ workflow: reg.name, tick: iso, runId: res.run.id, catchUp }, 'cron tick started a run');
       else logger.debug({ workflow: reg.name, tick: iso, reason: res.reason }, 'cron tick did not start a run');
     } catch (err) {
-      logger.error({ err, workflow: reg.name, tick: iso }, 'cron tick failed to start a run');
+      reg.lostAfter ??= reg.lastRecorded;
+      logger.error({ err, workflow: reg.name, tick: iso }, 'cron tick failed to start a run; it is recorded as missed once Redis answers');
     }
   }
 
+  /** Missed ticks since `last` up to now: recorded, and the latest caught up when the policy and window allow. */
+  async function catchUpSince(reg: Registration, last: number, now: Date): Promise<void> {
+    const latest = latestBetween(reg.cron, new Date(last), now);
+    let caughtUp: Date | undefined;
+    if (latest && options.catchUp === 'latest' && now.getTime() - latest.getTime() <= options.catchUpWindowMs) caughtUp = latest;
+    await recordMissed(reg, reg.cron, last, now.getTime() - MISSED_GRACE_MS, caughtUp);
+    if (caughtUp) await fire(reg, caughtUp, true);
+  }
+
+  /** A registration whose ticks were lost and no tick has fired since: account for them now (each refresh). */
+  async function recoverLost(reg: Registration): Promise<void> {
+    if (reg.lostAfter === undefined) return;
+    const stored = await ticks.lastTick(reg.name);
+    const from = Math.max(reg.lostAfter, stored ?? reg.lostAfter);
+    reg.lostAfter = undefined; // a failing fire below sets it again
+    await catchUpSince(reg, from, new Date(clock.now()));
+  }
+
   /**
-   * Ticks in (last, now − MISSED_GRACE_MS] that no engine fired and catch-up does not fire, as one `missed` skip.
+   * Ticks in (last, until] that no engine fired and catch-up does not fire, as one `missed` skip.
    * Recorded once across replicas (a dedupe claim on the last recorded tick), counted up to
    * MAX_MISSED_COUNT (a per-second schedule down for a week is still one record).
    */
-  async function recordMissed(reg: Registration, cron: Cron, last: number, now: Date, caughtUp: Date | undefined): Promise<void> {
+  async function recordMissed(reg: Registration, cron: Cron, last: number, until: number, caughtUp: Date | undefined): Promise<void> {
     if (!options.recorder) return;
     let count = 0;
     let first: Date | undefined;
     let lastMissed: Date | undefined;
-    for (let t = cron.nextRun(new Date(last)); t && t.getTime() <= now.getTime() - MISSED_GRACE_MS && count < MAX_MISSED_COUNT; t = cron.nextRun(t)) {
+    for (let t = cron.nextRun(new Date(last)); t && t.getTime() <= until && count < MAX_MISSED_COUNT; t = cron.nextRun(t)) {
       if (caughtUp && t.getTime() === caughtUp.getTime()) continue;
       first ??= t;
       lastMissed = t;
@@ -114,17 +149,16 @@ export function createCronScheduler(options: {
   async function register(wf: Workflow & { trigger: { cron: string; timezone: string } }): Promise<Registration> {
     const cron = parseCron(wf.trigger.cron, wf.trigger.timezone);
     const now = new Date(clock.now());
-    const reg: Registration = { key: `${wf.name}@${wf.version}:${wf.trigger.cron}:${wf.trigger.timezone}`, name: wf.name, cron, cursor: now };
     const last = await ticks.lastTick(wf.name);
-    if (last === undefined) {
-      await ticks.initTick(wf.name, now.getTime());
-    } else {
-      const latest = latestBetween(cron, new Date(last), now);
-      let caughtUp: Date | undefined;
-      if (latest && options.catchUp === 'latest' && now.getTime() - latest.getTime() <= options.catchUpWindowMs) caughtUp = latest;
-      await recordMissed(reg, cron, last, now, caughtUp);
-      if (caughtUp) await fire(reg, caughtUp, true);
-    }
+    const reg: Registration = {
+      key: `${wf.name}@${wf.version}:${wf.trigger.cron}:${wf.trigger.timezone}`,
+      name: wf.name,
+      cron,
+      cursor: now,
+      lastRecorded: last ?? now.getTime(),
+    };
+    if (last === undefined) await ticks.initTick(wf.name, now.getTime());
+    else await catchUpSince(reg, last, now);
     return reg;
   }
 
@@ -137,6 +171,8 @@ export function createCronScheduler(options: {
       const wf = wanted.get(name);
       if (!wf || regKey(wf) !== reg.key) regs.delete(name);
     }
+    for (const reg of regs.values())
+      await recoverLost(reg).catch((err) => logger.warn({ err, workflow: reg.name }, 'could not account for lost cron ticks yet'));
     for (const [name, wf] of wanted) {
       if (regs.has(name)) continue;
       try {

@@ -41,15 +41,6 @@ export function parseMemory(driver: string, value: number | string): number {
   return bytes;
 }
 
-/** Kubernetes cpu quantity ('500m', '2', '0.5') → cores. */
-export function cpuCores(value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'number') return value;
-  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(value.trim());
-  if (!m) return undefined;
-  return m[2] === 'm' ? Number(m[1]) / 1000 : Number(m[1]);
-}
-
 /** Cores → the canonical Kubernetes form ('250m', '2'). */
 export function formatCpu(cores: number): string {
   const milli = Math.round(cores * 1000);

@@ -39,6 +39,11 @@ export interface AgentStatus {
     serverChanges?: number;
     lastReloadAt?: string;
     lastError?: string;
+    /** Times the agent restarted an HAProxy that died (adapters/gateway-agent/haproxy-watchdog.ts). */
+    restarts?: number;
+    lastExitAt?: string;
+    /** Set while a restart waits out its back-off (HAProxy kept dying right after restarts). */
+    restartPendingMs?: number;
   };
   gateways: Record<string, AgentGatewayStatus>;
   /**
