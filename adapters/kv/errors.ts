@@ -10,6 +10,10 @@ import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
  * - `KV.COMPACTED`: a watch position is older than the history the store keeps (or, for
  *   stores without history, unknown to this store instance): `list()` again and watch from
  *   the new position.
+ * - `KV.FORBIDDEN`: the store's ACLs refuse Veer's credentials for a key under the prefix.
+ *   Never a CAS conflict and never "the keys are gone": a filtered read fails with it, so a
+ *   watcher keeps the last state it had. Not retryable by the caller; it needs a person.
+ * - `KV.TOO_LARGE`: a write over the store's request size limit; not retryable.
  */
 export interface KvErrorContext {
   kind: string;
@@ -38,6 +42,23 @@ export function kvConflict(ctx: KvErrorContext, op: string, key: string, expecte
   const wanted = expected === '0' ? 'expected it to be absent' : `expected revision ${expected}`;
   return new VeerError('KV.CONFLICT', `${ctx.kind}: ${op} ${key} lost a race: ${wanted} but ${now}; read it again and retry`, {
     details: { store: ctx.kind, op, key, expected, actual },
+  });
+}
+
+/** `why` says what was refused ("may not write veer/…"); the message names the settings to check. */
+export function kvForbidden(ctx: KvErrorContext, op: string, key: string, why: string, cause?: unknown): VeerError {
+  return new VeerError(
+    'KV.FORBIDDEN',
+    `${ctx.kind} at ${ctx.url} refused ${op} ${key || '(root)'}: ${why} — give the token in VEER_KV_TOKEN read and write on the prefix (VEER_KV_PREFIX)`,
+    { cause, details: { store: ctx.kind, url: ctx.url, op, key } },
+  );
+}
+
+/** `size` is unknown when the store, not Veer, measured it (a 413 from a lower server limit). */
+export function kvTooLarge(ctx: KvErrorContext, op: string, key: string, size: number | undefined, limit: number, why: string): VeerError {
+  const is = size === undefined ? 'is' : `is ${size} bytes,`;
+  return new VeerError('KV.TOO_LARGE', `${ctx.kind}: ${op} ${key} ${is} over the ${limit}-byte limit (${why}); it is not retried`, {
+    details: { store: ctx.kind, op, key, size, limit },
   });
 }
 

@@ -4,41 +4,13 @@ import { createRedisKvStore } from '../../adapters/kv/redis.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startHttpBackends } from '../helpers/http-backends.ts';
 import { runLoad, startLoad } from '../helpers/load.ts';
-import { startProcess, tempDir, type ServiceProcess } from '../helpers/process.ts';
+import { startPersistentRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startAgentSystem } from './agent-system.ts';
 
-/** A redis-server that keeps its data (AOF) across a stop/start on the same port. */
-async function persistentRedis(port: number, dir: string): Promise<ServiceProcess> {
-  const proc = startProcess('redis-server', [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    'always',
-  ]);
-  await waitFor(
-    () => {
-      if (proc.child.exitCode !== null) throw new Error(`redis-server exited: ${proc.output()}`);
-      return /Ready to accept connections/.test(proc.output());
-    },
-    { timeoutMs: 10_000, what: `redis-server on ${port}` },
-  );
-  return proc;
-}
-
 test('with the KV store down, traffic keeps flowing on the last config; the agent recovers when it returns', async () => {
-  const port = await freePort();
-  const dir = await tempDir('redis-aof');
-  let redis = await persistentRedis(port, dir.path);
-  const url = `redis://127.0.0.1:${port}`;
+  const redis = await startPersistentRedis();
+  const url = redis.url;
   const agentKv = createRedisKvStore({ url, prefix: 'outage', timeoutMs: 500 });
   const serviceKv = createRedisKvStore({ url, prefix: 'outage', timeoutMs: 500 });
   const backends = await startHttpBackends(['v1', 'v2']);
@@ -55,7 +27,7 @@ test('with the KV store down, traffic keeps flowing on the last config; the agen
     await sys.live('shop');
     const load = startLoad({ url: `http://127.0.0.1:${gwPort}/`, concurrency: 3, keepAlive: true });
 
-    await redis.stop();
+    await redis.down();
     await waitFor(() => !sys.agent.status().kv.connected, { timeoutMs: 15_000, what: 'agent noticing the store is gone' });
     assert.ok(sys.agent.status().kv.lastError, 'the status carries the error');
     const during = load.snapshot().requests;
@@ -63,7 +35,7 @@ test('with the KV store down, traffic keeps flowing on the last config; the agen
     assert.equal(load.snapshot().failures, 0, 'no request failed while the store was down');
     assert.equal(sys.agent.status().gateways.shop.appliedRevision !== undefined, true);
 
-    redis = await persistentRedis(port, dir.path);
+    await redis.up();
     await waitFor(() => sys.agent.status().kv.connected, { timeoutMs: 15_000, what: 'agent reconnecting' });
     // A change made after the outage reaches HAProxy: the watch is alive again.
     await waitFor(() => sys.service.setWeights('shop', { v1: 0, v2: 100 }).then(() => true), { timeoutMs: 10_000, what: 'service write after restart' });
@@ -78,6 +50,5 @@ test('with the KV store down, traffic keeps flowing on the last config; the agen
     await serviceKv.close();
     await Promise.all(backends.map((b) => b.close()));
     await redis.stop();
-    await dir.remove();
   }
 });
