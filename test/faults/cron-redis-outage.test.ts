@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startPersistentRedis, type PersistentRedis } from '../helpers/persistent-redis.ts';
+import { startPersistentRedis, type PersistentRedis } from '../helpers/redis-server.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startLoad, type RunningLoad } from '../helpers/load.ts';
-import { startPersistentRedis, type PersistentRedis } from '../helpers/persistent-redis.ts';
+import { startPersistentRedis, type PersistentRedis } from '../helpers/redis-server.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { cleanup, startE2eAgent, type E2eAgent } from '../e2e/support.ts';
