@@ -38,6 +38,8 @@ const WINDOW = 10_000;
 /** Cursors kept: the current HAProxy process and a few draining or restarted ones. */
 const PROCESSES = 4;
 const BATCH = 500;
+/** Request numbers past the highest recovered one after which no recovered line can still arrive live. */
+const RECOVERED_OVERLAP = 1_000;
 
 export function createLogBackfill(o: { dir: string; logger: Logger }): LogBackfill {
   const file = join(o.dir, 'log-cursor.json');
@@ -77,13 +79,24 @@ export function createLogBackfill(o: { dir: string; logger: Logger }): LogBackfi
     }
   };
 
+  const handOn = (consume: Consumer, records: GatewayLogRecord[]) => {
+    records.forEach(note);
+    save();
+    return consume(records);
+  };
+  // Lines recovered from the ring may still be on their way over UDP (logged before the ring was
+  // read, received after): those live copies are dropped, or they would count twice. Kept until
+  // the live log is well past the recovered numbers.
+  let recovered: { pid: number; numbers: Set<number>; max: number } | undefined;
+  const notRecovered = (r: GatewayLogRecord) => {
+    if (!recovered || !r.seq || r.seq.pid !== recovered.pid) return true;
+    if (r.seq.n > recovered.max + RECOVERED_OVERLAP) recovered = undefined;
+    return !recovered?.numbers.has(r.seq.n);
+  };
   const track =
     (consume: Consumer): Consumer =>
-    (records) => {
-      records.forEach(note);
-      save();
-      return consume(records);
-    };
+    (records) =>
+      handOn(consume, recovered ? records.filter(notRecovered) : records);
 
   return {
     track,
@@ -99,7 +112,8 @@ export function createLogBackfill(o: { dir: string; logger: Logger }): LogBackfi
           .filter((r): r is GatewayLogRecord => !!r?.seq && r.seq.pid === pid)
           .filter((r) => !before || r.seq!.n > before.max || before.missing.has(r.seq!.n))
           .filter((r) => !liveSeen?.has(`${pid}:${r.seq!.n}`));
-        for (let i = 0; i < missed.length; i += BATCH) await track(consume)(missed.slice(i, i + BATCH));
+        for (let i = 0; i < missed.length; i += BATCH) await handOn(consume, missed.slice(i, i + BATCH));
+        if (missed.length) recovered = { pid, numbers: new Set(missed.map((r) => r.seq!.n)), max: missed.reduce((m, r) => Math.max(m, r.seq!.n), 0) };
         if (missed.length) log.info({ lines: missed.length, pid }, 'handed on traffic HAProxy served while no agent received its log');
         return missed.length;
       } finally {

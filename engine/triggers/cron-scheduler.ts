@@ -82,10 +82,12 @@ export function createCronScheduler(options: {
 
   async function fire(reg: Registration, tick: Date, catchUp: boolean): Promise<void> {
     const iso = tick.toISOString();
+    let launched = false;
     try {
       // After an outage: where ticks were last accounted for, read before this tick moves it.
       const lostFrom = reg.lostAfter === undefined ? undefined : Math.max(reg.lostAfter, (await ticks.lastTick(reg.name)) ?? reg.lostAfter);
       const res = await launcher.start(reg.name, { trigger: { type: 'cron', tick: iso, ...(catchUp ? { catchUp } : {}) }, dedupeKey: `cron:${iso}` });
+      launched = true;
       await ticks.recordTick(reg.name, tick.getTime());
       reg.lastRecorded = Math.max(reg.lastRecorded, tick.getTime());
       if (lostFrom !== undefined) {
@@ -95,7 +97,8 @@ export function createCronScheduler(options: {
       if (res.started) logger.info({ workflow: reg.name, tick: iso, runId: res.run.id, catchUp }, 'cron tick started a run');
       else logger.debug({ workflow: reg.name, tick: iso, reason: res.reason }, 'cron tick did not start a run');
     } catch (err) {
-      reg.lostAfter ??= reg.lastRecorded;
+      // Launched but not recorded: this tick ran, so only later ones can be missed.
+      reg.lostAfter ??= launched ? tick.getTime() : reg.lastRecorded;
       logger.error({ err, workflow: reg.name, tick: iso }, 'cron tick failed to start a run; it is recorded as missed once Redis answers');
     }
   }

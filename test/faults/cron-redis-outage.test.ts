@@ -34,8 +34,8 @@ describe('fault: cron ticks during a Redis outage', () => {
     assert.equal(put.status, 200);
     await waitFor(async () => (await t.system.stores.runs.list('per-second')).length >= 2, { timeoutMs: 30_000, what: 'the schedule to fire' });
 
-    await redis.down();
     const downAt = Date.now();
+    await redis.down();
     // The fault's length, not a synchronisation: the schedule keeps ticking meanwhile.
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     await redis.up();
