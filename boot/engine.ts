@@ -9,6 +9,7 @@ import { createIsolatedSandbox } from '../engine/sandbox/isolated-host.ts';
 import { withQuarantine } from '../engine/sandbox/quarantine-guard.ts';
 import type { Logger } from '../engine/shared/logger.ts';
 import type { BootedSystem } from './system.ts';
+import { closeInOrder } from './shutdown.ts';
 
 /** Remote streams are followed by one replica only, or every replica would forward each event. */
 const REMOTE_EVENTS_LEASE = 'events:remote';
@@ -108,16 +109,23 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
           onError: (err) => logger.warn({ err }, 'remote event sources: lease unavailable'),
         });
 
-  system.onClose.push(async () => {
-    await following?.stop();
-    for (const r of remotes) await r.stop().catch(() => undefined);
-    await esTriggers.stop();
-    await search.close();
-    await notifiers.stop();
-    await dispatcher.stop();
-    await engine.stop();
-    await sandbox.close();
-    await supervisor?.close();
-  });
+  system.onClose.push(() =>
+    closeInOrder(logger, [
+      [
+        'remote event sources',
+        async () => {
+          await following?.stop();
+          for (const r of remotes) await r.stop().catch(() => undefined);
+        },
+      ],
+      ['Elasticsearch triggers', () => esTriggers.stop()],
+      ['event search', () => search.close()],
+      ['notifiers', () => notifiers.stop()],
+      ['event dispatcher', () => dispatcher.stop()],
+      ['engine', () => engine.stop()],
+      ['sandbox', () => sandbox.close()],
+      ['local supervisor', () => supervisor?.close()],
+    ]),
+  );
   return engine;
 }

@@ -38,3 +38,30 @@ export function exitOnSignal(logger: Logger, close: () => Promise<void>, drainMs
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
+
+/** How long one shutdown step may take before the next one starts anyway. */
+export const SHUTDOWN_STEP_MS = 3_000;
+
+/**
+ * Runs the shutdown steps in order, each bounded by SHUTDOWN_STEP_MS: a step stuck on an
+ * unreachable service is logged by name and left behind, so the steps after it (stopping the
+ * sandbox processes, HAProxy, local instances) still run. A failing step is logged the same way.
+ */
+export async function closeInOrder(logger: Logger, steps: Array<[name: string, close: () => Promise<unknown> | undefined]>): Promise<void> {
+  for (const [name, close] of steps) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), SHUTDOWN_STEP_MS);
+      timer.unref();
+    });
+    try {
+      if ((await Promise.race([Promise.resolve(close()).then(() => 'done' as const), late])) === 'late') {
+        logger.warn({ step: name, ms: SHUTDOWN_STEP_MS }, 'shutdown step did not finish in time; going on');
+      }
+    } catch (err) {
+      logger.warn({ err, step: name }, 'shutdown step failed');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -24,6 +24,7 @@ import { createSecretService } from '../engine/connect/secret-service.ts';
 import { createHttpCapability } from '../engine/connect/http-fetch.ts';
 import { sealingNotifierStore } from '../engine/connect/sealed-notifier-store.ts';
 import { createSecretsCapability } from '../engine/connect/secrets-capability.ts';
+import { closeInOrder } from './shutdown.ts';
 
 /** A System as the composition root built it: with its compiled config and the Redis backend, for the entry points. */
 export interface BootedSystem extends System {
@@ -99,11 +100,6 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
     .catch((err) => logger.warn({ err }, 'could not re-seal secrets with the new VEER_SECRETS_KEY; values sealed with the previous key still open'));
 
   const onClose: Array<() => Promise<void>> = [];
-  const quietly = (p: Promise<unknown>) =>
-    p.then(
-      () => undefined,
-      () => undefined,
-    );
   return {
     settings: config,
     redis: backend,
@@ -136,13 +132,15 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
     onClose,
     async close() {
       for (const fn of onClose.reverse()) await fn().catch((err) => logger.warn({ err }, 'error during shutdown'));
-      await quietly(scheduler.close());
-      await quietly(kv.close());
-      await quietly(bus.close());
-      await quietly(eventStore.close());
-      await quietly(metrics.close());
-      await quietly(queue.close());
-      await backend.close();
+      await closeInOrder(logger, [
+        ['scheduler', () => scheduler.close()],
+        ['KV store', () => kv.close()],
+        ['event bus', () => bus.close()],
+        ['event store', () => eventStore.close()],
+        ['metrics store', () => metrics.close()],
+        ['run queue', () => queue.close()],
+        ['Redis', () => backend.close()],
+      ]);
     },
   };
 }

@@ -14,6 +14,31 @@ import { createCronScheduler, type CronScheduler, type Clock } from './triggers/
 import type { Logger } from './shared/logger.ts';
 import type { Stores } from './system.ts';
 
+/** How long the forced close of the queue worker may take before shutdown goes on without it. */
+const FORCE_CLOSE_MS = 2_000;
+
+/**
+ * Resolves 'drained' once no run has been executing for a second (a job the worker was just
+ * handing over gets that long to show up), checked every 100 ms until `stop` settles.
+ */
+function untilDrained(executor: { active(): number }, stop: Promise<unknown>): Promise<'drained'> {
+  return new Promise((resolve) => {
+    let idle = 0;
+    const t = setInterval(() => {
+      idle = executor.active() === 0 ? idle + 1 : 0;
+      if (idle < 10) return;
+      clearInterval(t);
+      resolve('drained');
+    }, 100);
+    t.unref();
+    void stop.then(() => clearInterval(t));
+  });
+}
+
+function after(ms: number): Promise<false> {
+  return new Promise((r) => setTimeout(() => r(false), ms).unref());
+}
+
 export interface Engine {
   id: string;
   executor: RunExecutor;
@@ -133,10 +158,16 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         await cron.stop();
         const graceful = worker.close();
         const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.engine.shutdownGraceMs).unref());
-        if ((await Promise.race([graceful.then(() => 'done' as const), timeout])) === 'timeout') {
+        // With Redis unreachable the graceful close never returns even with nothing running:
+        // once no run is left there is nothing to wait for.
+        const drained = untilDrained(executor, timeout);
+        const first = await Promise.race([graceful.then(() => 'done' as const), drained, timeout]);
+        if (first !== 'done') {
           // Left to the queue's stalled-job recovery: another replica (or the next start) resumes them as a new attempt.
-          log.warn({ active: executor.active() }, 'shutdown grace period over; leaving unfinished runs to be resumed by another engine');
-          await worker.close(true);
+          if (first === 'timeout')
+            log.warn({ active: executor.active() }, 'shutdown grace period over; leaving unfinished runs to be resumed by another engine');
+          const forced = await Promise.race([worker.close(true).then(() => true), after(FORCE_CLOSE_MS)]);
+          if (!forced) log.warn({ ms: FORCE_CLOSE_MS }, 'the queue worker did not close (Redis unreachable?); going on without it');
         }
         await stores.coordination.engines.remove(id).catch(() => undefined);
         stopListening();

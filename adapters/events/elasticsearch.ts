@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Client, errors, type TransportRequestOptions } from '@elastic/elasticsearch';
 import type { NewEvent, VeerEvent } from '../../engine/domain/event.ts';
-import { areaCode } from '../../engine/shared/error-catalogue.ts';
-import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
+import { VeerError } from '../../engine/shared/errors.ts';
 import { delay } from '../../engine/shared/wait.ts';
+import { connectElasticsearch, type ElasticsearchConnection } from '../elasticsearch/client.ts';
+import { elasticsearchCompat } from '../elasticsearch/compat.ts';
+import { dailyIndex } from '../elasticsearch/daily-index.ts';
+import { translateEsError } from '../elasticsearch/errors.ts';
+import { partialResultsError } from '../elasticsearch/partial-results.ts';
+import { indexTemplateOnce, TEMPLATE_PRIORITY } from '../elasticsearch/templates.ts';
 import { ES_APPEND_BUDGET, ES_EVENTS_REFRESH_MS, minimumEsTailBufferMs } from './config.ts';
 import {
   DEFAULT_QUERY_LIMIT,
@@ -15,146 +19,6 @@ import {
   type TailBatch,
   type TailOptions,
 } from '../../engine/ports/event-store.ts';
-
-export interface ElasticsearchConnection {
-  /** Injected client (tests); otherwise one is created from `url`. */
-  client?: Client;
-  url?: string;
-  apiKey?: string;
-  username?: string;
-  password?: string;
-}
-
-export function createElasticsearchClient(c: ElasticsearchConnection): Client {
-  if (c.client) return c.client;
-  return new Client({
-    node: c.url ?? 'http://127.0.0.1:9200',
-    ...(c.apiKey ? { auth: { apiKey: c.apiKey } } : c.username ? { auth: { username: c.username, password: c.password ?? '' } } : {}),
-    requestTimeout: 30_000,
-  });
-}
-
-/** Per-request options that pin the media types to the server's major. */
-export interface EsCompat {
-  major: 8 | 9;
-  /** For requests with a JSON body, or none. */
-  json: TransportRequestOptions;
-  /** For `_bulk` (NDJSON body). */
-  ndjson: TransportRequestOptions;
-}
-
-type EsArea = 'events' | 'metrics' | 'document search';
-const compatByClient = new WeakMap<Client, Promise<EsCompat>>();
-
-/**
- * Supports Elasticsearch 8 and 9 with the one 9.x client. The client sends
- * `compatible-with=9` media types, which an 8.x server refuses on every call (400
- * media_type_header_exception: it accepts its own major and the one before). So the first
- * call on a client asks the server its version with plain `application/json` (every major
- * accepts unversioned media types) and every later call sends `compatible-with=<that
- * major>`, per request, so an injected client works the same. Pinning the major, rather
- * than always sending plain JSON, keeps the answer format the one we checked, and turns an
- * unsupported server into a clear CONFIG error instead of odd failures later.
- * https://www.elastic.co/docs/reference/elasticsearch/rest-apis/compatibility
- * Cached per client; a failed check (server down) is retried on the next call.
- */
-export function elasticsearchCompat(client: Client, what: EsArea): Promise<EsCompat> {
-  let p = compatByClient.get(client);
-  if (!p) {
-    p = detect(client, what);
-    compatByClient.set(client, p);
-    p.catch((err: unknown) => {
-      if ((err as VeerError).code !== 'CONFIG') compatByClient.delete(client);
-    });
-  }
-  return p;
-}
-
-async function detect(client: Client, what: EsArea): Promise<EsCompat> {
-  let number: string;
-  try {
-    const info = await client.info(undefined, { headers: { accept: 'application/json', 'content-type': 'application/json' } });
-    number = String(info.version?.number ?? '');
-  } catch (err) {
-    throw translateEsError(what, 'version check (GET /)', err);
-  }
-  const major = Number.parseInt(number, 10);
-  if (major !== 8 && major !== 9) {
-    throw new VeerError(
-      'CONFIG',
-      `${what} store (elasticsearch): the server at VEER_ES_URL is Elasticsearch ${number || '(no version)'}; supported versions are Elasticsearch 8.x and 9.x`,
-    );
-  }
-  const json = `application/vnd.elasticsearch+json; compatible-with=${major}`;
-  const ndjson = `application/vnd.elasticsearch+x-ndjson; compatible-with=${major}`;
-  return { major, json: { headers: { accept: json, 'content-type': json } }, ndjson: { headers: { accept: json, 'content-type': ndjson } } };
-}
-
-/** What a search answer says about its completeness (`_shards.failed`, `timed_out`). */
-interface SearchCompleteness {
-  timed_out?: boolean;
-  _shards?: { total?: number; failed?: number; failures?: Array<{ index?: string | null; reason?: { reason?: string | null } }> };
-}
-
-/**
- * A search answers 200 with partial results when shards fail or time out. Such an answer
- * is not a basis for moving a checkpoint or for a verdict: this error (retryable) makes
- * callers retry from where they were.
- */
-export function partialResultsError(what: EsArea, op: string, res: SearchCompleteness): VeerError | undefined {
-  const failed = res._shards?.failed ?? 0;
-  if (failed === 0 && !res.timed_out) return undefined;
-  const area = what === 'metrics' ? 'METRICS' : 'EVENTS';
-  const why = (res._shards?.failures ?? [])
-    .slice(0, 3)
-    .map((f) => `${f.index ?? '?'}: ${f.reason?.reason ?? 'unknown'}`)
-    .join('; ');
-  return new UnavailableError(
-    areaCode(area, 'UNAVAILABLE'),
-    `${what} store (elasticsearch): ${op} returned partial results (${failed} of ${res._shards?.total ?? '?'} shards failed${res.timed_out ? ', timed out' : ''}${why ? `: ${why}` : ''}); not used, retried later`,
-  );
-}
-
-/**
- * Our templates must be the one that applies to our indices, and ES refuses a template
- * whose patterns overlap another's at the same priority (400 illegal_argument_exception,
- * "... that have the same priority [N] ..."). So each starts at a distinct, high priority
- * and moves up past a clash with someone else's template.
- */
-export async function putTemplateAtFreePriority(
-  client: Client,
-  compat: EsCompat,
-  body: Parameters<Client['indices']['putIndexTemplate']>[0] & { priority: number },
-): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await client.indices.putIndexTemplate({ ...body, priority: body.priority + attempt }, compat.json);
-      return;
-    } catch (err) {
-      const reason = err instanceof errors.ResponseError ? String((err.body as { error?: { reason?: string } } | undefined)?.error?.reason ?? '') : '';
-      if (attempt < 20 && err instanceof errors.ResponseError && err.meta.statusCode === 400 && reason.includes('that have the same priority')) continue;
-      throw err;
-    }
-  }
-}
-
-/** Vendor errors become VeerErrors naming the store and operation. */
-export function translateEsError(what: EsArea, op: string, err: unknown): VeerError {
-  if (err instanceof VeerError) return err;
-  // Document search (query triggers) reports as the events area: it reads the same cluster.
-  const area = what === 'metrics' ? 'METRICS' : 'EVENTS';
-  if (err instanceof errors.ResponseError) {
-    const status = err.meta.statusCode ?? 500;
-    const reason = (err.body as { error?: { reason?: string } } | undefined)?.error?.reason ?? err.message;
-    if (status === 400) return new VeerError(areaCode(area, 'INVALID'), `${what} store (elasticsearch): ${op} was rejected: ${reason}`, { cause: err });
-    return new UnavailableError(areaCode(area, 'UNAVAILABLE'), `${what} store (elasticsearch): ${op} failed with ${status}: ${reason}`, { cause: err });
-  }
-  return new UnavailableError(
-    areaCode(area, 'UNAVAILABLE'),
-    `${what} store (elasticsearch): ${op} failed: ${(err as Error).message}; check VEER_ES_URL and that Elasticsearch is reachable`,
-    { cause: err },
-  );
-}
 
 export interface ElasticsearchEventStoreOptions extends ElasticsearchConnection {
   /** Indices are `<indexPrefix>-events-YYYY.MM.DD` (by append day, UTC). Default 'veer'. */
@@ -185,15 +49,8 @@ interface EsCheckpoint {
   s: Record<string, number>;
 }
 
-/** Events template priority: distinct from the requests template's, above ES's built-in ones (100–500) and the usual user range. */
-const EVENTS_TEMPLATE_PRIORITY = 5301;
-
 /** Who published an event and how many triggered runs away it is (engine/domain/event.ts). */
 const PROVENANCE_MAPPING = { source: { type: 'keyword' }, hops: { type: 'integer' } } as const;
-
-/** `<prefix>-<kind>-YYYY.MM.DD` (UTC): the daily indices events and request samples go to. */
-export const dailyIndex = (prefix: string, kind: string, ms: number): string =>
-  `${prefix}-${kind}-${new Date(ms).toISOString().slice(0, 10).replace(/-/g, '.')}`;
 
 /**
  * Events in Elasticsearch: daily indices under an index template (tags/type/id keyword,
@@ -204,8 +61,7 @@ export const dailyIndex = (prefix: string, kind: string, ms: number): string =>
  * late (refresh, slow shard) is still delivered once — if it shows up within `bufferMs`.
  */
 export function createElasticsearchEventStore(options: ElasticsearchEventStoreOptions): EventStore {
-  const client = createElasticsearchClient(options);
-  const owned = !options.client;
+  const { client, close } = connectElasticsearch(options);
   const prefix = options.indexPrefix ?? 'veer';
   const pattern = `${prefix}-events-*`;
   const now = options.now ?? Date.now;
@@ -215,50 +71,38 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
   const pageSize = options.pageSize ?? 500;
   let counter = 0;
   const node = randomBytes(2).toString('hex');
-  let template: Promise<void> | undefined;
-
   const compat = () => elasticsearchCompat(client, 'events');
 
-  function ensureTemplate(): Promise<void> {
-    template ??= compat()
-      .then((c) =>
-        putTemplateAtFreePriority(client, c, {
-          name: `${prefix}-events`,
-          index_patterns: [pattern],
-          priority: EVENTS_TEMPLATE_PRIORITY,
-          template: {
-            // Explicit: the tail's minimum look-back counts on it.
-            settings: { number_of_shards: 1, refresh_interval: `${ES_EVENTS_REFRESH_MS}ms` },
-            mappings: {
-              dynamic: 'strict',
-              properties: {
-                id: { type: 'keyword' },
-                tags: { type: 'keyword' },
-                type: { type: 'keyword' },
-                timestamp: { type: 'date' },
-                ingestedAt: { type: 'date', format: 'epoch_millis' },
-                value: { type: 'object', enabled: false },
-                ...PROVENANCE_MAPPING,
-              },
-            },
+  const ensureTemplate = indexTemplateOnce(
+    client,
+    'events',
+    {
+      name: `${prefix}-events`,
+      index_patterns: [pattern],
+      priority: TEMPLATE_PRIORITY.events,
+      template: {
+        // Explicit: the tail's minimum look-back counts on it.
+        settings: { number_of_shards: 1, refresh_interval: `${ES_EVENTS_REFRESH_MS}ms` },
+        mappings: {
+          dynamic: 'strict',
+          properties: {
+            id: { type: 'keyword' },
+            tags: { type: 'keyword' },
+            type: { type: 'keyword' },
+            timestamp: { type: 'date' },
+            ingestedAt: { type: 'date', format: 'epoch_millis' },
+            value: { type: 'object', enabled: false },
+            ...PROVENANCE_MAPPING,
           },
-        })
-          // Today's index may predate provenance (strict mappings refuse unknown fields): add the fields to existing indices. Best effort: new indices get them from the template.
-          .then(() =>
-            client.indices
-              .putMapping({ index: pattern, allow_no_indices: true, ignore_unavailable: true, properties: PROVENANCE_MAPPING }, c.json)
-              .catch(() => undefined),
-          ),
-      )
-      .then(
-        () => undefined,
-        (err) => {
-          template = undefined;
-          throw translateEsError('events', 'put index template', err);
         },
-      );
-    return template;
-  }
+      },
+    },
+    // Today's index may predate provenance (strict mappings refuse unknown fields): add the fields to existing indices. Best effort: new indices get them from the template.
+    (c) =>
+      client.indices
+        .putMapping({ index: pattern, allow_no_indices: true, ignore_unavailable: true, properties: PROVENANCE_MAPPING }, c.json)
+        .catch(() => undefined),
+  );
 
   const toEvent = (d: EsEventDoc): VeerEvent => ({
     id: d.id,
@@ -401,16 +245,13 @@ export function createElasticsearchEventStore(options: ElasticsearchEventStoreOp
       return a < b ? -1 : a > b ? 1 : 0;
     },
 
-    async close() {
-      if (owned) await client.close();
-    },
+    close,
   };
 }
 
 /** Searches any index for the Elasticsearch query trigger (engine/events/es-query-trigger.ts). */
 export function createElasticsearchDocumentSearch(options: ElasticsearchConnection): DocumentSearch & { close(): Promise<void> } {
-  const client = createElasticsearchClient(options);
-  const owned = !options.client;
+  const { client, close } = connectElasticsearch(options);
   return {
     async search(req) {
       const c = await elasticsearchCompat(client, 'document search');
@@ -443,8 +284,6 @@ export function createElasticsearchDocumentSearch(options: ElasticsearchConnecti
         hits: res.hits.hits.map((h) => ({ id: h._id ?? '', index: h._index, source: h._source, time: Number(h.sort?.[0]) })),
       };
     },
-    async close() {
-      if (owned) await client.close();
-    },
+    close,
   };
 }

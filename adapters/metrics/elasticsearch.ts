@@ -1,21 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { Client, estypes } from '@elastic/elasticsearch';
-import {
-  createElasticsearchClient,
-  dailyIndex,
-  elasticsearchCompat,
-  partialResultsError,
-  putTemplateAtFreePriority,
-  translateEsError,
-  type ElasticsearchConnection,
-} from '../events/elasticsearch.ts';
+import type { estypes } from '@elastic/elasticsearch';
+import { connectElasticsearch, type ElasticsearchConnection } from '../elasticsearch/client.ts';
+import { elasticsearchCompat } from '../elasticsearch/compat.ts';
+import { dailyIndex } from '../elasticsearch/daily-index.ts';
+import { translateEsError } from '../elasticsearch/errors.ts';
+import { partialResultsError } from '../elasticsearch/partial-results.ts';
+import { indexTemplateOnce, TEMPLATE_PRIORITY } from '../elasticsearch/templates.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
 import { Backoff } from '../../engine/shared/retry.ts';
 import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from '../../engine/ports/metrics-store.ts';
 import { summarize } from './summary.ts';
 
 export interface ElasticsearchMetricsStoreOptions extends ElasticsearchConnection {
-  client?: Client;
   /** Samples go to `<indexPrefix>-requests-YYYY.MM.DD` (by request day, UTC). Default 'veer'. */
   indexPrefix?: string;
   /** Longest window (ms). Default 1 hour. */
@@ -28,9 +24,6 @@ export interface ElasticsearchMetricsStoreOptions extends ElasticsearchConnectio
   itemBackoff?: { minMs?: number; maxMs?: number };
   now?: () => number;
 }
-
-/** Requests template priority: distinct from the events template's, above ES's built-in ones. */
-const REQUESTS_TEMPLATE_PRIORITY = 5302;
 
 type BulkOperation = Record<string, unknown>;
 
@@ -65,49 +58,33 @@ const RETRYABLE_ITEM = new Set([429]);
  * run every few seconds per gateway, not per request).
  */
 export function createElasticsearchMetricsStore(options: ElasticsearchMetricsStoreOptions): GatewayMetricsStore {
-  const client = createElasticsearchClient(options);
-  const owned = !options.client;
+  const { client, close } = connectElasticsearch(options);
   const prefix = options.indexPrefix ?? 'veer';
   const pattern = `${prefix}-requests-*`;
   const now = options.now ?? Date.now;
   const maxWindowMs = options.maxWindowMs ?? 3600_000;
   const itemRetries = options.itemRetries ?? 5;
   const compat = () => elasticsearchCompat(client, 'metrics');
-  let template: Promise<void> | undefined;
-
-  function ensureTemplate(): Promise<void> {
-    template ??= compat()
-      .then((c) =>
-        putTemplateAtFreePriority(client, c, {
-          name: `${prefix}-requests`,
-          index_patterns: [pattern],
-          priority: REQUESTS_TEMPLATE_PRIORITY,
-          template: {
-            settings: { number_of_shards: 1, refresh_interval: '5s' },
-            mappings: {
-              dynamic: false,
-              properties: {
-                '@timestamp': { type: 'date', format: 'epoch_millis||strict_date_optional_time' },
-                gateway: { type: 'keyword' },
-                route: { type: 'keyword' },
-                server: { type: 'keyword' },
-                status: { type: 'short' },
-                durationMs: { type: 'float' },
-                bytes: { type: 'long' },
-              },
-            },
-          },
-        }),
-      )
-      .then(
-        () => undefined,
-        (err) => {
-          template = undefined;
-          throw translateEsError('metrics', 'put index template', err);
+  const ensureTemplate = indexTemplateOnce(client, 'metrics', {
+    name: `${prefix}-requests`,
+    index_patterns: [pattern],
+    priority: TEMPLATE_PRIORITY.requests,
+    template: {
+      settings: { number_of_shards: 1, refresh_interval: '5s' },
+      mappings: {
+        dynamic: false,
+        properties: {
+          '@timestamp': { type: 'date', format: 'epoch_millis||strict_date_optional_time' },
+          gateway: { type: 'keyword' },
+          route: { type: 'keyword' },
+          server: { type: 'keyword' },
+          status: { type: 'short' },
+          durationMs: { type: 'float' },
+          bytes: { type: 'long' },
         },
-      );
-    return template;
-  }
+      },
+    },
+  });
 
   /** Bulk-indexes `pairs` (action, document); resends only the items refused with 429. Returns how many were finally refused. */
   async function bulk(pairs: Array<[BulkOperation, BulkOperation]>): Promise<number> {
@@ -220,8 +197,6 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
       });
     },
 
-    async close() {
-      if (owned) await client.close();
-    },
+    close,
   };
 }

@@ -21,7 +21,10 @@ export function isRedisOutage(err: unknown): boolean {
 
 /** The error every core Redis adapter throws while Redis is unreachable. */
 export function redisUnavailable(op: string, err: unknown): UnavailableError {
-  const why = err instanceof Error ? err.message : String(err);
+  const raw = err instanceof Error ? err.message : String(err);
+  // ioredis' wording for a command refused while disconnected (connection.ts fails fast) says
+  // nothing to a user; what they need to know is that the command was not sent.
+  const why = /enableOfflineQueue|Stream isn't writeable/.test(raw) ? 'not connected; the command was not sent' : raw;
   return new UnavailableError('REDIS.UNAVAILABLE', `Redis is unreachable (${why}); check that it runs at VEER_REDIS_URL`, {
     cause: err,
     details: { operation: op },

@@ -9,27 +9,55 @@ export interface EsTarget {
   url: string;
   /** Absent against a real cluster (ES_URL). */
   double?: ElasticsearchDouble;
+  /** What the adapters under test get: a default 9.x client (compatible-with=9 media types), whatever the server's major; they must adapt. */
+  client: Client;
+  /** The test's own setup, writes and teardown (adminClient). */
+  admin: Client;
+  /** Closes both clients, then stops the server (if it started one). */
   stop(): Promise<void>;
 }
 
 /**
  * Where the ES suites run: the protocol double as ES 8 and as ES 9, or, with ES_URL set,
- * that one real cluster (unless `doublesOnly`). Each entry starts its server when called.
+ * that one real cluster (unless `doublesOnly`). Each entry starts its server, with its clients, when called.
  */
 export function esTargets(
   options: Omit<ElasticsearchDoubleOptions, 'major'> & { /** Tests that count requests or use the double's hooks. */ doublesOnly?: boolean } = {},
 ): Array<{ name: string; start(): Promise<EsTarget> }> {
   if (process.env.ES_URL && !options.doublesOnly) {
     const url = process.env.ES_URL;
-    return [{ name: `elasticsearch (${url})`, start: async () => ({ name: url, url, stop: async () => undefined }) }];
+    return [{ name: `elasticsearch (${url})`, start: async () => withClients(url, url) }];
   }
   return ES_MAJORS.map((major) => ({
     name: `elasticsearch ${major} (protocol double)`,
     async start() {
       const double = await startElasticsearchDouble({ refreshIntervalMs: options.refreshIntervalMs, major });
-      return { name: `elasticsearch ${major} (protocol double)`, url: double.url, double, stop: () => double.stop() };
+      return withClients(`elasticsearch ${major} (protocol double)`, double.url, double);
     },
   }));
+}
+
+function withClients(name: string, url: string, double?: ElasticsearchDouble): EsTarget {
+  const client = new Client({ node: url });
+  const admin = adminClient(url);
+  return {
+    name,
+    url,
+    ...(double ? { double } : {}),
+    client,
+    admin,
+    async stop() {
+      await client.close();
+      await admin.close();
+      await double?.stop();
+    },
+  };
+}
+
+/** Removes what a store under `prefix` left behind: its `<prefix>-<kind>-*` indices and its `<prefix>-<kind>` template. */
+export async function removeStoreIndices(admin: Client, prefix: string, kind: 'events' | 'requests'): Promise<void> {
+  await admin.indices.delete({ index: `${prefix}-${kind}-*`, ignore_unavailable: true }).catch(() => undefined);
+  await admin.indices.deleteIndexTemplate({ name: `${prefix}-${kind}` }).catch(() => undefined);
 }
 
 /**

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from '@elastic/elasticsearch';
 import { createElasticsearchMetricsStore } from '../../adapters/metrics/elasticsearch.ts';
 import { runMetricsStoreContract } from './metrics-store.contract.ts';
-import { adminClient, esTargets } from './elasticsearch-targets.ts';
+import { esTargets, removeStoreIndices } from './elasticsearch-targets.ts';
 
 // Against the protocol double as ES 8 and as ES 9 by default; with ES_URL set, against that real cluster.
 // No refresh per write: the requests template's refresh_interval (5s) applies, as in production,
@@ -10,22 +9,15 @@ import { adminClient, esTargets } from './elasticsearch-targets.ts';
 for (const target of esTargets()) {
   runMetricsStoreContract(target.name, async () => {
     const es = await target.start();
-    const client = new Client({ node: es.url });
-    const admin = adminClient(es.url);
     const prefixes: string[] = [];
     return {
       async create(now) {
         const prefix = `t-${randomUUID().slice(0, 8)}`;
         prefixes.push(prefix);
-        return createElasticsearchMetricsStore({ client, indexPrefix: prefix, now });
+        return createElasticsearchMetricsStore({ client: es.client, indexPrefix: prefix, now });
       },
       async teardown() {
-        for (const p of prefixes) {
-          await admin.indices.delete({ index: `${p}-requests-*`, ignore_unavailable: true }).catch(() => undefined);
-          await admin.indices.deleteIndexTemplate({ name: `${p}-requests` }).catch(() => undefined);
-        }
-        await client.close();
-        await admin.close();
+        for (const p of prefixes) await removeStoreIndices(es.admin, p, 'requests');
         await es.stop();
       },
     };

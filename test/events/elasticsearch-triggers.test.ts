@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { createElasticsearchDocumentSearch, createElasticsearchEventStore } from '../../adapters/events/elasticsearch.ts';
 import { createEventBus } from '../../engine/events/bus.ts';
 import { createElasticsearchQueryTriggers, type ElasticsearchQueryTriggers } from '../../engine/events/es-query-trigger.ts';
 import { createEventTriggerDispatcher, type EventTriggerDispatcher } from '../../engine/events/trigger-dispatcher.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
-import { adminClient, esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
+import { esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createFakeLauncher, workflow, workflowList } from './fakes.ts';
@@ -18,24 +17,16 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
   describe(`triggers fed by ${target.name}`, () => {
     let redisServer: TestRedis;
     let es: EsTarget;
-    /** What the adapters get: a default 9.x client, whatever the server's major. */
-    let client: Client;
-    /** The test's own writes. */
-    let admin: Client;
     const redisClients: Redis[] = [];
     const stoppers: Array<{ stop(): Promise<void> }> = [];
 
     before(async () => {
       redisServer = await startRedis();
       es = await target.start();
-      client = new Client({ node: es.url });
-      admin = adminClient(es.url);
     });
     after(async () => {
       for (const s of stoppers) await s.stop();
       for (const r of redisClients) r.disconnect();
-      await client.close();
-      await admin.close();
       await es.stop();
       await redisServer.stop();
     });
@@ -49,7 +40,7 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
 
     it('an event that becomes visible late starts its workflow exactly once, also across a restart', async () => {
       const prefix = `t-${randomUUID().slice(0, 8)}`;
-      const store = createElasticsearchEventStore({ client, indexPrefix: prefix, pollMs: 20, bufferMs: 10_000 });
+      const store = createElasticsearchEventStore({ client: es.client, indexPrefix: prefix, pollMs: 20, bufferMs: 10_000 });
       const bus = createEventBus({ events: store, logger: silentLogger() });
       const launcher = createFakeLauncher();
       const list = workflowList([workflow('on-alert', { trigger: { events: { tags: ['alerts'] } } })]);
@@ -74,7 +65,7 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
       // Accepted right after the dispatcher started (before the on-time event), searchable only now.
       const lateAt = floor + 1;
       const lateId = `${String(lateAt).padStart(13, '0')}-zzzzzz-late`;
-      await admin.index({
+      await es.admin.index({
         index: `${prefix}-events-${new Date(lateAt).toISOString().slice(0, 10).replace(/-/g, '.')}`,
         id: lateId,
         refresh: true,
@@ -97,7 +88,7 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
       const wf = workflow('on-errors', {
         trigger: { elasticsearch: { index: `${index}-*`, query: { range: { status: { gte: 500 } } }, every: '50ms', batchSize: 2 } },
       });
-      const search = createElasticsearchDocumentSearch({ client });
+      const search = createElasticsearchDocumentSearch({ client: es.client });
       const r = redis();
       const mk = () => {
         const t: ElasticsearchQueryTriggers = createElasticsearchQueryTriggers({
@@ -121,7 +112,7 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
       // Documents count from just after the first poll (the floor) on.
       const floor = (JSON.parse((await r.get(`${prefix}:wf:on-errors:es-trigger:checkpoint`))!) as { f: number }).f;
       const doc = (status: number, at = Math.max(Date.now(), floor + 1)) => ({ '@timestamp': new Date(at).toISOString(), status, path: '/x' });
-      await admin.bulk({
+      await es.admin.bulk({
         refresh: true,
         operations: [
           { index: { _index: `${index}-1` } },
@@ -142,7 +133,7 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
       assert.deepEqual(launcher.started[0].options.trigger, { type: 'elasticsearch', index: `${index}-*`, count: 3 });
 
       // Timestamped just after the trigger began (behind the watermark), searchable only now.
-      await admin.index({ index: `${index}-1`, document: doc(504, floor + 1), refresh: true });
+      await es.admin.index({ index: `${index}-1`, document: doc(504, floor + 1), refresh: true });
       await waitFor(() => launcher.started.length === 2, { what: 'run for the late document' });
       assert.equal((launcher.started[1].options.input as { count: number }).count, 1);
       const seen = searches();

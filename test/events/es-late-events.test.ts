@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@elastic/elasticsearch';
 import { loadEventsConfig, minimumEsTailBufferMs } from '../../adapters/events/config.ts';
-import { createElasticsearchEventStore, dailyIndex } from '../../adapters/events/elasticsearch.ts';
+import { createElasticsearchEventStore } from '../../adapters/events/elasticsearch.ts';
+import { dailyIndex } from '../../adapters/elasticsearch/daily-index.ts';
 import { normalizeEvent } from '../../engine/domain/event.ts';
 import { esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -16,13 +16,10 @@ import { waitFor } from '../helpers/wait-for.ts';
 for (const target of esTargets({ refreshIntervalMs: -1, doublesOnly: true }))
   describe(`late events (${target.name})`, () => {
     let es: EsTarget;
-    let client: Client;
     before(async () => {
       es = await target.start();
-      client = new Client({ node: es.url });
     });
     after(async () => {
-      await client.close();
       await es.stop();
     });
     const searches = () => es.double!.requests.filter((r) => r.path.endsWith('/_search')).length;
@@ -31,7 +28,7 @@ for (const target of esTargets({ refreshIntervalMs: -1, doublesOnly: true }))
       const prefix = `t-${randomUUID().slice(0, 8)}`;
       const T = Date.parse('2026-06-01T12:00:00.000Z');
       let clock = T;
-      const store = createElasticsearchEventStore({ client, indexPrefix: prefix, pollMs: 5, bufferMs: 5000, now: () => clock });
+      const store = createElasticsearchEventStore({ client: es.client, indexPrefix: prefix, pollMs: 5, bufferMs: 5000, now: () => clock });
       const head = await store.head();
       clock = T + 1;
       const release = es.double!.holdVisibility(dailyIndex(prefix, 'events', T));

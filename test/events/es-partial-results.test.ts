@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
-import { createElasticsearchDocumentSearch, createElasticsearchEventStore, dailyIndex } from '../../adapters/events/elasticsearch.ts';
+import { createElasticsearchDocumentSearch, createElasticsearchEventStore } from '../../adapters/events/elasticsearch.ts';
+import { dailyIndex } from '../../adapters/elasticsearch/daily-index.ts';
 import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
 import { normalizeEvent } from '../../engine/domain/event.ts';
 import { createElasticsearchQueryTriggers } from '../../engine/events/es-query-trigger.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { delay } from '../../engine/shared/wait.ts';
-import { adminClient, esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
+import { esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createFakeLauncher, workflow, workflowList } from './fakes.ts';
@@ -22,20 +22,14 @@ import { createFakeLauncher, workflow, workflowList } from './fakes.ts';
 for (const target of esTargets({ refreshIntervalMs: -1, doublesOnly: true }))
   describe(`partial search results (${target.name})`, () => {
     let es: EsTarget;
-    let client: Client;
-    let admin: Client;
     let redisServer: TestRedis;
     let redis: Redis;
     before(async () => {
       es = await target.start();
-      client = new Client({ node: es.url });
-      admin = adminClient(es.url);
       redisServer = await startRedis();
       redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
     });
     after(async () => {
-      await client.close();
-      await admin.close();
       redis.disconnect();
       await redisServer.stop();
       await es.stop();
@@ -46,12 +40,12 @@ for (const target of esTargets({ refreshIntervalMs: -1, doublesOnly: true }))
       const prefix = `t-${randomUUID().slice(0, 8)}`;
       const T = Date.parse('2026-06-01T12:00:00.000Z');
       let clock = T;
-      const store = createElasticsearchEventStore({ client, indexPrefix: prefix, pollMs: 5, now: () => clock });
+      const store = createElasticsearchEventStore({ client: es.client, indexPrefix: prefix, pollMs: 5, now: () => clock });
       const head = await store.head();
       clock = T + 1;
       const event = await store.append(normalizeEvent({ tags: ['alerts'], value: 'behind a failing shard' }));
       // Yesterday's index answers; today's shard (holding the event) fails: a 200 with _shards.failed = 1.
-      await admin.indices.create({ index: dailyIndex(prefix, 'events', T - 86_400_000) });
+      await es.admin.indices.create({ index: dailyIndex(prefix, 'events', T - 86_400_000) });
       es.double!.refresh();
       const heal = es.double!.failShards({ index: dailyIndex(prefix, 'events', T), times: Number.MAX_SAFE_INTEGER });
 
@@ -104,7 +98,7 @@ for (const target of esTargets({ refreshIntervalMs: -1, doublesOnly: true }))
       const triggers = createElasticsearchQueryTriggers({
         coordination,
         triggers: state,
-        search: createElasticsearchDocumentSearch({ client }),
+        search: createElasticsearchDocumentSearch({ client: es.client }),
         workflows: workflowList([wf]),
         launcher,
         logger: silentLogger(),
@@ -117,10 +111,10 @@ for (const target of esTargets({ refreshIntervalMs: -1, doublesOnly: true }))
       try {
         const floor = await waitFor(async () => (await state.esQuery.checkpoint('on-errors'))?.floor, { what: 'the first poll' });
         const at = new Date(floor + 1).toISOString();
-        await admin.index({ index: `${index}-a`, document: { '@timestamp': at, status: 500 }, refresh: true });
-        await admin.index({ index: `${index}-b`, document: { '@timestamp': at, status: 200 }, refresh: true });
+        await es.admin.index({ index: `${index}-a`, document: { '@timestamp': at, status: 500 }, refresh: true });
+        await es.admin.index({ index: `${index}-b`, document: { '@timestamp': at, status: 200 }, refresh: true });
         // An index of the pattern without the timestamp field: sorting on it must not fail that shard (unmapped_type).
-        await admin.indices.create({ index: `${index}-empty` });
+        await es.admin.indices.create({ index: `${index}-empty` });
         const heal = es.double!.failShards({ index: `${index}-a`, times: Number.MAX_SAFE_INTEGER });
         // The clock only moves here, so each step is exactly one poll.
         for (const step of [100, 10_000]) {

@@ -1,29 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@elastic/elasticsearch';
 import { createElasticsearchMetricsStore } from '../../adapters/metrics/elasticsearch.ts';
 import { NOW, traffic } from '../contract/metrics-store.contract.ts';
-import { adminClient, esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
+import { esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
 
 /** What a busy or flaky cluster does to request samples: none may be lost, none counted twice, no verdict on partial numbers. */
 for (const target of esTargets({ doublesOnly: true }))
   describe(`metrics on a busy Elasticsearch (${target.name})`, () => {
     let es: EsTarget;
-    let client: Client;
-    let admin: Client;
     before(async () => {
       es = await target.start();
-      client = new Client({ node: es.url });
-      admin = adminClient(es.url);
     });
     after(async () => {
-      await client.close();
-      await admin.close();
       await es.stop();
     });
     const store = (o: { itemRetries?: number } = {}) =>
-      createElasticsearchMetricsStore({ client, indexPrefix: `t-${randomUUID().slice(0, 8)}`, now: () => NOW, itemBackoff: { minMs: 1, maxMs: 10 }, ...o });
+      createElasticsearchMetricsStore({
+        client: es.client,
+        indexPrefix: `t-${randomUUID().slice(0, 8)}`,
+        now: () => NOW,
+        itemBackoff: { minMs: 1, maxMs: 10 },
+        ...o,
+      });
     const samples = (n: number) =>
       traffic(
         'shop',
@@ -63,7 +62,7 @@ for (const target of esTargets({ doublesOnly: true }))
       // A window across midnight spans two daily indices: one failing shard leaves a 200 with half the numbers.
       const midnight = Date.parse('2027-01-15T00:00:00.000Z');
       const prefix = `t-${randomUUID().slice(0, 8)}`;
-      const s = createElasticsearchMetricsStore({ client, indexPrefix: prefix, now: () => midnight + 5000 });
+      const s = createElasticsearchMetricsStore({ client: es.client, indexPrefix: prefix, now: () => midnight + 5000 });
       await s.record(samples(50).map((x, i) => ({ ...x, time: midnight - 10_000 + i * 300 })));
       const expectUnavailable = (err: Error & { code?: string }) => {
         assert.equal(err.code, 'METRICS.UNAVAILABLE');
@@ -84,16 +83,16 @@ for (const target of esTargets({ doublesOnly: true }))
     it('installs its template past other templates of the same priority on the same names', async () => {
       const prefix = `t-${randomUUID().slice(0, 8)}`;
       for (const priority of [200, 5302]) {
-        await admin.indices.putIndexTemplate({
+        await es.admin.indices.putIndexTemplate({
           name: `${prefix}-other-${priority}`,
           index_patterns: [`${prefix}-*`],
           priority,
           template: { settings: { number_of_shards: 3 } },
         });
       }
-      const s = createElasticsearchMetricsStore({ client, indexPrefix: prefix, now: () => NOW });
+      const s = createElasticsearchMetricsStore({ client: es.client, indexPrefix: prefix, now: () => NOW });
       assert.deepEqual(await s.record(samples(20)), { accepted: 20, rejected: 0 });
-      const created = await admin.indices.get({ index: `${prefix}-requests-*` });
+      const created = await es.admin.indices.get({ index: `${prefix}-requests-*` });
       const mappings = Object.values(created)[0].mappings as { properties?: Record<string, { type: string }> };
       assert.equal(mappings.properties?.durationMs?.type, 'float', 'our template applies to our indices');
       assert.equal((await s.query('shop', { windowMs: 60_000 })).requests, 20);

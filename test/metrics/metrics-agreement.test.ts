@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { createElasticsearchMetricsStore } from '../../adapters/metrics/elasticsearch.ts';
 import type { GatewayMetricsStore } from '../../engine/ports/metrics-store.ts';
@@ -16,21 +15,21 @@ for (const target of esTargets())
     let server: TestRedis;
     let redis: Redis;
     let es: EsTarget;
-    let client: Client;
     let stores: GatewayMetricsStore[];
 
     before(async () => {
       server = await startRedis();
       redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
       es = await target.start();
-      client = new Client({ node: es.url });
       const prefix = `t-${randomUUID().slice(0, 8)}`;
-      stores = [createRedisMetricsStore({ redis, prefix, now: () => NOW }), createElasticsearchMetricsStore({ client, indexPrefix: prefix, now: () => NOW })];
+      stores = [
+        createRedisMetricsStore({ redis, prefix, now: () => NOW }),
+        createElasticsearchMetricsStore({ client: es.client, indexPrefix: prefix, now: () => NOW }),
+      ];
     });
     after(async () => {
       for (const s of stores) await s.close();
       redis.disconnect();
-      await client.close();
       await es.stop();
       await server.stop();
     });

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@elastic/elasticsearch';
 import { createElasticsearchDocumentSearch } from '../../adapters/events/elasticsearch.ts';
 import { createElasticsearchQueryTriggers } from '../../engine/events/es-query-trigger.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
-import { adminClient, esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
+import { esTargets, type EsTarget } from '../contract/elasticsearch-targets.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { workflowCalls } from '../helpers/workflow-calls.ts';
@@ -21,22 +20,14 @@ for (const target of esTargets({ refreshIntervalMs: 10, doublesOnly: true }))
   describe(`elasticsearch trigger of a disabled workflow (${target.name})`, () => {
     let t: TestSystem;
     let es: EsTarget;
-    /** The adapter's: a default 9.x client, whatever the server's major. */
-    let client: Client;
-    /** The test's own writes. */
-    let admin: Client;
     const wf = workflowCalls(() => t);
     const history = async () => (await t.call('GET', '/api/v1/workflows/es-off/triggers')).body.entries as any[];
     const searches = () => es.double?.requests.filter((r) => r.path.endsWith('/_search')).length ?? 0;
     before(async () => {
       t = await startTestSystem({ engine: false });
       es = await target.start();
-      client = new Client({ node: es.url });
-      admin = adminClient(es.url);
     });
     after(async () => {
-      await client.close();
-      await admin.close();
       await es.stop();
       await t.stop();
     });
@@ -48,7 +39,7 @@ for (const target of esTargets({ refreshIntervalMs: 10, doublesOnly: true }))
       const triggers = createElasticsearchQueryTriggers({
         coordination: s.coordination,
         triggers: s.triggers,
-        search: createElasticsearchDocumentSearch({ client }),
+        search: createElasticsearchDocumentSearch({ client: es.client }),
         workflows: s.workflows,
         launcher: s.launcher,
         logger: silentLogger(),
@@ -58,7 +49,7 @@ for (const target of esTargets({ refreshIntervalMs: 10, doublesOnly: true }))
       try {
         // The first poll fixes the window's floor; documents count from after it.
         const floor = await waitFor(async () => (await s.triggers.esQuery.checkpoint('es-off'))?.floor, { ...WAIT, what: 'the first poll' });
-        await admin.index({ index, document: { '@timestamp': new Date(Math.max(Date.now(), floor + 1)).toISOString(), msg: 'boom' }, refresh: true });
+        await es.admin.index({ index, document: { '@timestamp': new Date(Math.max(Date.now(), floor + 1)).toISOString(), msg: 'boom' }, refresh: true });
         await waitFor(async () => (await history()).length > 0, { ...WAIT, what: 'the skip record' });
         const polled = searches();
         await waitFor(() => searches() >= polled + 3, { ...WAIT, what: 'three more polls' });
