@@ -122,9 +122,11 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
       ['event search', () => search.close()],
       ['notifiers', () => notifiers.stop()],
       ['event dispatcher', () => dispatcher.stop()],
-      ['engine', () => engine.stop()],
+      // Draining runs takes up to the grace period, then the bounded forced close.
+      ['engine', () => engine.stop(), config.engine.shutdownGraceMs + 3_000],
       ['sandbox', () => sandbox.close()],
-      ['local supervisor', () => supervisor?.close()],
+      // Handing instances to a standby engine takes up to 2 reconcile intervals + 1 s (5 s).
+      ['local supervisor', () => supervisor?.close(), 8_000],
     ]),
   );
   return engine;

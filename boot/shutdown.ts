@@ -6,7 +6,7 @@ import type { Logger } from '../engine/shared/logger.ts';
  * forever (an engine SIGTERMed during a Redis outage stayed alive for minutes), so the
  * process exits anyway once this has passed.
  */
-export const SHUTDOWN_CLOSE_MS = 10_000;
+export const SHUTDOWN_CLOSE_MS = 15_000;
 
 /**
  * Runs `close` once on the first SIGINT or SIGTERM and exits 0 when it finishes. Shutdown is
@@ -39,7 +39,7 @@ export function exitOnSignal(logger: Logger, close: () => Promise<void>, drainMs
   process.once('SIGTERM', stop);
 }
 
-/** How long one shutdown step may take before the next one starts anyway. */
+/** How long one shutdown step may take before the next one starts anyway, unless the step says. */
 export const SHUTDOWN_STEP_MS = 3_000;
 
 /**
@@ -47,16 +47,16 @@ export const SHUTDOWN_STEP_MS = 3_000;
  * unreachable service is logged by name and left behind, so the steps after it (stopping the
  * sandbox processes, HAProxy, local instances) still run. A failing step is logged the same way.
  */
-export async function closeInOrder(logger: Logger, steps: Array<[name: string, close: () => Promise<unknown> | undefined]>): Promise<void> {
-  for (const [name, close] of steps) {
+export async function closeInOrder(logger: Logger, steps: Array<[name: string, close: () => Promise<unknown> | undefined, boundMs?: number]>): Promise<void> {
+  for (const [name, close, boundMs = SHUTDOWN_STEP_MS] of steps) {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), SHUTDOWN_STEP_MS);
+      timer = setTimeout(() => resolve('late'), boundMs);
       timer.unref();
     });
     try {
       if ((await Promise.race([Promise.resolve(close()).then(() => 'done' as const), late])) === 'late') {
-        logger.warn({ step: name, ms: SHUTDOWN_STEP_MS }, 'shutdown step did not finish in time; going on');
+        logger.warn({ step: name, ms: boundMs }, 'shutdown step did not finish in time; going on');
       }
     } catch (err) {
       logger.warn({ err, step: name }, 'shutdown step failed');

@@ -164,8 +164,10 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         const first = await Promise.race([graceful.then(() => 'done' as const), drained, timeout]);
         if (first !== 'done') {
           // Left to the queue's stalled-job recovery: another replica (or the next start) resumes them as a new attempt.
-          if (first === 'timeout')
+          if (first === 'timeout') {
             log.warn({ active: executor.active() }, 'shutdown grace period over; leaving unfinished runs to be resumed by another engine');
+            executor.abandon();
+          }
           const forced = await Promise.race([worker.close(true).then(() => true), after(FORCE_CLOSE_MS)]);
           if (!forced) log.warn({ ms: FORCE_CLOSE_MS }, 'the queue worker did not close (Redis unreachable?); going on without it');
         }

@@ -22,6 +22,12 @@ export interface RunExecutor {
   abort(runId: string, reason: string): boolean;
   /** Runs executing in this process now. */
   active(): number;
+  /**
+   * Shutdown past its grace period: runs still executing are left for another engine to resume.
+   * Their attempts end (the sandbox is closed next) without recording an outcome, so a run cut
+   * short by shutdown is resumed as the README promises, never stored as cancelled or failed.
+   */
+  abandon(): void;
 }
 
 export interface RunExecutorOptions {
@@ -51,8 +57,17 @@ const FINAL_CODES: ReadonlySet<string> = new Set(['SANDBOX.QUARANTINED']);
 /** Free re-runs after SANDBOX.PROCESS_LOST; the re-run has a process of its own, so one is enough. */
 const MAX_PROCESS_LOST_RERUNS = 2;
 
+/**
+ * The outcome of an attempt abandoned at shutdown: never settles, so the queue never completes
+ * or fails the job; its lock lapses with this process and another engine resumes the run.
+ */
+function leftForResume(): Promise<RunJobOutcome> {
+  return new Promise(() => {});
+}
+
 export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
   const inFlight = new Map<string, AbortController>();
+  let abandoned = false;
 
   /** The final transition; false when the run had already ended (cancelled meanwhile). */
   async function finish(run: Run, wf: Workflow | undefined, patch: Partial<Run>, startedMs: number): Promise<boolean> {
@@ -192,6 +207,9 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       return true;
     },
     active: () => inFlight.size,
+    abandon() {
+      abandoned = true;
+    },
 
     async execute(job) {
       const run = await o.runs.get(job.runId);
@@ -239,6 +257,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       // One per run: a secret read by an attempt stays redacted in what later attempts write.
       const secrets = createRedactor();
       let { outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log, secrets);
+      if (abandoned && outcome.status !== 'succeeded') return leftForResume();
       // The sandbox process this attempt shared died, and any run in it may have caused that:
       // run again at once, alone in a fresh process (the sandbox remembers the run id), at no
       // cost to `retries`. A script that kills its process alone then fails as the culprit.
@@ -261,6 +280,7 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
         attempt++;
         emitStarted(run, wf, attempt);
         ({ outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log, secrets));
+        if (abandoned && outcome.status !== 'succeeded') return leftForResume();
       }
 
       if (outcome.status === 'succeeded') {

@@ -66,3 +66,44 @@ describe('fault: the engine running a run is killed', () => {
     assert.ok(Date.parse(done.attemptStartedAt!) > Date.parse(done.startedAt!));
   });
 });
+
+describe('fault: SIGTERM outlasting the grace period', () => {
+  let t: TestSystem;
+  const engines: ServiceProcess[] = [];
+  before(async () => {
+    t = await startTestSystem({ engine: false });
+  });
+  after(async () => {
+    await Promise.all(engines.map((e) => e.stop('SIGKILL')));
+    await t.stop();
+  });
+
+  it("a run still going when SIGTERM's grace period ends is resumed by the standby, not stored as cancelled", async (ctx) => {
+    await t.call('PUT', '/api/v1/workflows/outlives-grace', {
+      script: 'export default async function (ctx) { if (ctx.run.attempt === 1) await ctx.sleep(120000); return ctx.run.attempt }',
+    });
+    const env = { ...t.env, VEER_JOB_LOCK_MS: String(LOCK_MS), VEER_SHUTDOWN_GRACE_MS: '1000' };
+    const first = startEngineProcess(env);
+    engines.push(first);
+    await waitFor(async () => (await t.redisClient.scard(t.keys.engines)) === 1, { timeoutMs: 30_000, what: 'the engine to register' });
+    const run = (await t.call('POST', '/api/v1/workflows/outlives-grace/runs', {})).body;
+    await waitFor(async () => (await t.system.stores.runs.get(run.id))?.engineId !== undefined, { timeoutMs: 30_000, what: 'the run to start' });
+    const standby = startEngineProcess(env);
+    engines.push(standby);
+    await waitFor(async () => (await t.redisClient.scard(t.keys.engines)) === 2, { timeoutMs: 30_000, what: 'the standby to register' });
+
+    first.child.kill('SIGTERM');
+    const signalled = Date.now();
+    const done = await waitFor(
+      async () => {
+        const r = await t.system.stores.runs.get(run.id);
+        return r && r.status !== 'running' && r.status !== 'queued' && r;
+      },
+      { timeoutMs: 30_000, what: 'the run to end' },
+    );
+    ctx.diagnostic(`resumed ${Date.parse(done.attemptStartedAt!) - signalled} ms after SIGTERM (grace 1000 ms, lock ${LOCK_MS} ms)`);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.result, 2);
+    assert.equal(done.interrupted, 1);
+  });
+});

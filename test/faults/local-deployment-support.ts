@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { ObservedRecord } from '../../adapters/scheduler/local/state.ts';
@@ -55,6 +56,14 @@ export async function gatewayTo(t: TestSystem, name: string): Promise<string> {
   const url = `http://127.0.0.1:${port}/`;
   await waitFor(async () => (await fetchOnce(url)).status === 200, { ...WAIT, what: 'the gateway to serve the deployment' });
   return url;
+}
+
+/** The parent pid of `pid` (field 4 of /proc/<pid>/stat): the supervisor's engine that spawned it. */
+export const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+
+/** Ids of the local supervisors present (leading or standing by), as they announce themselves in Redis. */
+export async function supervisorsPresent(redis: Redis, prefix: string): Promise<string[]> {
+  return redis.zrangebyscore(`${prefix}:scheduler:supervisor:peers`, `(${Date.now()}`, '+inf');
 }
 
 /** Best effort after a failed test: SIGKILL instance processes still running (checked by /proc). */

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { startEngineProcess } from '../helpers/engine-process.ts';
 import { startLoad, type RunningLoad } from '../helpers/load.ts';
@@ -7,7 +6,7 @@ import type { ServiceProcess } from '../helpers/process.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { cleanup, startE2eAgent, type E2eAgent } from '../e2e/support.ts';
-import { LOCAL_ENV, WAIT, defineReady, gatewayTo, killLeftovers, observed, servingPids } from './local-deployment-support.ts';
+import { LOCAL_ENV, WAIT, defineReady, gatewayTo, killLeftovers, observed, parentOf, servingPids } from './local-deployment-support.ts';
 
 /**
  * Fault: the engine whose supervisor runs the local deployments is SIGKILLed; a second
@@ -19,9 +18,6 @@ import { LOCAL_ENV, WAIT, defineReady, gatewayTo, killLeftovers, observed, servi
  * successor stopped the orphans and started new ones: a burst of 503s.
  */
 const LEASE_MS = 10_000;
-
-/** The parent pid of `pid` (field 4 of /proc/<pid>/stat): the supervisor's engine that spawned it. */
-const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
 
 test('SIGKILL of the engine running local deployments: the standby adopts the instances and no request fails', async (ctx) => {
   let t: TestSystem | undefined;

@@ -17,6 +17,8 @@ import type { ObservedInstance, ObservedRecord } from './state.ts';
  * the key gone (it expired while Redis was unreachable, or Redis came back empty) takes it
  * again. Only a lease held by someone else ends leadership; once it has, renewals (which go on
  * while the instances are handed over) stay refused until the leader loop acquires it anew.
+ * So do they after `release()`: a supervisor shutting down frees the lease for a standby and
+ * must not take it back while it waits for that standby to adopt its instances.
  */
 export function keepUnlessTaken(lease: Lease): Lease {
   let taken = false;
@@ -30,11 +32,16 @@ export function keepUnlessTaken(lease: Lease): Lease {
     },
     async renew() {
       if (taken) return false;
-      if ((await lease.renew()) || (await lease.acquire())) return true;
+      if (await lease.renew()) return true;
+      // Checked again: a release() made while the renewal was in flight must not be undone.
+      if (!taken && (await lease.acquire())) return true;
       taken = true;
       return false;
     },
-    release: () => lease.release(),
+    release() {
+      taken = true;
+      return lease.release();
+    },
   };
 }
 

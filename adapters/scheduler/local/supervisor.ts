@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
-import type { Leadership } from '../../../engine/ports/coordination.ts';
+import type { Lease, Leadership } from '../../../engine/ports/coordination.ts';
 import type { Logger } from '../../../engine/shared/logger.ts';
 import { localSchedulerKeys } from '../../redis/keys.ts';
 import { runLeaderLoop } from '../../redis/leader.ts';
@@ -33,7 +33,11 @@ export interface LocalSupervisor {
   start(): Promise<void>;
   /** Whether this supervisor currently runs the deployments. */
   readonly active: boolean;
-  /** Stops every instance (SIGTERM, then SIGKILL after the grace period) and releases the lease. */
+  /**
+   * Releases the lease. While another supervisor stands by, hands the instances over to it
+   * (those it does not adopt within the hand-over timeout are stopped); otherwise stops every
+   * instance (SIGTERM, then SIGKILL after the grace period).
+   */
   close(): Promise<void>;
 }
 
@@ -68,6 +72,7 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
   let active = false;
   let closed = false;
   let tickTimer: NodeJS.Timeout | undefined;
+  let presenceTimer: NodeJS.Timeout | undefined;
   let chain = Promise.resolve();
   let pending = false;
 
@@ -157,6 +162,41 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
   };
   const desiredNames = new Set<string>();
 
+  // Every supervisor, leading or standing by, keeps its id in this sorted set scored with the
+  // time its presence lapses (renewed every lease/3). A leader that is shut down hands its
+  // instances over only when another live one is there to take the lease; alone (one `npm
+  // start` stopped with Ctrl-C) it stops them, leaving no process behind.
+  const peersKey = `${keys.lease}:peers`;
+  const announce = () => {
+    const now = Date.now();
+    redis
+      .multi()
+      .zremrangebyscore(peersKey, '-inf', now)
+      .zadd(peersKey, now + t.leaseMs, id)
+      .exec()
+      // A supervisor Redis cannot hear is no successor anyway; the next round retries.
+      .catch(() => undefined);
+    if (!closed) presenceTimer = setTimeout(announce, Math.max(50, Math.floor(t.leaseMs / 3)));
+  };
+  /** Whether another supervisor is alive to take the lease; false when Redis does not answer within a second. */
+  const successorStandingBy = async (): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 1000)));
+    const check = redis.zrangebyscore(peersKey, `(${Date.now()}`, '+inf').then(
+      (ids) => ids.some((p) => p !== id),
+      () => false,
+    );
+    try {
+      return await Promise.race([check, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  // Hand-over timeout: the successor must list the instances within it. A standby retries the
+  // lease every lease/3 (3.3 s by default) and publishes right after adopting, so the default
+  // 5 s covers a shutdown hand-over too, well within boot/shutdown.ts's 10 s close bound.
+  const handOverMs = 2 * t.reconcileIntervalMs + 1000;
+
   const instanceFor = (name: string, spec: DeploymentDefinitionSpec, template: string, instanceId: string, adopted?: AdoptedProcess) =>
     startInstance(
       { id: instanceId, deployment: name, spec, template, timings: t, baseEnv, logger: log, onChange: () => (publish(name), reconcileSoon()) },
@@ -164,7 +204,7 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
     );
 
   /** While this supervisor holds the lease: run the deployments; once another takes it, hand them over. */
-  const lead = async (signal: AbortSignal) => {
+  const lead = async (signal: AbortSignal, lease: Lease) => {
     active = true;
     log.info('local supervisor active');
     try {
@@ -176,8 +216,19 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     active = false;
     await chain;
-    if (closed) return stopAll();
-    log.warn('another process took the local supervisor lease; handing the local instances over');
+    if (closed) {
+      // Shut down (a rolling restart of engines): restarting the instances would be a burst of
+      // 503s at every gateway, so while a standby is alive free the lease at once (it takes it at
+      // its next attempt instead of a whole TTL later) and hand over as after losing the lease.
+      const freed =
+        (await successorStandingBy()) &&
+        (await lease.release().then(
+          () => true,
+          () => false,
+        ));
+      if (!freed) return stopAll();
+      log.info('shutting down with another local supervisor standing by; handing the local instances over');
+    } else log.warn('another process took the local supervisor lease; handing the local instances over');
     const instances = new Map([...runtimes].map(([name, rt]) => [name, rt.instances]));
     runtimes.clear();
     desiredNames.clear();
@@ -185,7 +236,7 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
       const raw = await redis.get(keys.observed(name));
       return raw ? (JSON.parse(raw) as ObservedRecord) : undefined;
     };
-    const done = await handOver({ self: id, instances, read, timeoutMs: 2 * t.reconcileIntervalMs + 1000, pollMs: 100 });
+    const done = await handOver({ self: id, instances, read, timeoutMs: handOverMs, pollMs: 100 });
     log.warn(done, 'local instances handed over (released) or stopped');
   };
 
@@ -238,6 +289,7 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
         (err) => log.warn({ err }, 'local supervisor subscription error'),
       );
       await sub.listen(keys.desiredChanged, () => reconcileSoon());
+      announce();
       const lease = createRedisLease(redis, { name: 'local-supervisor', key: keys.lease, ttlMs: t.leaseMs, token: id });
       leadership = runLeaderLoop(keepUnlessTaken(lease), {
         ttlMs: t.leaseMs,
@@ -258,9 +310,12 @@ export function createLocalSupervisor(options: LocalSupervisorOptions): LocalSup
       if (closed) return;
       closed = true;
       clearTimeout(tickTimer);
+      clearTimeout(presenceTimer);
+      // Withdrawn first, so a peer shutting down at the same time does not wait for this one.
+      void redis.zrem(peersKey, id).catch(() => undefined);
       await chain;
       active = false;
-      // Ends `lead` (which stops the instances), then releases the lease.
+      // Ends `lead` (which hands the instances over or stops them), then releases the lease.
       await leadership?.stop();
       await stopAll();
       sub?.close();
