@@ -114,10 +114,16 @@ export function createGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     onConnection: (connected, err) => recordKvConnection(state, connected, err),
   });
 
+  let downBeats = 0;
   const heartbeat = async () => {
     if (state.closed) return;
-    if (!(await haproxy.running())) {
-      // The watchdog restarts it within its poll; this is the backstop when even that failed.
+    const running = await haproxy.running();
+    downBeats = running ? 0 : downBeats + 1;
+    if (!running) {
+      // The watchdog restarts it within its poll (and paces a crash loop); this backstop acts only
+      // when HAProxy stayed down through a whole heartbeat, so it neither races the watchdog nor
+      // skips its pauses, and every restart is counted in the status by the watchdog.
+      if (downBeats < 2) return void (await reporter.report());
       log.warn('HAProxy is not running; starting it again with the last applied config');
       state.forceReload = true;
       loop.schedule();

@@ -51,8 +51,10 @@ describe('fault: cron ticks during a Redis outage', () => {
     const outageTicks = Math.floor((upAt - downAt) / 1000);
     ctx.diagnostic(`outage ${upAt - downAt} ms; recorded missed ${missed.count} ticks from ${missed.from} to ${missed.to}`);
     // Upper: ticks also fall while the engine reconnects after Redis is back (its back-off).
-    assert.ok(missed.count >= outageTicks - 2 && missed.count <= outageTicks + 5, `missed ${missed.count} for ${outageTicks} outage seconds`);
-    assert.ok(Date.parse(missed.from) >= downAt - 1_000 && Date.parse(missed.to) <= upAt + 2_000, JSON.stringify(missed));
+    assert.ok(missed.count >= outageTicks - 2 && missed.count <= outageTicks + 6, `missed ${missed.count} for ${outageTicks} outage seconds`);
+    // Around the outage: a tick the loaded scheduler was still firing when Redis went can be among them.
+    const around = `outage ${new Date(downAt).toISOString()}..${new Date(upAt).toISOString()}: ${JSON.stringify(missed)}`;
+    assert.ok(Date.parse(missed.from) >= downAt - 3_000 && Date.parse(missed.to) <= upAt + 5_000, around);
 
     const before = (await t.system.stores.runs.list('per-second', { limit: 500 })).length;
     await waitFor(async () => (await t.system.stores.runs.list('per-second', { limit: 500 })).length >= before + 2, {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startEngineProcess } from '../helpers/engine-process.ts';
 import type { ServiceProcess } from '../helpers/process.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
@@ -14,14 +14,16 @@ import { waitFor } from '../helpers/wait-for.ts';
  */
 const LOCK_MS = 2_000;
 
-describe('fault: the engine running a run is killed', () => {
+describe('fault: the engine running a run is killed or outlasts its grace period', () => {
   let t: TestSystem;
-  const engines: ServiceProcess[] = [];
-  before(async () => {
+  let engines: ServiceProcess[] = [];
+  // A system of its own per test: an engine left from one must not pick up the next one's run.
+  beforeEach(async () => {
     t = await startTestSystem({ engine: false });
   });
-  after(async () => {
+  afterEach(async () => {
     await Promise.all(engines.map((e) => e.stop('SIGKILL')));
+    engines = [];
     await t.stop();
   });
 
@@ -64,18 +66,6 @@ describe('fault: the engine running a run is killed', () => {
     assert.equal(done.maxAttempts, 1);
     assert.equal(done.startedAt, running.startedAt, 'the first start time is kept');
     assert.ok(Date.parse(done.attemptStartedAt!) > Date.parse(done.startedAt!));
-  });
-});
-
-describe('fault: SIGTERM outlasting the grace period', () => {
-  let t: TestSystem;
-  const engines: ServiceProcess[] = [];
-  before(async () => {
-    t = await startTestSystem({ engine: false });
-  });
-  after(async () => {
-    await Promise.all(engines.map((e) => e.stop('SIGKILL')));
-    await t.stop();
   });
 
   it("a run still going when SIGTERM's grace period ends is resumed by the standby, not stored as cancelled", async (ctx) => {
