@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startLoad, type RunningLoad } from '../helpers/load.ts';
-import { startPersistentRedis, type PersistentRedis } from '../helpers/redis-server.ts';
-import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
+import { startPersistentRedis } from '../helpers/redis-server.ts';
+import { startTestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { cleanup, startE2eAgent, type E2eAgent } from '../e2e/support.ts';
-import { LOCAL_ENV, WAIT, defineReady, gatewayTo, killLeftovers, observed, servingPids } from './local-deployment-support.ts';
+import { LOCAL_ENV, WAIT, cleanUpStage, finishLoad, loadTo, newStage, observed, serveShop } from './local-deployment-support.ts';
 
 /**
  * Fault: Redis (with AOF, as deployed) stopped for longer than the local supervisor's lease
@@ -21,32 +19,22 @@ const LEASE_MS = 10_000;
 const OUTAGE_MS = LEASE_MS + 1_000;
 
 test('a Redis outage longer than the supervisor lease restarts no local instance and fails no request', async (ctx) => {
-  let redis: PersistentRedis | undefined;
-  let t: TestSystem | undefined;
-  let agent: E2eAgent | undefined;
-  let load: RunningLoad | undefined;
-  let started: Array<{ pid: number; id: string }> = [];
+  const stage = newStage();
   try {
-    redis = await startPersistentRedis();
-    t = await startTestSystem({ engine: true, redis, env: LOCAL_ENV });
-    const sys = t;
+    const redis = await startPersistentRedis();
+    stage.redis = redis;
+    const t = await startTestSystem({ engine: true, redis, env: LOCAL_ENV });
+    stage.t = t;
     const prefix = t.env.VEER_REDIS_PREFIX!;
-    await defineReady(t, 'shop', 2);
-    agent = await startE2eAgent(t);
-    const url = await gatewayTo(t, 'shop');
-    const before = await servingPids(t, 'shop');
-    started = (await observed(t.redisClient, prefix, 'shop'))!.instances.map((i) => ({ pid: i.pid!, id: i.id }));
+    const { url, before } = await serveShop(stage, t);
     assert.deepEqual(before.answered, before.recorded);
-
-    load = startLoad({ url, concurrency: 4, maxMs: 120_000 });
-    const running = load;
-    await waitFor(() => running.snapshot().requests >= 100, { ...WAIT, what: '100 requests before the outage' });
+    const load = await loadTo(stage, url, '100 requests before the outage');
 
     await redis.down();
     const downAt = Date.now();
     // The fault is a timed outage; the wait also checks that traffic keeps flowing meanwhile.
     const atDown = load.snapshot().requests;
-    await waitFor(() => Date.now() - downAt >= OUTAGE_MS && running.snapshot().requests > atDown + 100, {
+    await waitFor(() => Date.now() - downAt >= OUTAGE_MS && load.snapshot().requests > atDown + 100, {
       timeoutMs: OUTAGE_MS + 10_000,
       intervalMs: 100,
       what: `an outage of ${OUTAGE_MS} ms with traffic flowing`,
@@ -58,17 +46,12 @@ test('a Redis outage longer than the supervisor lease restarts no local instance
     const upAt = Date.now();
     await waitFor(
       async () => {
-        const rec = await observed(sys.redisClient, prefix, 'shop');
-        return rec && Date.parse(rec.updatedAt) > upAt && (await sys.redisClient.get(`${prefix}:scheduler:supervisor`)) === rec.supervisor;
+        const rec = await observed(t.redisClient, prefix, 'shop');
+        return rec && Date.parse(rec.updatedAt) > upAt && (await t.redisClient.get(`${prefix}:scheduler:supervisor`)) === rec.supervisor;
       },
       { ...WAIT, what: 'the supervisor to hold its lease and publish again' },
     );
-    const atUp = load.snapshot().requests;
-    await waitFor(() => running.snapshot().requests >= atUp + 400, { ...WAIT, what: '400 requests after the outage' });
-    const total = await load.stop();
-    load = undefined;
-
-    const after = await servingPids(t, 'shop');
+    const { total, after } = await finishLoad(stage, t, load, '400 requests after the outage');
     ctx.diagnostic(
       `Redis down ${outageMs} ms (lease ${LEASE_MS} ms); ${total.requests} requests, ${total.failures} failed; pids before ${before.answered} after ${after.answered}`,
     );
@@ -76,7 +59,6 @@ test('a Redis outage longer than the supervisor lease restarts no local instance
     assert.deepEqual(after.recorded, before.recorded);
     assert.equal(total.failures, 0, `failed requests: ${JSON.stringify(total.errors)}`);
   } finally {
-    await cleanup([load && (() => load!.stop()), agent?.stop, t?.stop, redis?.stop]);
-    killLeftovers(started);
+    await cleanUpStage(stage);
   }
 });

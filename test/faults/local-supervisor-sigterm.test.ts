@@ -2,12 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runsInstance } from '../../adapters/scheduler/local/process-identity.ts';
 import { startEngineProcess } from '../helpers/engine-process.ts';
-import { startLoad, type RunningLoad } from '../helpers/load.ts';
 import type { ServiceProcess } from '../helpers/process.ts';
-import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
+import { startTestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { cleanup, startE2eAgent, type E2eAgent } from '../e2e/support.ts';
-import { LOCAL_ENV, WAIT, defineReady, gatewayTo, killLeftovers, observed, parentOf, servingPids, supervisorsPresent } from './local-deployment-support.ts';
+import {
+  LOCAL_ENV,
+  WAIT,
+  cleanUpStage,
+  defineReady,
+  finishLoad,
+  newStage,
+  observed,
+  parentOf,
+  supervisorsPresent,
+  twoEnginesServingShop,
+} from './local-deployment-support.ts';
 
 /**
  * Fault: the engine whose supervisor runs the local deployments is stopped cleanly (SIGTERM),
@@ -30,42 +39,16 @@ async function terminate(e: ServiceProcess): Promise<number | null> {
 }
 
 test('SIGTERM of the engine running local deployments: the standby adopts the instances and no request fails', async (ctx) => {
-  let t: TestSystem | undefined;
-  let agent: E2eAgent | undefined;
-  let load: RunningLoad | undefined;
-  const engines: ServiceProcess[] = [];
-  let started: Array<{ pid: number; id: string }> = [];
+  const stage = newStage();
   try {
-    t = await startTestSystem({ engine: false, env: LOCAL_ENV });
-    const sys = t;
-    const prefix = t.env.VEER_REDIS_PREFIX!;
-    for (let i = 0; i < 2; i++) engines.push(startEngineProcess({ ...t.env }));
-    await waitFor(
-      async () => {
-        for (const e of engines) e.assertRunning();
-        return (await supervisorsPresent(sys.redisClient, prefix)).length === 2;
-      },
-      { ...WAIT, what: 'two local supervisors present' },
-    );
-    await defineReady(t, 'shop', 2);
-    agent = await startE2eAgent(t);
-    const url = await gatewayTo(t, 'shop');
-    const before = await servingPids(t, 'shop');
-    const record = (await observed(t.redisClient, prefix, 'shop'))!;
-    started = record.instances.map((i) => ({ pid: i.pid!, id: i.id }));
-    const leader = engines.find((e) => e.child.pid === parentOf(before.answered[0]!));
-    assert.ok(leader, 'one of the two engines runs the instances');
-
-    load = startLoad({ url, concurrency: 4, maxMs: 120_000 });
-    const running = load;
-    await waitFor(() => running.snapshot().requests >= 100, { ...WAIT, what: '100 requests before the SIGTERM' });
+    const { t, prefix, before, record, leader, load } = await twoEnginesServingShop(stage, 'supervisors', '100 requests before the SIGTERM');
 
     const failedBefore = load.snapshot().failures;
     const termAt = Date.now();
     const exit = terminate(leader).then((code) => ({ code, ms: Date.now() - termAt }));
     const rec = await waitFor(
       async () => {
-        const r = await observed(sys.redisClient, prefix, 'shop');
+        const r = await observed(t.redisClient, prefix, 'shop');
         return r && r.supervisor !== record.supervisor && r.instances.every((i) => i.ready) && r;
       },
       { ...WAIT, what: 'the standby supervisor to publish the deployment' },
@@ -73,12 +56,7 @@ test('SIGTERM of the engine running local deployments: the standby adopts the in
     const takeoverMs = Date.now() - termAt;
     const exited = await exit;
     const failedAtTakeover = load.snapshot().failures;
-    const atExit = load.snapshot().requests;
-    await waitFor(() => running.snapshot().requests >= atExit + 400, { ...WAIT, what: '400 requests after the old engine exited' });
-    const total = await load.stop();
-    load = undefined;
-
-    const after = await servingPids(t, 'shop');
+    const { total, after } = await finishLoad(stage, t, load, '400 requests after the old engine exited');
     ctx.diagnostic(
       `takeover ${takeoverMs} ms after SIGTERM, old engine exited (code ${exited.code}) after ${exited.ms} ms; ${total.requests} requests, ${total.failures} failed (${failedBefore} before the SIGTERM, ${failedAtTakeover - failedBefore} until the takeover); pids before ${before.answered} after ${after.answered}`,
     );
@@ -91,31 +69,29 @@ test('SIGTERM of the engine running local deployments: the standby adopts the in
     );
     assert.equal(total.failures, 0, `failed requests: ${JSON.stringify(total.errors)}`);
   } finally {
-    await cleanup([load && (() => load!.stop()), agent?.stop, ...engines.map((e) => () => e.stop()), t?.stop]);
-    killLeftovers(started);
+    await cleanUpStage(stage);
   }
 });
 
 test('SIGTERM of the only engine running local deployments: its instances are stopped before it exits', async (ctx) => {
-  let t: TestSystem | undefined;
-  let engine: ServiceProcess | undefined;
-  let started: Array<{ pid: number; id: string }> = [];
+  const stage = newStage();
   try {
-    t = await startTestSystem({ engine: false, env: LOCAL_ENV });
-    const sys = t;
+    const t = await startTestSystem({ engine: false, env: LOCAL_ENV });
+    stage.t = t;
     const prefix = t.env.VEER_REDIS_PREFIX!;
     const e = startEngineProcess({ ...t.env });
-    engine = e;
+    stage.engines.push(e);
     await waitFor(
       async () => {
         e.assertRunning();
-        return (await supervisorsPresent(sys.redisClient, prefix)).length === 1;
+        return (await supervisorsPresent(t.redisClient, prefix)).length === 1;
       },
       { ...WAIT, what: 'the local supervisor present' },
     );
     await defineReady(t, 'shop', 2);
     const record = (await observed(t.redisClient, prefix, 'shop'))!;
-    started = record.instances.map((i) => ({ pid: i.pid!, id: i.id }));
+    const started = record.instances.map((i) => ({ pid: i.pid!, id: i.id }));
+    stage.started = started;
     assert.equal(started.length, 2);
     assert.ok(started.every((i) => runsInstance(i.pid, i.id)));
 
@@ -128,7 +104,6 @@ test('SIGTERM of the only engine running local deployments: its instances are st
     assert.deepEqual(alive, [], 'no instance process outlives the engine');
     assert.equal(await observed(t.redisClient, prefix, 'shop'), undefined, 'no observed record left naming dead processes');
   } finally {
-    await cleanup([engine && (() => engine!.stop()), t?.stop]);
-    killLeftovers(started);
+    await cleanUpStage(stage);
   }
 });
