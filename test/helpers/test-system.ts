@@ -54,8 +54,11 @@ export async function startTestSystem(options: { engine?: boolean; env?: Record<
     app,
     env,
     get redisClient() {
-      client ??= new Redis(redis.url, { maxRetriesPerRequest: 1 });
-      client.on('error', () => {});
+      if (!client) {
+        client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+        // Once, on creation: a listener per access piled up (MaxListenersExceededWarning) in polling tests.
+        client.on('error', () => {});
+      }
       return client;
     },
     keys: createKeys(config.core.redisPrefix),
