@@ -125,7 +125,11 @@ export function createNotifierWorker(options: NotifierWorkerOptions): NotifierWo
     const backoff = new Backoff({ minMs: config.backoffMs, maxMs: config.maxBackoffMs, jitter: false });
     const signal = loop.abort.signal;
     for (let attempt = 1; ; attempt++) {
-      // Read each try: a PUT that fixes the URL or secret applies to the retries of an event already under way.
+      // Read each try from the store, not the loop's copy (refreshed only on a change message,
+      // which can arrive after the next event): a PUT that fixes the URL or secret applies to
+      // every event posted after it returned, and to the retries of one already under way.
+      const fresh = await store.get(loop.notifier.name).catch(() => undefined);
+      if (fresh && fresh.createdAt === loop.notifier.createdAt) loop.notifier = fresh;
       const n = loop.notifier;
       const body = formatBody(n.format, n.name, event);
       const url = await resolveUrl(n.url);
