@@ -24,23 +24,7 @@ export interface PersistentRedis extends TestRedis {
  * Fails at once, naming redis-server, when it is not installed or exits instead of serving.
  */
 export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
-  const port = options.port ?? (await freePort());
-  const dir = await tempDir('redis');
-  let proc: ServiceProcess;
-  try {
-    proc = await serve(port, dir.path, false);
-  } catch (err) {
-    await dir.remove();
-    throw err;
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    stop: async () => {
-      await proc.stop();
-      await dir.remove();
-    },
-  };
+  return startServer(options.port, false);
 }
 
 /**
@@ -49,11 +33,15 @@ export async function startRedis(options: { port?: number } = {}): Promise<TestR
  * there after it, and keys whose TTL ran out meanwhile (leases) are gone.
  */
 export async function startPersistentRedis(): Promise<PersistentRedis> {
-  const port = await freePort();
-  const dir = await tempDir('redis-aof');
+  return startServer(undefined, true);
+}
+
+async function startServer(port: number | undefined, aof: boolean): Promise<PersistentRedis> {
+  const at = port ?? (await freePort());
+  const dir = await tempDir(aof ? 'redis-aof' : 'redis');
   let proc: ServiceProcess | undefined;
   const up = async () => {
-    proc = await serve(port, dir.path, true);
+    proc = await serve(at, dir.path, aof);
   };
   const down = async () => {
     await proc?.stop();
@@ -66,8 +54,8 @@ export async function startPersistentRedis(): Promise<PersistentRedis> {
     throw err;
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
+    url: `redis://127.0.0.1:${at}`,
+    port: at,
     up,
     down,
     stop: async () => {
