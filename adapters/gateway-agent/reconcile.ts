@@ -13,6 +13,10 @@ import { applyRuntime } from './runtime-apply.ts';
  * and is reported; the others still go ahead.
  */
 export async function reconcile(ctx: AgentContext): Promise<void> {
+  // A HAProxy that died is the watchdog's to restart (it paces a crash loop and counts each
+  // restart); starting it here would skip both. Its restart schedules a pass, and the heartbeat
+  // backstop sets forceReload when even the watchdog failed.
+  if (!ctx.state.forceReload && !(await ctx.haproxy.running())) return;
   const { candidates, failures } = await planCandidates(ctx);
   let done = false;
   if (!(await needsReload(ctx, candidates))) done = await applyRuntime(ctx, candidates);

@@ -34,6 +34,9 @@ export async function applyReload(ctx: AgentContext, candidates: Map<string, App
       const check = await haproxy.validate(config);
       if (!check.ok) throw new Error(`HAProxy rejected the combined config: ${check.output}`);
       const wasRunning = await haproxy.running();
+      // Died while this pass ran (validating takes a while): the watchdog restarts it, paced and
+      // counted, and schedules another pass; starting it here would skip both.
+      if (!wasRunning && !state.forceReload) return;
       await haproxy.apply(config);
       state.startedHaproxy ||= !wasRunning;
       state.haproxy.lastReloadAt = new Date().toISOString();
