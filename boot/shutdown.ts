@@ -1,4 +1,5 @@
 import type { Logger } from '../engine/shared/logger.ts';
+import { settlesWithin } from '../engine/shared/wait.ts';
 
 /**
  * How long closing stores and connections may take after the work itself has drained. A
@@ -49,19 +50,10 @@ export const SHUTDOWN_STEP_MS = 3_000;
  */
 export async function closeInOrder(logger: Logger, steps: Array<[name: string, close: () => Promise<unknown> | undefined, boundMs?: number]>): Promise<void> {
   for (const [name, close, boundMs = SHUTDOWN_STEP_MS] of steps) {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), boundMs);
-      timer.unref();
-    });
     try {
-      if ((await Promise.race([Promise.resolve(close()).then(() => 'done' as const), late])) === 'late') {
-        logger.warn({ step: name, ms: boundMs }, 'shutdown step did not finish in time; going on');
-      }
+      if (!(await settlesWithin(Promise.resolve(close()), boundMs))) logger.warn({ step: name, ms: boundMs }, 'shutdown step did not finish in time; going on');
     } catch (err) {
       logger.warn({ err, step: name }, 'shutdown step failed');
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -12,6 +12,7 @@ import type { DryRunDeps } from './runs/dry-run-capabilities.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
 import { createCronScheduler, type CronScheduler, type Clock } from './triggers/cron-scheduler.ts';
 import type { Logger } from './shared/logger.ts';
+import { settlesWithin } from './shared/wait.ts';
 import type { Stores } from './system.ts';
 
 /** How long the forced close of the queue worker may take before shutdown goes on without it. */
@@ -33,10 +34,6 @@ function untilDrained(executor: { active(): number }, stop: Promise<unknown>): P
     t.unref();
     void stop.then(() => clearInterval(t));
   });
-}
-
-function after(ms: number): Promise<false> {
-  return new Promise((r) => setTimeout(() => r(false), ms).unref());
 }
 
 export interface Engine {
@@ -168,7 +165,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
             log.warn({ active: executor.active() }, 'shutdown grace period over; leaving unfinished runs to be resumed by another engine');
             executor.abandon();
           }
-          const forced = await Promise.race([worker.close(true).then(() => true), after(FORCE_CLOSE_MS)]);
+          const forced = await settlesWithin(worker.close(true), FORCE_CLOSE_MS);
           if (!forced) log.warn({ ms: FORCE_CLOSE_MS }, 'the queue worker did not close (Redis unreachable?); going on without it');
         }
         await stores.coordination.engines.remove(id).catch(() => undefined);

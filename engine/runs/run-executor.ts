@@ -219,14 +219,15 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       const firstStartMs = Date.now();
       let attempt = run.attempts + 1;
       const attemptStart = new Date(firstStartMs).toISOString();
+      // Found still running: the previous attempt was interrupted, which costs no retry.
+      let interrupted = (run.interrupted ?? 0) + (run.status === 'running' ? 1 : 0);
       const moved = await o.runs.transition(run.id, ['queued', 'running'], {
         status: 'running',
         attempts: attempt,
         // A resumed run keeps its first start; the attempt's own start is recorded beside it.
         startedAt: run.startedAt ?? attemptStart,
         attemptStartedAt: attemptStart,
-        // Found still running: the previous attempt was interrupted, which costs no retry.
-        ...(run.status === 'running' ? { interrupted: (run.interrupted ?? 0) + 1 } : {}),
+        ...(interrupted ? { interrupted } : {}),
         engineId: o.engineId,
       });
       if (!moved) return 'done';
@@ -253,7 +254,6 @@ export function createRunExecutor(o: RunExecutorOptions): RunExecutor {
       }
       emitStarted(run, wf, attempt);
       let startedMs = firstStartMs;
-      let interrupted = (run.interrupted ?? 0) + (run.status === 'running' ? 1 : 0);
       // One per run: a secret read by an attempt stays redacted in what later attempts write.
       const secrets = createRedactor();
       let { outcome, scope } = await attemptInSandbox(run, wf, attempt, startedMs, log, secrets);
