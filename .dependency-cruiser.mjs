@@ -91,6 +91,43 @@ export default {
       to: { path: pkg(CLIENTS) },
     },
     {
+      name: 'cli-talks-http-only',
+      comment:
+        'The CLI is a client of the HTTP API (its types generated from the OpenAPI document): it never loads the server, the engine or an adapter. Its only engine module is the script compiler, so `veer check` runs the very checks the API runs.',
+      severity: 'error',
+      from: { path: '^cli/' },
+      to: { path: '^(api|engine|adapters|boot|deploy|test|tools)/', pathNot: '^engine/sandbox/script-compiler\\.ts$' },
+    },
+    {
+      name: 'nothing-imports-the-cli',
+      comment: 'The CLI is an outer layer: the server side never depends on it (tests drive it as a process).',
+      severity: 'error',
+      from: { path: '^(api|engine|adapters|boot|deploy|workflows|tools)/' },
+      to: { path: '^cli/' },
+    },
+    {
+      name: 'ui-talks-http-only',
+      comment:
+        'The dashboard is a browser client of the HTTP API: besides its own files it may load only the types generated from the OpenAPI document (cli/api/schema.ts), never the server, the engine or an adapter.',
+      severity: 'error',
+      from: { path: '^ui/' },
+      to: { path: '^(api|engine|adapters|boot|deploy|test|tools|workflows|cli)/', pathNot: '^cli/api/schema\\.ts$' },
+    },
+    {
+      name: 'nothing-imports-the-ui',
+      comment: 'The dashboard is an outer layer, served as built files: no server or CLI module loads its source.',
+      severity: 'error',
+      from: { path: '^(api|engine|adapters|boot|deploy|workflows|tools|cli)/' },
+      to: { path: '^ui/' },
+    },
+    {
+      name: 'tools-build-time-only',
+      comment: 'tools/ holds build-time scripts (the client generator); no runtime module loads them.',
+      severity: 'error',
+      from: { path: '^(api|engine|adapters|boot|deploy|workflows|cli)/' },
+      to: { path: '^tools/' },
+    },
+    {
       name: 'workflows-contract-only',
       comment: 'Shipped workflows run in the sandbox, where nothing can be imported: they may name only the script contract (workflows/types.ts).',
       severity: 'error',
@@ -109,7 +146,7 @@ export default {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'types', 'default'],
       mainFields: ['module', 'main', 'types', 'typings'],
-      extensions: ['.ts', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
+      extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
     },
     cache: false,
   },

@@ -11,10 +11,10 @@ const envMessage =
   'Read the environment in a config module (engine/config.ts, adapters/*/config.ts, boot/) or an `if (import.meta.main)` entry block, and pass config in.';
 
 export default defineConfig(
-  globalIgnores(['node_modules/', '.veer/', '.tmp/']),
+  globalIgnores(['node_modules/', '.veer/', '.tmp/', 'ui/dist/', 'test/output/']),
   tseslint.configs.recommended,
   {
-    files: ['**/*.{ts,mjs,js}'],
+    files: ['**/*.{ts,tsx,mjs,js}'],
     rules: {
       'no-restricted-syntax': [
         'error',
@@ -33,7 +33,9 @@ export default defineConfig(
       'engine/config.ts', // the engine's config module
       'adapters/*/config.ts', // each capability's config module
       'boot/**', // the composition root compiles each process's config once
+      'cli/main.ts', // the CLI's entry: reads the environment once and passes it to every command
       'deploy/local/demo-service.mjs', // a demo payload run *as* a deployment: its env is its whole interface
+      'ui/vite.config.ts', // the dashboard's dev server: where a running Veer is (VEER_URL)
       'test/**', // tests configure the child processes and the optional real services they start
     ],
     rules: { 'no-restricted-syntax': 'off', 'no-restricted-imports': 'off' },

@@ -116,7 +116,10 @@ export function accessControl(deps: AccessDeps): MiddlewareHandler {
       resource: access.resource.slice(0, 200),
       requestId: c.get('requestId' as never) as string | undefined,
     };
-    if (READS.includes(c.req.method.toUpperCase())) {
+    // A dry-run PUT (`?dryRun=true`: what `veer apply` and `veer diff` plan with) changes nothing,
+    // so it is authorized like the write it previews but leaves no audit entry that reads as one.
+    const dryRun = c.req.method.toUpperCase() === 'PUT' && c.req.query('dryRun') === 'true';
+    if (READS.includes(c.req.method.toUpperCase()) || dryRun) {
       await authorize(c, principal, access, deps);
       return next();
     }

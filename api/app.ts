@@ -6,7 +6,11 @@ import type { Logger } from '../engine/shared/logger.ts';
 import { authenticate, type RouteToken, type TokenConfig } from './auth.ts';
 import { ErrorBodySchema } from './error-body.ts';
 import { createErrorHandler, respondWithError } from './error-handler.ts';
+import { createLoginLimiter } from './login-limiter.ts';
+import { createSessionRoutes } from './session.ts';
+import { createUiRoutes } from './ui-static.ts';
 import { createRouter } from './validation.ts';
+import type { SessionStore } from '../engine/ports/session-store.ts';
 
 /**
  * Everything the API needs, passed in by the entry point (api/main.ts) or a test.
@@ -28,6 +32,10 @@ export interface ApiDeps {
   maxBodyBytes?: number;
   /** Mounted at the root (/healthz, /readyz, /metrics). */
   rootRouters?: OpenAPIHono[];
+  /** Dashboard logins (POST/GET/DELETE /api/v1/session); without it only bearer tokens work. */
+  sessions?: { store: SessionStore; ttlMs: number };
+  /** The built dashboard, served at `/` (api/ui-static.ts). */
+  ui?: { dir: string };
 }
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
@@ -43,10 +51,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
 
   for (const r of deps.rootRouters ?? []) app.route('/', r);
 
-  const auth = authenticate(deps.tokens, deps.routeTokens);
+  const auth = authenticate(deps.tokens, deps.routeTokens, deps.sessions?.store);
   app.use('/api/v1/*', async (c, next) => {
     // The OpenAPI description is public so tools can discover the API before holding a token.
     if (c.req.path === '/api/v1/openapi.json') return next();
+    // Logging in is how a browser gets its credential.
+    if (c.req.path === '/api/v1/session' && c.req.method === 'POST') return next();
     return auth(c, next);
   });
   // Scripts are capped at 512 KiB by the schema; this stops larger bodies before they are parsed.
@@ -55,7 +65,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     '/api/v1/*',
     limitBody(maxBodyBytes, (c) => respondWithError(c, new VeerError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBodyBytes} bytes`), deps.logger)),
   );
+  // Before the routers: their first one's access middleware would otherwise govern who may ask who they are.
+  if (deps.sessions) app.route('/api/v1', createSessionRoutes({ ...deps.sessions, tokens: deps.tokens, limiter: createLoginLimiter(), logger: deps.logger }));
   for (const r of deps.routers) app.route('/api/v1', r);
+  if (deps.ui) app.route('/', createUiRoutes(deps.ui));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   // Referenced by the 401/403 answers every operation gets (withAccessResponses).

@@ -11,7 +11,15 @@ import { listen } from './server.ts';
 /** Starts the HTTP API for a system; returns a function that stops it. */
 export async function startApi(system: System, logger: Logger): Promise<{ port: number; close: () => Promise<void> }> {
   const { routers, rootRouters, routeTokens } = createRouters(system);
-  const app = createApp({ logger: logger.child({ component: 'api' }), tokens: system.config.api.tokens, routeTokens, routers, rootRouters });
+  const app = createApp({
+    logger: logger.child({ component: 'api' }),
+    tokens: system.config.api.tokens,
+    routeTokens,
+    routers,
+    rootRouters,
+    sessions: { store: system.sessions, ttlMs: system.config.api.sessionTtlMs },
+    ui: { dir: system.config.api.uiDir },
+  });
   return listen(app, system.config, logger.child({ component: 'api' }));
 }
 

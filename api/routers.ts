@@ -20,6 +20,7 @@ import { createSecretRoutes } from './routes/secrets.ts';
 import { alertmanagerRouteTokens, createAlertmanagerRoutes } from './routes/alertmanager.ts';
 import type { RouteToken } from './auth.ts';
 import { createPrometheusTargetRoutes } from './routes/prometheus-targets.ts';
+import { createReleaseRoutes } from './routes/releases.ts';
 
 /** The API's routers for a system (ports and services only: the API never sees a vendor client). */
 export function createRouters(system: System): { routers: OpenAPIHono[]; rootRouters: OpenAPIHono[]; routeTokens: RouteToken[] } {
@@ -31,7 +32,7 @@ export function createRouters(system: System): { routers: OpenAPIHono[]; rootRou
       runWorkflow: async (id) => (await s.runs.get(id))?.workflow,
       logger: system.logger.child({ component: 'access' }),
     }),
-    createWorkflowRoutes({ workflows: s.workflows, ceilings: system.config.engine.ceilings, quarantine: s.quarantine }),
+    createWorkflowRoutes({ workflows: s.workflows, ceilings: system.config.engine.ceilings, quarantine: s.quarantine, runs: s.runs }),
     createRunRoutes({ workflows: s.workflows, runs: s.runs, launcher: s.launcher, canceller: s.canceller }),
     createSignalRoutes({
       workflows: s.workflows,
@@ -43,9 +44,10 @@ export function createRouters(system: System): { routers: OpenAPIHono[]; rootRou
     createWorkflowStateRoutes({ workflows: s.workflows, state: s.state }),
     createEventRoutes({ events: system.events.store, bus: system.events.bus, heartbeatMs: system.events.heartbeatMs }),
     createGatewayRoutes({ gateways: system.gateways }),
-    createMetricsRoutes({ metrics: system.metrics }),
+    createMetricsRoutes({ metrics: system.metrics, gateways: system.gateways }),
     createDeploymentRoutes({ scheduler: system.scheduler.driver }),
     createTemplateRoutes({ templates: loadTemplates() }),
+    createReleaseRoutes({ workflows: s.workflows, state: s.state, runs: s.runs }),
     createNotifierRoutes({ notifiers: system.notifiers, events: system.events.store, signal: (ch, msg) => s.coordination.signal(ch, msg) }),
     createSecretRoutes({ secrets: system.secrets }),
     createAlertmanagerRoutes({ bus: system.events.bus, onceKeys: system.webhooks.onceKeys }),

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { loadEventsConfig, type EventsConfig } from '../adapters/events/config.ts';
 import { GatewayAgentEnvSchema } from '../adapters/gateway-agent/config.ts';
 import { loadKvConfigFor, type KvConfig } from '../adapters/kv/config.ts';
+import { loadRedisTarget } from '../adapters/redis/config.ts';
+import type { RedisTarget } from '../adapters/redis/target.ts';
 import { loadMetricsConfig, type MetricsConfig } from '../adapters/metrics/config.ts';
 import { loadSchedulerConfig, type SchedulerConfig } from '../adapters/scheduler/config.ts';
 import { loadCoreConfig, type CoreConfig } from '../engine/config.ts';
@@ -17,6 +19,8 @@ import { parseEnv, type Env } from '../engine/shared/env.ts';
  */
 export interface VeerConfig {
   core: CoreConfig;
+  /** The installation's Redis: one server, a Cluster or a Sentinel-managed master. */
+  redis: RedisTarget;
   kv: KvConfig;
   events: EventsConfig;
   metrics: MetricsConfig;
@@ -30,9 +34,11 @@ export interface VeerConfig {
 
 export function loadConfig(env: Env): VeerConfig {
   const core = loadCoreConfig(env);
+  const redis = loadRedisTarget(env, core.redisUrl);
   return {
     core,
-    kv: loadKvConfigFor(env, core),
+    redis,
+    kv: loadKvConfigFor(env, core, redis),
     events: loadEventsConfig(env),
     metrics: loadMetricsConfig(env),
     scheduler: loadSchedulerConfig(env),

@@ -4,6 +4,7 @@ import { startEngine, type Engine } from '../engine/engine-runtime.ts';
 import { createElasticsearchQueryTriggers } from '../engine/events/es-query-trigger.ts';
 import { createEventTriggerDispatcher } from '../engine/events/trigger-dispatcher.ts';
 import { createNotifierWorker } from '../engine/connect/notifier-worker.ts';
+import { createUsageStash } from '../engine/runs/usage-stash.ts';
 import { withRunBudgets } from '../engine/sandbox/budgeted-sandbox.ts';
 import { createIsolatedSandbox } from '../engine/sandbox/isolated-host.ts';
 import { withQuarantine } from '../engine/sandbox/quarantine-guard.ts';
@@ -33,10 +34,12 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
     unresponsiveMs: config.engine.sandbox.unresponsiveMs,
     abortGraceMs: config.engine.sandbox.killGraceMs,
   });
-  // Every run gets its budgets (VEER_BUDGET_*); what it used is kept in its run record.
+  // Every run gets its budgets (VEER_BUDGET_*); what it used is kept in its run record, written
+  // with the attempt's outcome by the executor rather than in a write of its own.
+  const usage = createUsageStash();
   const budgeted = withRunBudgets(sandbox, {
     limits: config.engine.budgets,
-    recordUsage: (runId, budget) => stores.runs.transition(runId, ['running'], { budget }),
+    recordUsage: usage.record,
     logger: logger.child({ component: 'sandbox' }),
   });
   // Outermost, so that a quarantined version's runs end before anything else is done for them.
@@ -56,6 +59,7 @@ export async function startEngineFor(system: BootedSystem, logger: Logger): Prom
     dryRun: { gateways: system.gateways, scheduler: system.scheduler.driver, events: system.events.bus },
     emit: system.emit,
     logger,
+    usage,
   });
 
   const supervisor = createSchedulerSupervisor(settings.scheduler, {

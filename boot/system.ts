@@ -4,6 +4,7 @@ import { createMetricsStore } from '../adapters/metrics/index.ts';
 import { createPrometheusClient } from '../adapters/prometheus/client.ts';
 import { createRunQueue } from '../adapters/queue/index.ts';
 import { createRedisBackend, type RedisBackend } from '../adapters/redis/index.ts';
+import { migrateKeys } from '../adapters/redis/legacy-layout.ts';
 import { createSchedulerDriver } from '../adapters/scheduler/index.ts';
 import { auditCapabilities } from '../engine/audit/audited-capabilities.ts';
 import { notingEffects } from '../engine/audit/effects.ts';
@@ -41,7 +42,7 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
   const core = config.core;
   const prefix = core.redisPrefix;
   const backend = createRedisBackend({
-    url: core.redisUrl,
+    target: config.redis,
     prefix,
     runHistory: core.engine.runHistory,
     runLogMax: core.engine.runLogMax,
@@ -49,6 +50,7 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
     logger,
   });
   const redis = backend.connections.command;
+  await migrateKeys(redis, prefix, logger);
   const queue = createRunQueue({
     connection: redis,
     connect: backend.connections.blocking,
@@ -117,6 +119,7 @@ export async function createSystem(config: VeerConfig, logger: Logger): Promise<
     notifiers: sealingNotifierStore(backend.notifiers, config.connect.secrets),
     secrets,
     webhooks: { alertmanagerToken: config.connect.alertmanagerToken, onceKeys: backend.onceKeys },
+    sessions: backend.sessions,
     // Every script effect is recorded in the audit stream here, in one place.
     capabilities: auditCapabilities(
       {

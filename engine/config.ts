@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ApiToken } from './domain/access.ts';
@@ -26,6 +27,9 @@ export const CoreEnvSchema = z.object({
   VEER_API_PORT: int(8080, 0, 65535),
   VEER_API_TOKENS: z.string().optional(),
   VEER_API_TOKENS_FILE: z.string().optional(),
+  // The dashboard (api/ui-static.ts, api/session.ts): where its built files are, and how long a login lasts.
+  VEER_UI_DIR: z.string().optional(),
+  VEER_SESSION_TTL_MS: int(12 * 3600_000, 60_000, 30 * 24 * 3600_000),
   VEER_AUDIT_MAXLEN: int(100_000, 100, 100_000_000),
   VEER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   VEER_LOG_PRETTY: bool.default(false),
@@ -87,7 +91,14 @@ export interface CoreConfig {
   redisUrl: string;
   redisPrefix: string;
   /** `tokens`: from VEER_API_TOKENS (admin) and VEER_API_TOKENS_FILE (scoped); empty = no auth. */
-  api: { host: string; port: number; tokens: ApiToken[] };
+  api: {
+    host: string;
+    port: number;
+    tokens: ApiToken[];
+    /** The dashboard's built files (default `ui/dist` in the checkout); absent files answer a how-to. */
+    uiDir: string;
+    sessionTtlMs: number;
+  };
   /** Audit entries kept in the Redis stream (approximate trim). */
   audit: { maxLen: number };
   logLevel: string;
@@ -149,7 +160,13 @@ export function loadCoreConfig(env: Env): CoreConfig {
     redisUrl: e.VEER_REDIS_URL,
     redisPrefix: e.VEER_REDIS_PREFIX,
     // Without tokens the API is unauthenticated, so it must not be reachable from other hosts.
-    api: { host: e.VEER_API_HOST ?? (tokens.length ? '0.0.0.0' : '127.0.0.1'), port: e.VEER_API_PORT, tokens },
+    api: {
+      host: e.VEER_API_HOST ?? (tokens.length ? '0.0.0.0' : '127.0.0.1'),
+      port: e.VEER_API_PORT,
+      tokens,
+      uiDir: e.VEER_UI_DIR ?? fileURLToPath(new URL('../ui/dist', import.meta.url)),
+      sessionTtlMs: e.VEER_SESSION_TTL_MS,
+    },
     audit: { maxLen: e.VEER_AUDIT_MAXLEN },
     logLevel: e.VEER_LOG_LEVEL,
     logPretty: e.VEER_LOG_PRETTY,

@@ -9,6 +9,7 @@ import { createRunExecutor, type RunExecutor } from './runs/run-executor.ts';
 import { createSignalsCapability } from './runs/signals-capability.ts';
 import { createStateCapability } from './runs/state-capability.ts';
 import type { DryRunDeps } from './runs/dry-run-capabilities.ts';
+import type { UsageStash } from './runs/usage-stash.ts';
 import type { Capabilities } from './sandbox/capabilities.ts';
 import { createCronScheduler, type CronScheduler, type Clock } from './triggers/cron-scheduler.ts';
 import type { Logger } from './shared/logger.ts';
@@ -59,6 +60,8 @@ export interface EngineOptions {
   dryRun?: Omit<DryRunDeps, 'signals'>;
   emit: EmitEvent;
   logger: Logger;
+  /** Where the sandbox's budget decorator leaves each attempt's usage (boot/engine.ts); the executor stores it with the outcome. */
+  usage?: Pick<UsageStash, 'take'>;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   clock?: Clock;
@@ -83,7 +86,6 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     // Runs get their version's limits held to the operator's ceilings (lowered since upload, say).
     workflows: holdToCeilings(stores.workflows, config.engine.ceilings, log),
     runs: stores.runs,
-    stats: stores.stats,
     queue: stores.queue,
     sandbox: o.sandbox,
     emit: o.emit,
@@ -95,6 +97,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     triggerHistory: stores.triggerHistory,
     engineId: id,
     dryRun: o.dryRun,
+    usage: o.usage,
   });
 
   const stopListening = await stores.coordination.listen(RUN_CANCEL_CHANNEL, (msg) => {

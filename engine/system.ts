@@ -1,3 +1,4 @@
+import type { SessionStore } from './ports/session-store.ts';
 import type { CoreConfig } from './config.ts';
 import type { EmitEvent } from './domain/emit.ts';
 import type { EventBus } from './events/bus.ts';
@@ -76,6 +77,8 @@ export interface System {
   secrets: SecretService;
   /** Inbound webhooks: Alertmanager's own bearer token (VEER_ALERTMANAGER_TOKEN) and the keys its repeats are recognised by. */
   webhooks: { alertmanagerToken?: string; onceKeys: OnceKeys };
+  /** Dashboard logins (cookie sessions over API tokens). */
+  sessions: SessionStore;
   /** What scripts get besides `state`, `log` and `sleep`. */
   capabilities: Capabilities;
   /** Closers run in reverse order on shutdown (before the stores close). */

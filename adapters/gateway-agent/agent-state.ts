@@ -65,8 +65,10 @@ export interface AppliedGateway extends RenderableGateway {
   text: string;
   /** Everything but weights and route servers: equal skeletons can be applied at runtime. */
   skeleton: string;
-  /** Routes with no server (their targets resolved to nothing): reported, they answer 503. */
+  /** Routes with no server (their targets resolved to nothing): reported; with no other route to take their share, they answer 503. */
   routesWithoutTargets: string[];
+  /** Of those, the routes whose weight is served as 0 meanwhile (candidates.ts holdEmptyRoutes); `gateway` holds the served weights. */
+  routesHeld: string[];
 }
 
 /** Why a gateway's newest revision is not served (the previous one, if any, keeps serving). */

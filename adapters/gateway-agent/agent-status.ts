@@ -18,6 +18,7 @@ export function recordOutcome(ctx: AgentContext, failures: Map<string, GatewayFa
       appliedRevision: a.revision,
       appliedAt: prev?.appliedRevision === a.revision ? prev.appliedAt : now,
       ...(a.routesWithoutTargets.length ? { routesWithoutTargets: a.routesWithoutTargets } : {}),
+      ...(a.routesHeld.length ? { routesHeld: a.routesHeld } : {}),
     };
     state.gateways.set(name, s);
   }

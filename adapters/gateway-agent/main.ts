@@ -5,6 +5,7 @@ import type { Logger } from '../../engine/shared/logger.ts';
 import { createKvStore } from '../kv/index.ts';
 import { createMetricsSink, createMetricsStore } from '../metrics/index.ts';
 import { createRedisConnections } from '../redis/connection.ts';
+import { migrateKeys } from '../redis/legacy-layout.ts';
 import { createSchedulerDriver, watchAllEndpoints } from '../scheduler/index.ts';
 import { createGatewayAgent, type GatewayAgent, type ResolveTargets } from './agent.ts';
 import { loadGatewayAgentConfig, type GatewayAgentConfig } from './config.ts';
@@ -105,11 +106,12 @@ export async function runGatewayAgent(o: RunGatewayAgentOptions): Promise<Runnin
  * scheduler's ready endpoints (polled every 500 ms, well inside the local drain time).
  */
 export async function startGatewayAgentFor(config: GatewayAgentProcessConfig, logger: Logger): Promise<RunningGatewayAgent> {
-  const connections = createRedisConnections(config.core.redisUrl, logger);
+  const connections = createRedisConnections(config.redis, logger);
   // Waits through Redis outages instead of failing: a failed endpoint read would leave routes
   // without servers, while a waiting one leaves HAProxy serving the last applied ones.
   const redis = connections.blocking();
   redis.on('error', (err) => logger.warn({ err: err.message }, 'gateway agent: redis connection error'));
+  await migrateKeys(connections.command, config.core.redisPrefix, logger);
   const metrics = await createMetricsStore(config.metrics, { redis, prefix: config.core.redisPrefix, elasticsearch: config.events.elasticsearch });
   const sink = createMetricsSink<GatewayLogRecord>(metrics, { logger });
   const scheduler = await createSchedulerDriver(config.scheduler, { redis, redisPrefix: config.core.redisPrefix, logger });

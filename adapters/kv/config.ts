@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseEnv } from '../../engine/shared/env.ts';
+import { describeRedisTarget, type RedisTarget } from '../redis/target.ts';
 
 /**
  * KV store configuration (read by the entry points only):
@@ -37,6 +38,8 @@ export interface KvConfig {
   token?: string;
   /** etcd credentials. */
   auth?: { username: string; password: string };
+  /** The Redis store on the installation's own Redis (no VEER_KV_URL): its Cluster or Sentinels included. */
+  redis?: RedisTarget;
 }
 
 export const KV_DEFAULT_URLS: Record<Exclude<KvKind, 'redis'>, string> = {
@@ -64,8 +67,11 @@ export function loadKvConfig(env: Record<string, string | undefined>, redisUrl =
  * installation (VEER_REDIS_PREFIX), so two installations sharing a Redis never share gateways.
  * The API, the engine and the gateway agent must all call this one.
  */
-export function loadKvConfigFor(env: Record<string, string | undefined>, core: { redisUrl: string; redisPrefix: string }): KvConfig {
-  return loadKvConfig({ VEER_KV_PREFIX: core.redisPrefix, ...stripEmpty(env) }, core.redisUrl);
+export function loadKvConfigFor(env: Record<string, string | undefined>, core: { redisUrl: string; redisPrefix: string }, redis?: RedisTarget): KvConfig {
+  const config = loadKvConfig({ VEER_KV_PREFIX: core.redisPrefix, ...stripEmpty(env) }, core.redisUrl);
+  // On the installation's own Redis the store follows its topology (one server, Cluster, Sentinel).
+  if (config.kind !== 'redis' || env.VEER_KV_URL || !redis || redis.mode === 'single') return config;
+  return { ...config, url: describeRedisTarget(redis), redis };
 }
 
 function stripEmpty(env: Record<string, string | undefined>): Record<string, string> {

@@ -13,7 +13,7 @@ export async function createKvStore(config: KvConfig, deps: { logger?: Logger } 
   const common = { url: config.url, prefix: config.prefix, timeoutMs: config.timeoutMs, logger: deps.logger };
   switch (config.kind) {
     case 'redis':
-      return (await import('./redis.ts')).createRedisKvStore(common);
+      return (await import('./redis.ts')).createRedisKvStore({ ...common, ...(config.redis ? { target: config.redis } : {}) });
     case 'etcd':
       return (await import('./etcd.ts')).createEtcdKvStore({ ...common, auth: config.auth });
     case 'consul':

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis, singleRedis, type RedisTarget } from '../redis/target.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
 import { kvCompacted, kvConflict, kvInvalid, kvUnavailable, timeoutError, withTimeout, type KvErrorContext } from './errors.ts';
 import { byKey, checkKey, checkPrefix, checkRevision, checkTtl, normalizeRoot, underPrefix } from './keys.ts';
@@ -27,6 +28,8 @@ import { readStream, type StreamEntry } from '../redis/stream-reader.ts';
 export interface RedisKvStoreOptions {
   /** redis:// URL (the engine's VEER_REDIS_URL by default, through config). */
   url: string;
+  /** The installation's Redis when it is a Cluster or Sentinels (then `url` only names it). */
+  target?: RedisTarget;
   /** Store prefix; keys live under `{<prefix>:kv}:`. Default 'veer'. */
   prefix?: string;
   /** Injected client (tests, or sharing the engine's). Not closed by `close()`; must not use `keyPrefix`. */
@@ -61,7 +64,7 @@ export function createRedisKvStore(options: RedisKvStoreOptions): KvStore {
   function connection(): Redis {
     if (closed) throw kvInvalid(kind, 'the store is closed');
     if (!client) {
-      client = new Redis(options.url, {
+      client = connectRedis(options.target ?? singleRedis(options.url), {
         lazyConnect: true,
         connectTimeout: timeoutMs,
         commandTimeout: timeoutMs,
@@ -167,7 +170,14 @@ export function createRedisKvStore(options: RedisKvStoreOptions): KvStore {
         {
           pull: async (signal) => {
             reader ??= readStream({
-              connect: () => main.duplicate({ lazyConnect: true, commandTimeout: undefined, maxRetriesPerRequest: 0, retryStrategy: () => null }),
+              connect: () => {
+                const once = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null };
+                // An injected client is duplicated (its server); our own is rebuilt from the target
+                // (a Cluster's duplicate takes other arguments).
+                return options.client
+                  ? main.duplicate({ ...once, commandTimeout: undefined })
+                  : connectRedis(options.target ?? singleRedis(options.url), { ...once, connectTimeout: timeoutMs });
+              },
               key: `${base}:log`,
               from: position.then((p) => ((after = p), `${p}-0`)),
               count: 256,

@@ -197,6 +197,16 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
       });
     },
 
+    // A date_histogram with per-bucket percentiles would answer this; not built yet (the protocol
+    // double lacks date_histogram). A typed error, so a dashboard says why instead of failing opaquely.
+    async series() {
+      throw new VeerError(
+        'METRICS.INVALID',
+        'metrics series are not supported by the Elasticsearch metrics store yet; use VEER_METRICS_STORE=redis for charts (the aggregate GET /gateways/{name}/metrics works)',
+        { details: { notSupported: 'series' } },
+      );
+    },
+
     close,
   };
 }

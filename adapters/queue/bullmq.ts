@@ -1,6 +1,6 @@
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobGroup, RunQueue, RunWorker, RunWorkerOptions } from '../../engine/ports/run-queue.ts';
+import type { EnqueueOptions, JobGroup, RunQueue, RunWorker, RunWorkerOptions } from '../../engine/ports/run-queue.ts';
 import { guarded } from '../redis/errors.ts';
 import { createGroupRelease, createGroupSlots, type GroupRelease } from './group-slots.ts';
 
@@ -31,6 +31,8 @@ export interface BullmqRunQueueOptions {
 interface RunJobData {
   runId: string;
   group?: JobGroup;
+  /** EnqueueOptions.versionStamp. */
+  v?: string;
 }
 
 const QUEUE_NAME = 'runs';
@@ -45,8 +47,11 @@ export function createBullmqRunQueue(options: BullmqRunQueueOptions): RunQueue {
   // group's own concurrency (waking one job too many only makes it park again).
   let maxGroupConcurrency = Infinity;
   const ops = guarded('run queue', {
-    async enqueue(runId: string, opts: { attempts: number; backoffMs: number; jobId?: string; group?: JobGroup }) {
-      await queue.add('run', opts.group ? { runId, group: { id: opts.group.id, concurrency: opts.group.concurrency } } : { runId }, {
+    async enqueue(runId: string, opts: EnqueueOptions) {
+      const data: RunJobData = { runId };
+      if (opts.group) data.group = { id: opts.group.id, concurrency: opts.group.concurrency };
+      if (opts.versionStamp) data.v = opts.versionStamp;
+      await queue.add('run', data, {
         jobId: opts.jobId ?? runId,
         attempts: opts.attempts,
         backoff: { type: 'exponential', delay: opts.backoffMs },
@@ -114,7 +119,7 @@ function startWorker(options: BullmqRunQueueOptions, queue: Queue<RunJobData>, o
       const renew = group && setInterval(() => void slots.renew(group.id, jobId).catch(() => undefined), Math.max(100, o.lockDurationMs / 3));
       let outcome;
       try {
-        outcome = await o.process({ runId: job.data.runId, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 });
+        outcome = await o.process({ runId: job.data.runId, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, versionStamp: job.data.v });
       } finally {
         if (renew) clearInterval(renew);
         if (group) {
@@ -128,6 +133,11 @@ function startWorker(options: BullmqRunQueueOptions, queue: Queue<RunJobData>, o
       // 'retry' is a failed attempt: BullMQ backs off while attempts remain. 'done' completes
       // the job whatever the run's status (the run record says how it ended).
       if (outcome === 'retry') throw new Error(`run ${job.data.runId}: attempt failed; retrying`);
+      if (outcome === 'later') {
+        // As a parked job: set aside for a moment, no attempt spent.
+        await job.moveToDelayed(Date.now() + 1000, token);
+        throw new DelayedError();
+      }
     },
     {
       connection,

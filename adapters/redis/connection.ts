@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../../engine/shared/logger.ts';
+import { connectRedis, describeRedisTarget, singleRedis, type RedisTarget } from './target.ts';
 
 /**
  * The Redis connections of one process. The command connection fails fast while Redis is
@@ -17,7 +18,9 @@ import type { Logger } from '../../engine/shared/logger.ts';
  * through outages (`maxRetriesPerRequest: null`, which BullMQ requires).
  */
 export interface RedisConnections {
+  /** How logs name the target (no password). */
   readonly url: string;
+  readonly target: RedisTarget;
   /** Shared by every store of the process. */
   readonly command: Redis;
   /** A new connection for one blocking reader, subscriber or worker; the caller disconnects it. */
@@ -26,18 +29,22 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
-export function createRedisConnections(url: string, logger?: Logger): RedisConnections {
-  const command = new Redis(url, { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false, enableReadyCheck: true });
-  // ioredis reads this option on every command, so turning it off after the first ready
-  // keeps start-up queued and every later outage fast.
+/** Subscribers, stream readers and BullMQ's own duplicates wait through outages. */
+const QUEUEING: RedisOptions = { maxRetriesPerRequest: 3, enableOfflineQueue: true, autoResendUnfulfilledCommands: true };
+
+export function createRedisConnections(to: RedisTarget | string, logger?: Logger): RedisConnections {
+  const target = typeof to === 'string' ? singleRedis(to) : to;
+  const command = connectRedis(target, { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false, enableReadyCheck: true });
+  // ioredis reads this option on every command (a Cluster its own, not its nodes'), so
+  // turning it off after the first ready keeps start-up queued and every later outage fast.
   command.once('ready', () => {
     command.options.enableOfflineQueue = false;
   });
-  // Subscribers and stream readers duplicate this connection; they wait through outages, so
-  // they get the queueing options back rather than inheriting the fail-fast ones.
-  const duplicate = command.duplicate.bind(command);
+  // Subscribers, stream readers and BullMQ workers duplicate this connection; they get the
+  // queueing options back rather than inheriting the fail-fast ones. A Cluster's duplicate
+  // takes (startupNodes, options), so both kinds are rebuilt from the target instead.
   command.duplicate = ((override?: RedisOptions) =>
-    duplicate({ maxRetriesPerRequest: 3, enableOfflineQueue: true, autoResendUnfulfilledCommands: true, ...override })) as typeof command.duplicate;
+    connectRedis(target, { ...QUEUEING, ...(isPlainOptions(override) ? override : {}) })) as typeof command.duplicate;
   let down = false;
   command.on('error', (err) => {
     // One line per outage, not one per reconnect attempt.
@@ -49,10 +56,11 @@ export function createRedisConnections(url: string, logger?: Logger): RedisConne
   });
   const open = new Set<Redis>();
   return {
-    url,
+    url: describeRedisTarget(target),
+    target,
     command,
     blocking() {
-      const c = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+      const c = connectRedis(target, { maxRetriesPerRequest: null, enableReadyCheck: true });
       c.on('error', () => {});
       open.add(c);
       c.once('end', () => open.delete(c));
@@ -64,4 +72,8 @@ export function createRedisConnections(url: string, logger?: Logger): RedisConne
       command.disconnect();
     },
   };
+}
+
+function isPlainOptions(v: unknown): v is RedisOptions {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -3,13 +3,13 @@ import { UnavailableError, VeerError } from '../../engine/shared/errors.ts';
 /**
  * Error translation at the Redis edge: whatever ioredis throws when Redis cannot be reached
  * (its retries given up, the socket refused, closed, reset or timed out, a replica that is
- * loading or read-only) becomes one typed, retryable error, so nothing above the adapters
- * knows ioredis' messages. Redis' answers to bad commands (a Lua or WRONGTYPE error) are
+ * loading or read-only, a cluster whose slots are moving or down) becomes one typed, retryable
+ * error, so nothing above the adapters knows ioredis' messages. Redis' answers to bad commands (a Lua or WRONGTYPE error) are
  * bugs, not outages, and pass through unchanged.
  */
 const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 const OUTAGE_MESSAGE =
-  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|enableOfflineQueue|Reached the max retries|^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)\b/;
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|enableOfflineQueue|Reached the max retries|^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)\b|Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|All sentinels are unreachable/;
 
 export function isRedisOutage(err: unknown): boolean {
   if (!(err instanceof Error) || err instanceof VeerError) return false;
@@ -25,10 +25,14 @@ export function redisUnavailable(op: string, err: unknown): UnavailableError {
   // ioredis' wording for a command refused while disconnected (connection.ts fails fast) says
   // nothing to a user; what they need to know is that the command was not sent.
   const why = /enableOfflineQueue|Stream isn't writeable/.test(raw) ? 'not connected; the command was not sent' : raw;
-  return new UnavailableError('REDIS.UNAVAILABLE', `Redis is unreachable (${why}); check that it runs at VEER_REDIS_URL`, {
-    cause: err,
-    details: { operation: op },
-  });
+  return new UnavailableError(
+    'REDIS.UNAVAILABLE',
+    `Redis is unreachable (${why}); check that it runs at VEER_REDIS_URL (or VEER_REDIS_CLUSTER_NODES / VEER_REDIS_SENTINELS)`,
+    {
+      cause: err,
+      details: { operation: op },
+    },
+  );
 }
 
 /** Rethrows an outage as `REDIS.UNAVAILABLE`; anything else unchanged. */

@@ -18,6 +18,8 @@ import { warnOnEvictionPolicy } from './checks.ts';
 import { createRedisConnections, type RedisConnections } from './connection.ts';
 import { createRedisCoordination } from './coordination.ts';
 import { createKeys, type RedisKeys } from './keys.ts';
+import { createRedisSessionStore } from './session-store.ts';
+import type { SessionStore } from '../../engine/ports/session-store.ts';
 import { createRedisOnceKeys } from './once-keys.ts';
 import { createRedisNotifierStore } from './notifier-store.ts';
 import { createRedisQuarantineStore } from './quarantine.ts';
@@ -30,9 +32,11 @@ import { createSubscriber } from './subscriber.ts';
 import { createRedisTriggerHistory } from './trigger-history.ts';
 import { createRedisTriggerState } from './trigger-state.ts';
 import { createRedisWorkflowStore } from './workflow-store.ts';
+import type { RedisTarget } from './target.ts';
 
 export interface RedisBackendOptions {
-  url: string;
+  /** One server, a Cluster or Sentinels (a plain URL for one server). */
+  target: RedisTarget | string;
   prefix: string;
   /** Runs kept per workflow (VEER_RUN_HISTORY). */
   runHistory: number;
@@ -62,6 +66,8 @@ export interface RedisBackend {
   triggerHistory: TriggerHistory;
   /** Expiring "seen already" keys (Alertmanager's repeats). */
   onceKeys: OnceKeys;
+  /** Dashboard sessions (cookie → token name), expiring. */
+  sessions: SessionStore;
   /** Secrets, sealed before they reach Redis. */
   secrets: SecretStore;
   /** Notifier definitions, cursors and delivery attempts. */
@@ -72,7 +78,7 @@ export interface RedisBackend {
 }
 
 export function createRedisBackend(o: RedisBackendOptions): RedisBackend {
-  const connections = createRedisConnections(o.url, o.logger);
+  const connections = createRedisConnections(o.target, o.logger);
   const redis = connections.command;
   const keys = createKeys(o.prefix);
   const subscriber = createSubscriber(connections.blocking, (err) => o.logger.debug({ err: err.message }, 'redis subscriber error'));
@@ -91,6 +97,7 @@ export function createRedisBackend(o: RedisBackendOptions): RedisBackend {
     signals: createRedisSignalStore({ redis, keys }),
     triggerHistory: createRedisTriggerHistory({ redis, keys }),
     onceKeys: createRedisOnceKeys({ redis, keys }),
+    sessions: createRedisSessionStore({ redis, keys }),
     secrets: createRedisSecretStore({ redis, keys }),
     notifiers: createRedisNotifierStore({ redis, keys }),
     checkEvictionPolicy: (logger) => warnOnEvictionPolicy(redis, logger),

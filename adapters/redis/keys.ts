@@ -2,14 +2,19 @@ import { createHash } from 'node:crypto';
 
 /**
  * Every Redis key Veer builds, in one place (documented in README "Redis key layout").
- * Every key starts with the installation's prefix (VEER_REDIS_PREFIX, default `veer`).
+ * Every key starts with the installation's prefix (VEER_REDIS_PREFIX, default `veer`) inside
+ * a hash tag, so a Redis Cluster keeps each multi-key operation in one slot: `{p}:…` for the
+ * control plane, `{p:q}`, `{p:metrics}`, `{p:scheduler}` and `{p:kv}` for the rest.
  * Two families are laid out by their owners and only rooted here: the Redis KV store
  * (`{<kv prefix>:kv}:*`, derived inside its Lua scripts: adapters/kv/redis-scripts.ts) and
  * BullMQ's own keys under `queuePrefix`.
  */
 export interface RedisKeys {
+  /** The installation's prefix as configured (VEER_REDIS_PREFIX), without hash tags. */
   prefix: string;
   workflowNames: string;
+  /** Which key layout the installation is in (legacy-layout.ts: set once the old one was looked for). */
+  layout: string;
   workflow(name: string): string;
   workflowVersions(name: string): string;
   workflowRuns(name: string): string;
@@ -44,6 +49,8 @@ export interface RedisKeys {
   workflowTriggers(name: string): string;
   /** Every key that belongs to one workflow only (deleted with it; runs are kept until trimmed). */
   perWorkflow(name: string): string[];
+  /** Every workflow's kept runs in one sorted set by queue time (trimmed with each workflow's `runs`). */
+  runsAll: string;
   run(id: string): string;
   runLog(id: string): string;
   runLogSeq(id: string): string;
@@ -77,8 +84,12 @@ export interface RedisKeys {
   audit: string;
   /** OnceKeys (adapters/redis/once-keys.ts): one expiring key per claim, e.g. `alertmanager:<fingerprint>:<status>:<startsAt ms>`. */
   once(key: string): string;
+  /** Dashboard sessions (adapters/redis/session-store.ts): `<p>:session:<sha256 of the cookie>`, expiring. */
+  session(hash: string): string;
   /** Gateway metrics: one hash per gateway, route (`*` = all) and second. */
   metricsBucket(gateway: string, route: string, second: number): string;
+  /** The same numbers rolled up per minute (epoch minute), in the same slot so one pipeline reads both. */
+  metricsMinuteBucket(gateway: string, route: string, minute: number): string;
   /** Prefix of the local scheduler's keys (see `localSchedulerKeys`). */
   scheduler: string;
   /** BullMQ's own keys live under `<prefix>:q:<queue>:*`. */
@@ -89,11 +100,17 @@ export interface RedisKeys {
 export const CHANNELS = { workflowsChanged: 'workflows:changed' } as const;
 
 export function createKeys(prefix: string): RedisKeys {
-  const p = prefix;
+  // One hash tag for the control plane: every Lua script and MULTI of the stores touches
+  // keys of this one slot only (a Redis Cluster refuses cross-slot scripts). Volume that is
+  // touched on its own gets its own tag, so a cluster spreads it: BullMQ's queue (its Lua
+  // spans only its own keys), gateway metrics, the local scheduler, and the KV store
+  // (`{<kv prefix>:kv}`, adapters/kv/redis.ts).
+  const p = `{${prefix}}`;
   const wf = (n: string) => `${p}:wf:${n}`;
   const keys: RedisKeys = {
-    prefix: p,
+    prefix,
     workflowNames: `${p}:workflows`,
+    layout: `${p}:layout`,
     workflow: wf,
     workflowVersions: (n) => `${wf(n)}:versions`,
     workflowRuns: (n) => `${wf(n)}:runs`,
@@ -133,6 +150,7 @@ export function createKeys(prefix: string): RedisKeys {
       keys.signalTaken(n),
       keys.workflowTriggers(n),
     ],
+    runsAll: `${p}:runs:all`,
     run: (id) => `${p}:run:${id}`,
     runLog: (id) => `${p}:run:${id}:log`,
     runLogSeq: (id) => `${p}:run:${id}:logseq`,
@@ -154,15 +172,17 @@ export function createKeys(prefix: string): RedisKeys {
     notifierDeliveries: (n) => `${p}:notifier:${n}:deliveries`,
     audit: `${p}:audit`,
     once: (k) => `${p}:once:${k}`,
-    metricsBucket: (g, r, s) => `${p}:metrics:${g}:${r}:${s}`,
-    scheduler: `${p}:scheduler`,
-    queuePrefix: `${p}:q`,
+    session: (h) => `${p}:session:${h}`,
+    metricsBucket: (g, r, s) => `{${prefix}:metrics}:${g}:${r}:${s}`,
+    metricsMinuteBucket: (g, r, m) => `{${prefix}:metrics}:${g}:${r}:m${m}`,
+    scheduler: `{${prefix}:scheduler}`,
+    queuePrefix: `{${prefix}:q}`,
   };
   return keys;
 }
 
 /**
- * The local scheduler's keys under its prefix (`<p>:scheduler`): desired state (hash, field =
+ * The local scheduler's keys under its prefix (`{<p>:scheduler}`, one slot): desired state (hash, field =
  * deployment), observed state per deployment (written by the supervisor), the supervisor's
  * lease, and the change channels.
  */

@@ -3,6 +3,7 @@ import type { Workflow, WorkflowPause, WorkflowSpec } from '../../engine/domain/
 import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
 import { NotFoundError } from '../../engine/shared/errors.ts';
 import { guarded } from './errors.ts';
+import { dataNodes } from './target.ts';
 import { CHANNELS, type RedisKeys } from './keys.ts';
 import type { Subscriber } from './subscriber.ts';
 
@@ -71,12 +72,15 @@ export function createRedisWorkflowStore(options: { redis: Redis; keys: RedisKey
   /** Dedupe keys of a workflow (cron ticks, event ids): one key each, so they are found by pattern. */
   async function dedupeKeys(name: string): Promise<string[]> {
     const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', keys.dedupePattern(name), 'COUNT', 1000);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
+    // A cluster's SCAN answers for one node: visit each master (the keys sit on one of them).
+    for (const node of await dataNodes(redis)) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', keys.dedupePattern(name), 'COUNT', 1000);
+        cursor = next;
+        found.push(...batch);
+      } while (cursor !== '0');
+    }
     return found;
   }
 

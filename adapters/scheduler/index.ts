@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import type { Logger } from '../../engine/shared/logger.ts';
+import { createKeys } from '../redis/keys.ts';
 import type { SchedulerConfig } from './config.ts';
 import { createLocalDriver } from './local/driver.ts';
 import { createLocalSupervisor, type LocalSupervisor } from './local/supervisor.ts';
@@ -10,7 +11,7 @@ export { watchAllEndpoints } from './endpoints.ts';
 export interface SchedulerDeps {
   /** Needed by the local driver (desired/observed state). */
   redis?: Redis;
-  /** Redis key prefix of the installation (VEER_REDIS_PREFIX); the scheduler uses `<prefix>:scheduler`. */
+  /** Redis key prefix of the installation (VEER_REDIS_PREFIX); the scheduler uses `{<prefix>:scheduler}` (adapters/redis/keys.ts). */
   redisPrefix?: string;
   logger: Logger;
 }
@@ -63,5 +64,5 @@ export function createSchedulerSupervisor(
 }
 
 function localPrefix(deps: SchedulerDeps): string {
-  return `${deps.redisPrefix ?? 'veer'}:scheduler`;
+  return createKeys(deps.redisPrefix ?? 'veer').scheduler;
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { DRY_RUN_OUTCOMES, DryRunQuerySchema } from '../../engine/domain/dry-run-put.ts';
 import { DeploymentDefinitionSchema } from '../../engine/domain/deployments/definition.ts';
 import { invalid, notFound } from '../../engine/domain/deployments/errors.ts';
 import type { SchedulerDriver } from '../../engine/ports/scheduler.ts';
@@ -19,10 +20,17 @@ const DeploymentBody = z
     image: z.string().optional(),
     command: z.string().optional(),
     labels: z.record(z.string(), z.string()),
+    annotations: z.record(z.string(), z.string()).optional().describe('local deployments: as defined'),
     status: z.enum(['ready', 'progressing', 'degraded', 'unknown']),
     endpoints: z.array(EndpointBody),
   })
   .openapi('Deployment');
+const DeploymentDryRun = z
+  .object({
+    outcome: z.enum(DRY_RUN_OUTCOMES).describe('what the PUT would do: `unchanged` when the stored definition (instances included) is the same'),
+    object: DeploymentBody.describe('the deployment as GET would answer right after the PUT'),
+  })
+  .openapi('DeploymentDryRun', { description: 'The answer of PUT ?dryRun=true: nothing was defined' });
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
   400: errorResponse('Invalid request, or an ability this scheduler lacks (code SCHEDULER.INVALID)'),
@@ -54,7 +62,11 @@ export function createDeploymentRoutes(deps: DeploymentRouteDeps) {
         `${what} is only possible with the local scheduler (VEER_SCHEDULER=local); deployments on ${scheduler.kind} are managed there, Veer only reads and scales them`,
       );
     }
-    return { define: scheduler.define.bind(scheduler), remove: scheduler.remove.bind(scheduler) };
+    return {
+      define: scheduler.define.bind(scheduler),
+      remove: scheduler.remove.bind(scheduler),
+      planDefine: scheduler.planDefine?.bind(scheduler),
+    };
   };
   const settle = async (name: string, q: z.infer<typeof WaitQuery>) =>
     q.wait === 'true' ? scheduler.waitReady(name, { timeoutMs: q.timeoutMs ?? maxWaitMs, signal: AbortSignal.timeout(maxWaitMs + 1000) }) : scheduler.get(name);
@@ -101,14 +113,27 @@ export function createDeploymentRoutes(deps: DeploymentRouteDeps) {
     createRoute({
       method: 'put',
       path: '/deployments/{name}',
-      summary: 'Define or replace a local deployment (local scheduler only)',
-      request: { params: NameParam, query: WaitQuery, body: { required: true, content: { 'application/json': { schema: DeploymentDefinitionSchema } } } },
-      responses: { 200: json(DeploymentBody, 'Ready (with ?wait=true)'), 202: json(DeploymentBody, 'Accepted; instances are starting'), ...errors },
+      summary: 'Define or replace a local deployment (local scheduler only); ?dryRun=true checks it and defines nothing',
+      request: {
+        params: NameParam,
+        query: WaitQuery.extend(DryRunQuerySchema.shape),
+        body: { required: true, content: { 'application/json': { schema: DeploymentDefinitionSchema } } },
+      },
+      responses: {
+        200: json(z.union([DeploymentBody, DeploymentDryRun]), 'Ready (with ?wait=true), or with ?dryRun=true a DeploymentDryRun'),
+        202: json(DeploymentBody, 'Accepted; instances are starting'),
+        ...errors,
+      },
     }),
     async (c) => {
-      const { define } = needDefine('defining deployments');
+      const { define, planDefine } = needDefine('defining deployments');
       const { name } = c.req.valid('param');
       const q = c.req.valid('query');
+      if (q.dryRun === 'true') {
+        if (!planDefine) throw invalid(scheduler.kind, `dry runs of deployments are not possible with the ${scheduler.kind} scheduler`);
+        const { outcome, deployment } = await planDefine(name, c.req.valid('json'));
+        return c.json({ outcome, object: deployment }, 200);
+      }
       const accepted = await define(name, c.req.valid('json'));
       if (q.wait !== 'true') return c.json(accepted, 202);
       return c.json(await settle(name, q), 200);

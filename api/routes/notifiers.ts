@@ -1,10 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { urlShapeOf } from '../../engine/connect/url-secrets.ts';
 import { DELIVERIES_KEPT, NOTIFIERS_CHANGED } from '../../engine/connect/notifier-worker.ts';
+import { DRY_RUN_OUTCOMES, DryRunQuerySchema, jsonEqual, sameSecret, type DryRunOutcome } from '../../engine/domain/dry-run-put.ts';
 import { MAX_TAGS, TagSchema } from '../../engine/domain/event.ts';
+import { MetadataFields, metadataOf } from '../../engine/domain/metadata.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
 import type { EventStore } from '../../engine/ports/event-store.ts';
-import type { Notifier, NotifierStore } from '../../engine/ports/notifier-store.ts';
+import type { Notifier, NotifierSpec, NotifierStore } from '../../engine/ports/notifier-store.ts';
 import { NotFoundError, ValidationError } from '../../engine/shared/errors.ts';
 import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
@@ -58,6 +60,7 @@ const PutBody = z
       .nullable()
       .optional()
       .describe('HMAC-SHA256 key, write-only; omitted: the current one is kept; null: removed'),
+    ...MetadataFields,
     // What a GET answers may be PUT back: these are accepted and ignored (`name` must agree with the path).
     name: z.string().optional(),
     hasSecret: z.boolean().optional(),
@@ -73,10 +76,21 @@ const NotifierBody = z
     events: z.object({ tags: z.array(z.string()), types: z.array(z.string()).optional() }),
     format: z.enum(['json', 'slack']),
     hasSecret: z.boolean().describe('whether deliveries are signed; the secret itself is never returned'),
+    labels: z.record(z.string(), z.string()),
+    annotations: z.record(z.string(), z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi('Notifier');
+
+const NotifierDryRun = z
+  .object({
+    outcome: z.enum(DRY_RUN_OUTCOMES).describe('what the PUT would do (an omitted `secret` keeps the current one, so it compares equal)'),
+    object: NotifierBody.partial({ createdAt: true, updatedAt: true }).describe(
+      'the notifier as GET would answer after the PUT: `createdAt` absent when it would be created, `updatedAt` only when unchanged',
+    ),
+  })
+  .openapi('NotifierDryRun', { description: 'The answer of PUT ?dryRun=true: nothing was stored' });
 
 const DeliveryBody = z
   .object({
@@ -96,7 +110,18 @@ const json = (schema: z.ZodType, description: string) => ({ description, content
 const nameErrors = { 400: errorResponse('Invalid name; `details.issues` names the field'), 404: errorResponse('No such notifier') };
 
 /** What the API shows: everything but the secret. */
-const view = ({ secret, ...n }: Notifier) => ({ ...n, hasSecret: typeof secret === 'string' && secret !== '' });
+const view = <N extends NotifierSpec>({ secret, ...n }: N) => ({ ...n, ...metadataOf(n), hasSecret: typeof secret === 'string' && secret !== '' });
+
+/** What a dry-run PUT would do: the secret compared in constant time, everything else as plain JSON. */
+function outcomeOf(current: Notifier | undefined, next: NotifierSpec): DryRunOutcome {
+  if (!current) return 'created';
+  const { name: _n, createdAt: _c, updatedAt: _u, secret, ...rest } = current;
+  const { secret: nextSecret, ...nextRest } = next;
+  // Both compared, whatever the first says: no early exit to time.
+  const sameSpec = jsonEqual({ ...rest, ...metadataOf(rest) }, nextRest);
+  const sameKey = sameSecret(secret || undefined, nextSecret);
+  return sameSpec && sameKey ? 'unchanged' : 'updated';
+}
 
 const PUT_DESCRIPTION = `Veer POSTs every matching event to \`url\`, one request per event, in order, from one engine at a time.
 
@@ -153,9 +178,9 @@ export function createNotifierRoutes(deps: NotifierRouteDeps) {
       path: '/notifiers/{name}',
       summary: 'Create or replace a notifier: matching events are POSTed to its URL as JSON or Slack messages',
       description: PUT_DESCRIPTION,
-      request: { params: NameParam, body: { required: true, content: { 'application/json': { schema: PutBody } } } },
+      request: { params: NameParam, query: DryRunQuerySchema, body: { required: true, content: { 'application/json': { schema: PutBody } } } },
       responses: {
-        200: json(NotifierBody, 'Replaced'),
+        200: json(z.union([NotifierBody, NotifierDryRun]), 'Replaced, or with ?dryRun=true a NotifierDryRun'),
         201: json(NotifierBody, 'Created'),
         400: errorResponse('Invalid input; `details.issues` names each field'),
       },
@@ -168,15 +193,25 @@ export function createNotifierRoutes(deps: NotifierRouteDeps) {
           { path: 'name', message: 'differs from the path' },
         ]);
       }
+      const dryRun = c.req.valid('query').dryRun === 'true';
+      const current = secret === undefined || dryRun ? await deps.notifiers.get(name) : undefined;
       // Write-only: a GET body PUT back (which has no secret) keeps the one already set.
-      const kept = secret === undefined ? (await deps.notifiers.get(name))?.secret : (secret ?? undefined);
+      const kept = secret === undefined ? current?.secret : (secret ?? undefined);
       const events = { tags: spec.events.tags, ...(spec.events.types?.length ? { types: spec.events.types } : {}) };
-      const { notifier, created } = await deps.notifiers.put(
-        name,
-        { url: spec.url, events, format: spec.format, ...(kept ? { secret: kept } : {}) },
-        new Date().toISOString(),
-        await deps.events.head(),
-      );
+      const next: NotifierSpec = {
+        url: spec.url,
+        events,
+        format: spec.format,
+        ...(kept ? { secret: kept } : {}),
+        labels: spec.labels,
+        annotations: spec.annotations,
+      };
+      if (dryRun) {
+        const outcome = outcomeOf(current, next);
+        const object = current && outcome === 'unchanged' ? current : { name, ...next, ...(current ? { createdAt: current.createdAt } : {}) };
+        return c.json({ outcome, object: view(object) }, 200);
+      }
+      const { notifier, created } = await deps.notifiers.put(name, next, new Date().toISOString(), await deps.events.head());
       await changed(name);
       return c.json(view(notifier), created ? 201 : 200);
     },

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { FINAL_STATUSES, type Run } from '../../engine/domain/run.ts';
+import { globsAllow } from '../../engine/domain/access.ts';
+import { FINAL_STATUSES, RUN_STATUSES, type Run, type RunStatus } from '../../engine/domain/run.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
 import type { RunStore } from '../../engine/ports/run-store.ts';
 import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
@@ -7,6 +8,7 @@ import type { RunCanceller } from '../../engine/runs/run-canceller.ts';
 import type { RunLauncher } from '../../engine/runs/launcher.ts';
 import { ConflictError } from '../../engine/shared/errors.ts';
 import { delay } from '../../engine/shared/wait.ts';
+import { principalOf } from '../auth.ts';
 import { errorResponse } from '../error-body.ts';
 import { sseResponse, type SseItem, type SseSourceContext } from '../sse.ts';
 import { createRouter } from '../validation.ts';
@@ -63,6 +65,20 @@ const LogEntryBody = z.object({
   attempt: z.number().optional(),
 });
 const notFound = { 404: errorResponse('No such workflow or run') };
+
+/** `?status=failed,timed_out`: a comma-separated list of run statuses. */
+const StatusListQuery = z
+  .string()
+  .transform((text, ctx) => {
+    const list = text.split(',').map((s) => s.trim());
+    const unknown = list.filter((s) => !(RUN_STATUSES as readonly string[]).includes(s));
+    if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown run status ${unknown.join(', ')}; one of ${RUN_STATUSES.join(', ')}` });
+    return list as RunStatus[];
+  })
+  .openapi({ type: 'string', example: 'failed,timed_out', description: `comma-separated, of ${RUN_STATUSES.join(', ')}` });
+
+/** Store calls a glob-limited token's page may take to fill (each scans a bounded number of runs). */
+const GLOB_PAGE_CALLS = 4;
 
 /**
  * Run inputs nest at most this deep. Deeper JSON parses fine but overflowed the stack of
@@ -152,7 +168,9 @@ export function createRunRoutes(deps: RunRouteDeps) {
             .min(1)
             .max(maxWaitMs)
             .optional()
-            .describe('how long ?wait=true waits (default: the workflow timeout plus retries, at most 5 minutes)'),
+            .describe(
+              'how long ?wait=true waits (default: the workflow timeout for every attempt and for one re-run in a fresh sandbox process, plus backoff; at most 5 minutes)',
+            ),
         }),
         body: { required: false, content: { 'application/json': { schema: RunStartBody } } },
       },
@@ -173,7 +191,8 @@ export function createRunRoutes(deps: RunRouteDeps) {
         throw new ConflictError(`the run was not started (${res.reason}); retry, or check the workflow`, { reason: res.reason, runId: res.runId });
       if (wait !== 'true') return c.json(res.run, 201);
       const wf = await deps.workflows.require(name);
-      const budget = timeoutMs ?? Math.min(maxWaitMs, wf.limits.timeoutMs * wf.retries.attempts + wf.retries.backoffMs * 2 ** wf.retries.attempts + 5000);
+      // Every attempt, plus the one re-run alone a lost sandbox process earns (it costs no retry).
+      const budget = timeoutMs ?? Math.min(maxWaitMs, wf.limits.timeoutMs * (wf.retries.attempts + 1) + wf.retries.backoffMs * 2 ** wf.retries.attempts + 5000);
       const run = await waitForFinal(deps.runs, res.run.id, budget);
       return c.json(run, FINAL_STATUSES.has(run.status) ? 201 : 202);
     },
@@ -195,6 +214,49 @@ export function createRunRoutes(deps: RunRouteDeps) {
       const { limit, offset } = c.req.valid('query');
       await deps.workflows.require(name);
       return c.json({ runs: await deps.runs.list(name, { limit, offset }) }, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs',
+      summary: "Every workflow's runs, newest first, a page at a time",
+      description:
+        'A page may come back short (even empty) with `next` when a filter matched few of the runs scanned: go on from `next` until it is absent. ' +
+        'A token limited by globs sees the runs of the workflows within them.',
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          before: z.string().min(1).max(300).optional().describe('the `next` of the previous page'),
+          status: StatusListQuery.optional(),
+          workflow: NameSchema.optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'Runs, and `next` when there may be more',
+          content: { 'application/json': { schema: z.object({ runs: z.array(RunBody), next: z.string().optional() }) } },
+        },
+        400: errorResponse('Invalid query; `details.issues` names the field (`limit`, `before`, `status`, `workflow`)'),
+      },
+    }),
+    async (c) => {
+      const { limit, before, status, workflow } = c.req.valid('query');
+      const globs = principalOf(c)?.globs;
+      const allowed = (run: Run) => globsAllow(globs, 'workflows', run.workflow);
+      if (workflow !== undefined && !globsAllow(globs, 'workflows', workflow)) return c.json({ runs: [] }, 200);
+      // Glob-limited tokens: the store pages unaware of globs, so fill the page over a few calls
+      // (each asks only for what is missing, so its `next` stays exact); then answer short.
+      const runs: Run[] = [];
+      let next = before;
+      for (let calls = 0; calls < (globs ? GLOB_PAGE_CALLS : 1) && runs.length < limit; calls++) {
+        const page = await deps.runs.listAll({ limit: limit - runs.length, before: next, status, workflow });
+        runs.push(...(globs ? page.runs.filter(allowed) : page.runs));
+        next = page.next;
+        if (next === undefined) break;
+      }
+      return c.json({ runs, ...(next === undefined ? {} : { next }) }, 200);
     },
   );
 

@@ -1,20 +1,41 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MAX_SECRET_BYTES, type SecretService } from '../../engine/connect/secret-service.ts';
+import { DRY_RUN_OUTCOMES, DryRunQuerySchema } from '../../engine/domain/dry-run-put.ts';
+import { MetadataFields } from '../../engine/domain/metadata.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
 import { NotFoundError } from '../../engine/shared/errors.ts';
 import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
 
 const params = z.object({ name: NameSchema });
-const Meta = z
-  .object({ name: z.string(), version: z.number().int(), createdAt: z.string(), updatedAt: z.string() })
-  .openapi('SecretMeta', { description: 'A secret as the API shows it: never its value' });
+const MetaFields = {
+  name: z.string(),
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()),
+};
+const Meta = z.object(MetaFields).openapi('SecretMeta', { description: 'A secret as the API shows it: never its value' });
+const SecretDryRun = z
+  .object({
+    outcome: z
+      .enum(DRY_RUN_OUTCOMES)
+      .describe('what the PUT would do: `unchanged` when the stored value (compared in constant time), labels and annotations are the same'),
+    object: z
+      .object({ ...MetaFields, createdAt: MetaFields.createdAt.optional(), updatedAt: MetaFields.updatedAt.optional() })
+      .describe(
+        'the metadata GET would answer after the PUT: `version` the one it would get, `createdAt` absent when created, `updatedAt` only when unchanged',
+      ),
+  })
+  .openapi('SecretDryRun', { description: 'The answer of PUT ?dryRun=true: nothing was stored' });
 const Body = z
   .object({
     value: z
       .string()
       .min(1, 'must not be empty')
       .refine((v) => Buffer.byteLength(v) <= MAX_SECRET_BYTES, `must be at most ${MAX_SECRET_BYTES} bytes`),
+    ...MetadataFields,
   })
   .strict();
 
@@ -29,18 +50,22 @@ export function createSecretRoutes(deps: { secrets: SecretService }) {
     createRoute({
       method: 'put',
       path: '/secrets/{name}',
-      summary: 'Store a secret (a new version); the value is never returned',
-      request: { params, body: { required: true, content: { 'application/json': { schema: Body } } } },
+      summary: 'Store a secret (a new version); the value is never returned; ?dryRun=true checks it and stores nothing',
+      request: { params, query: DryRunQuerySchema, body: { required: true, content: { 'application/json': { schema: Body } } } },
       responses: {
-        200: { description: 'Stored', content: { 'application/json': { schema: Meta } } },
+        200: { description: 'Stored, or with ?dryRun=true a SecretDryRun', content: { 'application/json': { schema: z.union([Meta, SecretDryRun]) } } },
         400: errorResponse('Bad name or value (`details.issues` names the field)'),
         409: errorResponse('SECRETS.NO_KEY: VEER_SECRETS_KEY is not set'),
       },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
-      const { value } = c.req.valid('json');
-      return c.json(await deps.secrets.put(name, value), 200);
+      const { value, labels, annotations } = c.req.valid('json');
+      if (c.req.valid('query').dryRun === 'true') {
+        const { outcome, meta } = await deps.secrets.plan(name, value, { labels, annotations });
+        return c.json({ outcome, object: meta }, 200);
+      }
+      return c.json(await deps.secrets.put(name, value, { labels, annotations }), 200);
     },
   );
   r.openapi(

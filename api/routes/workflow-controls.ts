@@ -5,10 +5,9 @@ import type { WorkflowStore } from '../../engine/ports/workflow-store.ts';
 import { principalOf } from '../auth.ts';
 import { errorResponse } from '../error-body.ts';
 import { createRouter } from '../validation.ts';
-import { presentWorkflow } from './workflows.ts';
+import { presentWorkflow, WorkflowBody } from './workflows.ts';
 
 const params = z.object({ name: NameSchema });
-const WorkflowBody = z.object({}).passthrough().describe('The workflow, with `paused: { by, at, reason }` while paused');
 const notFound = { 404: errorResponse('No such workflow') };
 export interface WorkflowControlDeps {
   workflows: WorkflowStore;

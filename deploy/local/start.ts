@@ -22,7 +22,8 @@ if (import.meta.main) {
   const logger = createLogger({ level: core.logLevel, pretty: core.logPrettyExplicit ? core.logPretty : process.stdout.isTTY === true });
   let redisProc: Awaited<ReturnType<typeof ensureRedis>>;
   try {
-    redisProc = await ensureRedis(core.redisUrl, core.dataDir, logger, core.redisAutostart);
+    // A Cluster or Sentinels are the operator's: only a single local server is ever started here.
+    redisProc = config.redis.mode === 'single' ? await ensureRedis(core.redisUrl, core.dataDir, logger, core.redisAutostart) : undefined;
   } catch (err) {
     logger.fatal((err as Error).message);
     process.exit(1);

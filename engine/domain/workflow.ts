@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventGrantSchema, SourcePatternSchema } from './event.ts';
+import { MetadataFields, type Metadata } from './metadata.ts';
 
 /** Workflow, gateway and deployment names: DNS-label-like so they are safe in keys, URLs and HAProxy names. */
 export const NameSchema = z
@@ -157,11 +158,14 @@ export const WorkflowSpecSchema = z
     overlapQueue: z.number().int().min(1).max(1000).default(10).describe('with overlap queue: runs that may wait; more are skipped (queue_full)'),
     enabled: z.boolean().default(true),
     permissions: PermissionsSchema.default({ gateways: [], deployments: {} }),
+    // Part of the version like every other field: a change of labels is a new version.
+    ...MetadataFields,
   })
   .strict();
 
 export type WorkflowSpecInput = z.input<typeof WorkflowSpecSchema>;
-export type WorkflowSpec = z.output<typeof WorkflowSpecSchema>;
+/** Labels and annotations are optional here: versions stored before they existed lack them (the API shows `{}`). */
+export type WorkflowSpec = Omit<z.output<typeof WorkflowSpecSchema>, keyof Metadata> & Partial<Metadata>;
 export type Trigger = z.output<typeof TriggerSchema>;
 export type CronTrigger = z.output<typeof CronTriggerSchema>;
 export type EventTrigger = z.output<typeof EventTriggerSchema>;

@@ -16,6 +16,7 @@ export interface GatewayStatus {
     current: boolean;
     error?: string;
     routesWithoutTargets?: string[];
+    routesHeld?: string[];
   }>;
 }
 
@@ -51,9 +52,40 @@ export async function readGatewayStatus(kv: KvStore, name: string, revision: str
       current: gs.appliedRevision === revision,
       ...(gs.error ? { error: gs.error } : {}),
       ...(gs.routesWithoutTargets?.length ? { routesWithoutTargets: gs.routesWithoutTargets } : {}),
+      ...(gs.routesHeld?.length ? { routesHeld: gs.routesHeld } : {}),
     });
   }
   agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
   const living = agents.filter((a) => a.alive);
   return { name, revision, live: living.length > 0 && living.every((a) => a.current), agents };
+}
+
+/** One gateway agent as the Overview lists it: alive or not, its HAProxy, what it serves of each gateway. */
+export interface AgentSummary {
+  agentId: string;
+  heartbeatAt: string;
+  alive: boolean;
+  haproxyRunning: boolean;
+  /** Gateway name → the revision it serves (and why the newest could not be applied, if so). */
+  gateways: Record<string, { appliedRevision?: string; error?: string }>;
+}
+
+/** Every agent that has reported (alive or not, newest heartbeat first); unreadable status keys are skipped. */
+export async function readAgents(kv: KvStore, now: Date): Promise<AgentSummary[]> {
+  const { entries } = await kv.list(AGENTS_PREFIX);
+  const out: AgentSummary[] = [];
+  for (const e of entries) {
+    let s: AgentStatus;
+    try {
+      s = JSON.parse(e.value) as AgentStatus;
+    } catch {
+      continue;
+    }
+    if (typeof s?.agentId !== 'string' || typeof s.heartbeatAt !== 'string') continue;
+    const gateways: AgentSummary['gateways'] = {};
+    for (const [name, g] of Object.entries(s.gateways ?? {}))
+      gateways[name] = { ...(g.appliedRevision ? { appliedRevision: g.appliedRevision } : {}), ...(g.error ? { error: g.error } : {}) };
+    out.push({ agentId: s.agentId, heartbeatAt: s.heartbeatAt, alive: agentAlive(s, now.getTime()), haproxyRunning: s.haproxy?.running === true, gateways });
+  }
+  return out.sort((a, b) => b.heartbeatAt.localeCompare(a.heartbeatAt));
 }

@@ -5,9 +5,10 @@ import { Backoff } from '../shared/retry.ts';
 import { GATEWAYS_PREFIX, gatewayKey } from '../domain/gateways/keys.ts';
 import { weightsOf, type Gateway, type GatewayRecord } from '../domain/gateways/model.ts';
 import { specOf, validateGateway } from '../domain/gateways/validate.ts';
-import { readGatewayStatus, type GatewayStatus } from './gateway-status.ts';
+import { jsonEqual, outcomeOf, type DryRunOutcome } from '../domain/dry-run-put.ts';
+import { readAgents, readGatewayStatus, type AgentSummary, type GatewayStatus } from './gateway-status.ts';
 
-export type { GatewayStatus } from './gateway-status.ts';
+export type { AgentSummary, GatewayStatus } from './gateway-status.ts';
 
 export interface GatewayEvent {
   tags: string[];
@@ -35,6 +36,11 @@ export interface GatewayService {
   list(): Promise<GatewayRecord[]>;
   get(name: string): Promise<GatewayRecord>;
   put(name: string, spec: unknown, options?: WriteOptions): Promise<GatewayRecord & { created: boolean }>;
+  /**
+   * What `put` would do, with the same checks (revision, port taken), writing nothing: the
+   * gateway as it would be stored (no revision or updatedAt unless unchanged: then the stored one).
+   */
+  planPut(name: string, spec: unknown, options?: WriteOptions): Promise<{ outcome: DryRunOutcome; gateway: Omit<Gateway, 'updatedAt'> | GatewayRecord }>;
   delete(name: string, options?: WriteOptions): Promise<void>;
   /** Absolute weights for some or all routes; unlisted routes keep theirs; the result must add up to 100 (or 0). */
   setWeights(name: string, weights: Record<string, number>, options?: WriteOptions): Promise<GatewayRecord & { before: Record<string, number> }>;
@@ -47,6 +53,8 @@ export interface GatewayService {
   planWeights(name: string, weights: Record<string, number>, base?: GatewayRecord): Promise<GatewayRecord>;
   planUpdate(name: string, patch: GatewayPatch, base?: GatewayRecord): Promise<GatewayRecord>;
   status(name: string): Promise<GatewayStatus>;
+  /** Every gateway agent that has reported, with what it serves of each gateway. */
+  agents(): Promise<AgentSummary[]>;
 }
 
 /** Internal CAS retries for writes without the caller's revision. */
@@ -57,7 +65,8 @@ const casBackoff = () => new Backoff({ minMs: 2, maxMs: 50 });
 const isConflict = (err: unknown) => err instanceof VeerError && (err.code === 'CONFLICT' || err.code.endsWith('.CONFLICT'));
 
 /** Everything but updatedAt (and revision): equal content means a write would change nothing. */
-const content = (g: Gateway) => JSON.stringify({ ...g, updatedAt: undefined, revision: undefined });
+const contentOf = (g: Gateway) => ({ ...g, updatedAt: undefined, revision: undefined });
+const sameContent = (a: Gateway, b: Gateway) => jsonEqual(contentOf(a), contentOf(b));
 const structure = (g: Gateway) =>
   JSON.stringify({
     ...g,
@@ -191,7 +200,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
       const current = await read(name);
       if (opts.ifRevision !== undefined && opts.ifRevision !== current.revision) return staleRevision(name, opts.ifRevision);
       const next = change(current);
-      if (content(next) === content(current)) return after(current, current);
+      if (sameContent(next, current)) return after(current, current);
       if (next.port !== current.port) await checkPort(next);
       try {
         const revision = await write(next, current.revision);
@@ -207,7 +216,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
   const plan = async (name: string, base: GatewayRecord | undefined, change: (current: GatewayRecord) => Gateway): Promise<GatewayRecord> => {
     const current = base ?? (await read(name));
     const next = change(current);
-    if (content(next) === content(current)) return current;
+    if (sameContent(next, current)) return current;
     if (next.port !== current.port) await checkPort(next);
     return { ...next, revision: current.revision };
   };
@@ -295,7 +304,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
         const current = found?.record;
         const currentRevision = found?.entry.revision ?? '0';
         if (opts.ifRevision !== undefined && opts.ifRevision !== currentRevision) return staleRevision(name, opts.ifRevision);
-        if (current && content(current) === content(next)) return { ...current, created: false };
+        if (current && sameContent(current, next)) return { ...current, created: false };
         if (!current || current.port !== next.port) await checkPort(next);
         let revision: string;
         try {
@@ -316,6 +325,21 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
         log.info({ gateway: name, revision, created: !found }, 'gateway saved');
         return { ...next, revision, created: !found };
       }
+    },
+
+    async planPut(name, spec, opts = {}) {
+      const next = validateGateway(name, spec, now());
+      const found = await load(name).catch((err) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      });
+      const current = found?.record;
+      if (opts.ifRevision !== undefined && opts.ifRevision !== (found?.entry.revision ?? '0')) return staleRevision(name, opts.ifRevision);
+      const outcome = found && !current ? 'updated' : outcomeOf(current && contentOf(current), contentOf(next));
+      if (current && outcome === 'unchanged') return { outcome, gateway: current };
+      if (!current || current.port !== next.port) await checkPort(next);
+      const { updatedAt: _u, ...gateway } = next;
+      return { outcome, gateway };
     },
 
     async delete(name, opts = {}) {
@@ -381,5 +405,7 @@ export function createGatewayService(options: GatewayServiceOptions): GatewaySer
       const g = (await load(name)).entry;
       return readGatewayStatus(kv, name, g.revision, now());
     },
+
+    agents: () => readAgents(kv, now()),
   };
 }

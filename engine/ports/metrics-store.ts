@@ -1,3 +1,5 @@
+import { ValidationError } from '../shared/errors.ts';
+
 /**
  * GatewayMetricsStore: request samples from the gateway agent (HAProxy log lines) in,
  * per-gateway and per-route numbers out — what a canary script decides on. Two
@@ -57,7 +59,72 @@ export interface GatewayMetricsStore {
   /** Stores samples (any order, any gateways). Throws `METRICS.UNAVAILABLE` when the store is down. */
   record(samples: GatewayRequestSample[]): Promise<RecordResult>;
   query(gateway: string, query: MetricsQuery): Promise<GatewayMetrics>;
+  /**
+   * Per-step points over the window, for charts. Throws `METRICS.INVALID` / `VALIDATION` like
+   * `query`. Optional so test fakes of the port need not implement it; both stores do.
+   */
+  series?(gateway: string, query: MetricsSeriesQuery): Promise<GatewayMetricsSeries>;
   close(): Promise<void>;
 }
 
 export const DEFAULT_MIN_SAMPLES = 10;
+
+export interface MetricsSeriesQuery {
+  /** The window ending now, in ms (≥ 1 s, ≤ the store's retention). */
+  windowMs: number;
+  /** Bucket width in ms, rounded to whole seconds; absent: the smallest whole second giving ≤ 120 points. */
+  stepMs?: number;
+  /** Routes to return a series for, all in one call (a chart of routes side by side). Default none. */
+  routes?: string[];
+  /** Also the whole gateway's series. Default true. */
+  total?: boolean;
+}
+
+/** One bucket of a series; a bucket without requests is a zero point (noData), so the x axis is continuous. */
+export interface MetricsPoint {
+  /** Bucket start, epoch ms (buckets are aligned to multiples of the step since the epoch). */
+  t: number;
+  requests: number;
+  errors: number;
+  /** null without requests. */
+  errorRate: number | null;
+  /** Absent without requests; same histogram (Redis) or percentiles aggregation (ES) as `query`. */
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Requests per second over the bucket (over its elapsed part for the bucket still open). */
+  rps: number;
+  noData: boolean;
+  /** The bucket still open: its numbers grow until `nextAt`. */
+  partial?: true;
+}
+
+export interface GatewayMetricsSeries {
+  gateway: string;
+  windowMs: number;
+  stepMs: number;
+  /** First bucket's start, epoch ms. */
+  from: number;
+  /** When the open bucket closes (epoch ms): poll then, once per step. */
+  nextAt: number;
+  total?: MetricsPoint[];
+  routes: Array<{ route: string; points: MetricsPoint[] }>;
+}
+
+export const SERIES_DEFAULT_POINTS = 120;
+export const SERIES_MAX_POINTS = 1000;
+
+/**
+ * The step of a series in ms (whole seconds), or a ValidationError naming `step`: both stores
+ * and the API check the same way.
+ */
+export function resolveSeriesStep(windowMs: number, stepMs?: number): number {
+  const bad = (message: string): never => {
+    throw new ValidationError(`step: ${message}`, [{ path: 'step', message }]);
+  };
+  if (stepMs === undefined) return Math.max(1, Math.ceil(windowMs / SERIES_DEFAULT_POINTS / 1000)) * 1000;
+  if (!(stepMs >= 1000)) bad('must be at least 1s');
+  const step = Math.round(stepMs / 1000) * 1000;
+  if (step > windowMs) bad('must not be longer than the window');
+  if (Math.ceil(windowMs / step) > SERIES_MAX_POINTS) bad(`gives more than ${SERIES_MAX_POINTS} points; use a longer step`);
+  return step;
+}

@@ -15,6 +15,9 @@ export interface NotifierSpec {
   format: 'json' | 'slack';
   /** HMAC-SHA256 key: deliveries carry `X-Veer-Signature: sha256=<hex of HMAC(secret, timestamp + "." + body)>`. */
   secret?: string;
+  /** No meaning to Veer (the API shows `{}` for notifiers stored before they existed). */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 export interface Notifier extends NotifierSpec {

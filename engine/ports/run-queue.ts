@@ -25,6 +25,8 @@ export interface EnqueueOptions {
   jobId?: string;
   /** Absent: the job is limited only by the workers' own concurrency. */
   group?: JobGroup;
+  /** Handed to the processor as `RunJob.versionStamp` (which stored version the run was queued for). */
+  versionStamp?: string;
 }
 
 export interface RunJob {
@@ -32,10 +34,15 @@ export interface RunJob {
   /** Attempts already made before this one (failures, not stalls). */
   attemptsMade: number;
   maxAttempts: number;
+  versionStamp?: string;
 }
 
 /** What a processor asks for: the job is over, or it should be tried again (with backoff, while attempts remain). */
-export type RunJobOutcome = 'done' | 'retry';
+/**
+ * `retry`: a failed attempt (the queue backs off while attempts remain). `later`: the attempt
+ * could not reach the store; run the job again shortly without spending an attempt.
+ */
+export type RunJobOutcome = 'done' | 'retry' | 'later';
 
 export interface RunWorkerOptions {
   concurrency: number;

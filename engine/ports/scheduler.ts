@@ -1,3 +1,5 @@
+import type { DryRunOutcome } from '../domain/dry-run-put.ts';
+
 /**
  * SchedulerDriver: reads and scales deployments on whichever container scheduler runs them
  * (local processes, Kubernetes, Marathon, Rancher). Speaks Veer's language only.
@@ -27,6 +29,8 @@ export interface Deployment {
   image?: string;
   command?: string;
   labels: Record<string, string>;
+  /** Free-form notes (local deployments: as defined; other schedulers leave it out). */
+  annotations?: Record<string, string>;
   /** 'ready': desired == ready and the rollout is complete; 'degraded': stuck or crash-looping. */
   status: DeploymentStatus;
   endpoints: DeploymentEndpoint[];
@@ -54,6 +58,7 @@ export interface DeploymentDefinition {
   healthCheck?: string;
   cwd?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 export interface SchedulerDriver {
@@ -74,6 +79,11 @@ export interface SchedulerDriver {
   waitReady(name: string, options: WaitReadyOptions): Promise<Deployment>;
   /** Creates or replaces a deployment (capabilities.define). */
   define?(name: string, definition: DeploymentDefinition): Promise<Deployment>;
+  /**
+   * What `define` would do, with the same checks, writing nothing: `unchanged` when the stored
+   * definition (instances included) already equals it; the deployment as `get` would answer after (capabilities.define).
+   */
+  planDefine?(name: string, definition: DeploymentDefinition): Promise<{ outcome: DryRunOutcome; deployment: Deployment }>;
   /** Removes a deployment, draining its instances; returns whether it existed (capabilities.define). */
   remove?(name: string): Promise<boolean>;
   close(): Promise<void>;

@@ -1,3 +1,5 @@
+import type { Metadata } from '../domain/metadata.ts';
+
 /**
  * SecretStore: secrets as stored — sealed (AES-256-GCM by engine/connect/secret-box.ts)
  * before they reach the store, so the store never holds a value in the clear. Names are
@@ -19,6 +21,9 @@ export interface SecretMeta {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** No meaning to Veer; `{}` for secrets stored before they existed. */
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
 }
 
 export interface StoredSecret extends SecretMeta {
@@ -26,8 +31,8 @@ export interface StoredSecret extends SecretMeta {
 }
 
 export interface SecretStore {
-  /** Stores a new version of `name` (version 1 when new). */
-  put(name: string, sealed: SealedValue, now: string): Promise<SecretMeta>;
+  /** Stores a new version of `name` (version 1 when new), with its labels and annotations. */
+  put(name: string, sealed: SealedValue, now: string, metadata?: Metadata): Promise<SecretMeta>;
   /** Replaces the sealed value of the current version in place (key rotation); false when `name` is gone. */
   reseal(name: string, version: number, sealed: SealedValue): Promise<boolean>;
   get(name: string): Promise<StoredSecret | undefined>;

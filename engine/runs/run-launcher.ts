@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { TriggerIds, TriggerRecorder } from '../triggers/trigger-recorder.ts';
 import type { RunCanceller } from './run-canceller.ts';
 import type { RunLauncher, StartRunResult } from './launcher.ts';
+import { versionStamp } from './version-cache.ts';
 
 /** How long a dedupe key (cron tick, event id) is remembered. */
 const DEDUPE_TTL_MS = 7 * 24 * 3600_000;
@@ -117,15 +118,16 @@ export function createRunLauncher(options: RunLauncherOptions): RunLauncher {
         queuedAt: new Date().toISOString(),
         ...(opts.dryRun ? { dryRun: true } : {}),
       };
-      await runs.create(run);
       // A dry run is not "active": it must not make a trigger skip or queue.
-      if (!opts.dryRun) await runs.addActive(name, id);
+      await runs.create(run, { active: !opts.dryRun });
       // The workflow is the fairness group: its runs beyond `limits.concurrency` wait (that is
       // what makes a queued run wait for the active one), and other workflows' runs take the free slots.
       await queue.enqueue(id, {
         attempts: wf.retries.attempts,
         backoffMs: wf.retries.backoffMs,
         group: { id: name, concurrency: wf.limits.concurrency ?? DEFAULT_WORKFLOW_CONCURRENCY },
+        // Lets the engine serve this version from its cache (a reused name numbers versions from 1 again).
+        versionStamp: versionStamp(wf),
       });
       const kind = kindOf(trigger);
       if (kind) await recorder.fired(name, kind, id, queued, idsOf(trigger));

@@ -70,9 +70,13 @@ export interface BridgeSetup {
   hookKey: string;
 }
 
-/** Source for `context.evalClosure`: `$0` is the send Callback, `$1` the BridgeSetup as JSON. */
-export function bridgeSource(): string {
-  return `return (${bridge.toString()})($0, $1);`;
+/**
+ * The bridge as a script whose completion value is the bridge function: compiled once per
+ * isolate (and from the child's cachedData, bridge-script.ts), run in each context, and called
+ * with (send, setup JSON) to get the dispatcher.
+ */
+export function bridgeFunctionSource(): string {
+  return `(${bridge.toString()})`;
 }
 
 /**

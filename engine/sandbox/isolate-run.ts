@@ -1,15 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import ivm from 'isolated-vm';
 import type { LogLevel } from '../domain/run.ts';
-import { bridgeSource, helperModules, type BridgeSetup } from './bridge.ts';
+import type { BridgeSetup } from './bridge.ts';
+import { compileModuleCached, type CodeCache, type CodeEntry } from './code-cache.ts';
+import type { IsolateLease } from './isolate-pool.ts';
+import type { PreparedContext } from './prepared-context.ts';
 import type { SandboxContextData, SandboxLimits } from '../ports/sandbox-host.ts';
 import { LOG_LEVELS, SCRIPT_FILENAME, type ChildOutcome, type RunSettings } from './protocol.ts';
 import { compileRunError, scriptRunError, type RawScriptError } from './script-error.ts';
 import { replayScript } from './top-level-replay.ts';
 
-/** One script execution in a fresh isolate, inside a sandbox child process. */
+/**
+ * One script execution in a fresh context — of a fresh isolate, or of one that ran this same
+ * workflow version before when reuse is on (isolate-pool.ts) — inside a sandbox child process.
+ */
 export interface IsolateRunOptions {
-  code: string;
+  /** The script's code, from the child's code cache (which also holds its V8 cachedData). */
+  entry: CodeEntry;
+  cache: CodeCache;
+  /** The isolate to run in; ended (kept or disposed) when the run is over. */
+  lease: IsolateLease;
   context: SandboxContextData;
   limits: SandboxLimits;
   capabilities: Record<string, string[]>;
@@ -21,6 +31,10 @@ export interface IsolateRunOptions {
 
 export interface IsolateRun {
   done: Promise<ChildOutcome>;
+  /** Whether the run got an isolate that ran this version before. */
+  reused: boolean;
+  /** Whether the run got a spare: a fresh isolate made before it (spare-isolate.ts). */
+  spare: boolean;
   /** Disposes the isolate, whatever it is doing; `done` then settles with this reason. */
   abort: (reason: 'cancelled' | 'timeout') => void;
   /** Settles a pending host call inside the isolate (`payload`: JSON if ok, else the message). */
@@ -53,19 +67,19 @@ const MAX_TIMER_MS = 2_147_483_647;
 type Failure = Extract<ChildOutcome, { error: unknown }>;
 
 export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
-  const { limits, settings } = o;
+  const { limits, settings, lease } = o;
+  const code = o.entry.code;
   let ending: Failure | undefined;
-  const isolate = new ivm.Isolate({
-    memoryLimit: limits.memoryMb,
-    // isolated-vm's advice: V8 has lost control of the isolate, so the process must go; the
-    // parent sees the exit, fails this process's runs as crashed and starts a new process.
-    onCatastrophicError: (message) => {
-      process.stderr.write(`sandbox: catastrophic isolate error: ${message}\n`);
-      process.abort();
-    },
-  });
+  const isolate = lease.isolate;
+  // isolate.cpuTime counts from the isolate's creation: a reused isolate's earlier runs are not
+  // this run's, nor is a spare's set-up. Reset once the context is ready (below), so every run,
+  // on a spare or not, is charged from the same point.
+  let cpuStart = isolate.cpuTime;
+  const cpuUsedNs = () => isolate.cpuTime - cpuStart;
+  /** Set once the run is over: later deliveries or stops must not touch an isolate another run may hold. */
+  let finished = false;
   const dispose = () => {
-    if (!isolate.isDisposed) isolate.dispose();
+    if (!finished && !isolate.isDisposed) isolate.dispose();
   };
   let ended!: (outcome: Failure) => void;
   const endedEarly = new Promise<Failure>((resolve) => {
@@ -84,10 +98,9 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
   const mainSettled = signal<'value' | 'error' | 'invalid'>();
   let loaded = false;
   let pastModule = false;
-  // Unguessable per run: the sentinel is never confused with anything a script rejects with,
-  // and the hook's global name cannot be known before it is gone.
+  // Unguessable per run: the sentinel is never confused with anything a script rejects with.
+  // (The hook's global name is per context: prepared-context.ts.)
   const sentinel = `veer:sentinel:${randomUUID()}`;
-  const hookKey = `__veer_${randomUUID().replaceAll('-', '')}`;
   const stop = (outcome: Failure) => {
     ending ??= outcome;
     dispose();
@@ -126,7 +139,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
   const cpuPoll = setInterval(() => {
     // Only the memory limit disposes an isolate on its own; everything else goes through stop().
     if (isolate.isDisposed) stop(memoryLimit());
-    else if (isolate.cpuTime > cpuBudgetNs) stop(cpuLimit());
+    else if (cpuUsedNs() > cpuBudgetNs) stop(cpuLimit());
   }, CPU_POLL_MS);
 
   const allowed = new Map(Object.entries(o.capabilities).map(([name, methods]) => [name, new Set(methods)]));
@@ -136,7 +149,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
   let dispatch: ivm.Reference<(...args: unknown[]) => unknown> | undefined;
 
   const deliver = (callId: number, ok: boolean, payload: string | undefined, code?: string) => {
-    if (!dispatch || isolate.isDisposed) return;
+    if (!dispatch || finished || isolate.isDisposed) return;
     // The script's continuation runs inside this call, so this is where it can run out of memory.
     dispatch.apply(undefined, ['deliver', callId, ok, payload, code]).catch((err: unknown) => {
       if (err instanceof Error && /memory limit/i.test(err.message)) stop(memoryLimit());
@@ -190,7 +203,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     }
   };
 
-  const setup: BridgeSetup = {
+  const setupFor = (hookKey: string): BridgeSetup => ({
     context: JSON.stringify({ input: o.context.input ?? null, env: o.context.env, workflow: o.context.workflow, run: o.context.run }),
     capabilities: Object.entries(o.capabilities),
     maxLogEntries: settings.maxLogEntries,
@@ -205,9 +218,9 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     maxLocaleCalls: MAX_LOCALE_CALLS,
     sentinel,
     hookKey,
-  };
+  });
 
-  const cpuLeftMs = () => Math.max(1, Math.floor(limits.cpuMs - Number(isolate.cpuTime) / 1e6));
+  const cpuLeftMs = () => Math.max(1, Math.floor(limits.cpuMs - Number(cpuUsedNs()) / 1e6));
 
   /**
    * Calls the bridge's dispatcher. Its own answer is always the sentinel (ignored); what it has
@@ -218,24 +231,28 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
   const call = (kind: string, args: unknown[], timeoutMs: number) =>
     dispatch!.apply(undefined, [kind, ...(args as never[])], { timeout: timeoutMs }).then(() => undefined, ignoreSentinel);
 
+  /** What this run made in the isolate; released at the end so a reused isolate can collect it. */
+  let prepared: PreparedContext | undefined;
+  const modules: ivm.Module[] = [];
   const execute = async (): Promise<ChildOutcome> => {
     let phase: 'setup' | 'compile' | 'link' | 'evaluate' | 'run' = 'setup';
-    let context: ivm.Context | undefined;
     try {
-      context = await isolate.createContext();
+      const preparing = lease.prepare();
+      // A run stopped meanwhile no longer waits for it; its isolate is disposed, which fails it.
+      preparing.catch(() => {});
+      const ready = await unlessStopped(preparing);
+      if (ending) return ending;
+      prepared = ready as PreparedContext;
+      const { context, bridgeFn, hookKey } = prepared;
+      const { root, pre, post, after } = prepared.modules;
+      cpuStart = isolate.cpuTime;
       const send = new ivm.Callback(onSend);
-      dispatch = await context.evalClosure(bridgeSource(), [send, JSON.stringify(setup)], {
-        result: { reference: true },
-        filename: 'veer:bridge',
-      });
-      const helpers = helperModules(hookKey);
-      const [root, pre, post, after] = await Promise.all(
-        [helpers.root, helpers.pre, helpers.post, helpers.after].map((source, i) =>
-          isolate.compileModule(source, { filename: `veer:${['root', 'pre', 'post', 'after'][i]}` }),
-        ),
-      );
+      dispatch = (await bridgeFn.apply(undefined, [send, JSON.stringify(setupFor(hookKey))], { result: { reference: true } })) as ivm.Reference<
+        (...args: unknown[]) => unknown
+      >;
       phase = 'compile';
-      const user = await isolate.compileModule(o.code, { filename: SCRIPT_FILENAME });
+      const user = await compileModuleCached(isolate, o.cache, o.entry, SCRIPT_FILENAME);
+      modules.push(user);
       phase = 'link';
       if (user.dependencySpecifiers.length > 0) {
         throw new Error(`imports are not available in the sandbox ('${user.dependencySpecifiers[0]}'); use the ctx capabilities instead`);
@@ -328,7 +345,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
         message: 'the script threw while its module was loading (top-level code, outside the default export), and the error could not be read',
       },
     };
-    const replay = replayScript(o.code, (text) => {
+    const replay = replayScript(code, (text) => {
       try {
         isolate.compileScriptSync(text, { filename: SCRIPT_FILENAME }).release();
         return undefined;
@@ -396,7 +413,15 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     // the exact count while the isolate is still alive.
     const exact = !ending && !isolate.isDisposed && dispatch !== undefined;
     if (exact) await dispatch!.apply(undefined, ['dropped'], { timeout: 100 }).catch(() => undefined);
-    dispose();
+    // Only a run that succeeded untouched may leave its isolate to the next run of its version:
+    // after a limit, deadline, cancel or any error, what the isolate holds is not known to be clean.
+    const clean = outcome.status === 'succeeded' && !ending && !isolate.isDisposed;
+    if (!clean) dispose();
+    finished = true;
+    for (const m of modules) m.release();
+    dispatch?.release();
+    prepared?.release();
+    lease.end(clean);
     if (dropped > 0) {
       o.onLog('warn', `log limit of ${settings.maxLogEntries} entries reached: ${exact ? '' : 'at least '}${dropped} further entries were dropped`, undefined);
     }
@@ -406,6 +431,8 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
 
   return {
     done,
+    reused: lease.runsBefore > 0,
+    spare: lease.spare,
     abort: (reason) => stop(reason === 'timeout' ? timeout() : { status: 'cancelled', error: { code: 'SANDBOX.CANCELLED', message: 'the run was cancelled' } }),
     deliver,
   };

@@ -51,14 +51,16 @@ export function describeLoss(loss: ProcessLoss): string {
 /**
  * Attribution: a process that ran one run is that run's doing, except a memory kill of a pool
  * process (it keeps what earlier runs grew, so only a process forked for the run proves it);
- * a run that did not stop while its process still answered is the culprit whoever shared it.
- * Everyone else is a suspect, never failed for it.
+ * a run that did not stop while its process still answered is the culprit once it does so
+ * again in a process of its own (the first time it is a suspect too: trivial scripts were seen
+ * stuck once on a loaded machine, the cause not yet found, and a hostile one is stuck again
+ * when re-run alone). Everyone else is a suspect, never failed for it.
  */
 export function judgeLostRun(loss: ProcessLoss, run: LostRun): LossVerdict {
   const k = loss.killed;
   const how = describeLoss(loss);
   if (run.stopping === 'cancelled') return { kind: 'stopped', reason: 'cancelled' };
-  if (k?.kind === 'stuck') return k.runId === run.id ? culprit('SANDBOX.UNRESPONSIVE', stuckMessage(loss, run)) : suspect(loss, how);
+  if (k?.kind === 'stuck') return k.runId === run.id && run.dedicated ? culprit('SANDBOX.UNRESPONSIVE', stuckMessage(loss, run)) : suspect(loss, how);
   const alone = run.dedicated || (loss.runs === 1 && k?.kind !== 'memory');
   if (!alone) return suspect(loss, how);
   if (run.stopping === 'timeout' && k?.kind !== 'unresponsive') return { kind: 'stopped', reason: 'timeout' };

@@ -1,5 +1,5 @@
 import type { EmitEvent } from '../domain/emit.ts';
-import type { QuarantineStore } from '../ports/quarantine.ts';
+import type { Quarantine, QuarantineStore } from '../ports/quarantine.ts';
 import type { SandboxHost, SandboxOutcome, SandboxRequest } from '../ports/sandbox-host.ts';
 import type { Logger } from '../shared/logger.ts';
 
@@ -18,6 +18,15 @@ export interface QuarantineOptions {
  */
 const PROCESS_KILLERS: ReadonlySet<string> = new Set(['SANDBOX.CRASHED', 'SANDBOX.MEMORY', 'SANDBOX.UNRESPONSIVE']);
 const MAX_REASON_CHARS = 500;
+
+/**
+ * A run scope may carry its version's quarantine as the attempt's start read it (RunStore.begin
+ * reads it in the same step that starts the attempt; null: not quarantined), so the guard reads
+ * none of its own on the hot path. Without it (re-runs, other callers) the guard reads the store.
+ */
+export interface QuarantineReadAtStart {
+  quarantineAtStart?: Quarantine | null;
+}
 
 /**
  * A SandboxHost that stops a workflow version from taking sandbox processes down again and
@@ -48,11 +57,15 @@ export function withQuarantine(sandbox: SandboxHost, o: QuarantineOptions): Sand
   return {
     async run(request, signal) {
       const { name, version } = request.scope.workflow;
+      const readAtStart = (request.scope as QuarantineReadAtStart).quarantineAtStart;
       // The store being down must not stop every run: the guard then lets runs through.
-      const quarantined = await o.store.get(name, version).catch((err: unknown) => {
-        o.logger.warn({ err, workflow: name }, 'cannot read quarantine; running anyway');
-        return undefined;
-      });
+      const quarantined =
+        readAtStart !== undefined
+          ? (readAtStart ?? undefined)
+          : await o.store.get(name, version).catch((err: unknown) => {
+              o.logger.warn({ err, workflow: name }, 'cannot read quarantine; running anyway');
+              return undefined;
+            });
       if (quarantined) {
         return {
           status: 'failed',

@@ -34,6 +34,8 @@ export const ERROR_CATALOGUE = {
   UNAUTHORIZED: refused(401, 'missing or wrong bearer token'),
   PERMISSION: refused(403, "a workflow touched something its permissions do not grant, or an event used a tag or type reserved for Veer's own"),
   FORBIDDEN: refused(403, "the API token lacks the scope the route needs, or the resource is outside the token's globs"),
+  CSRF: refused(403, "a dashboard session's mutating request without its x-veer-csrf header, or from another origin"),
+  RATE_LIMITED: refused(429, 'too many failed logins from this address; retry after the seconds in Retry-After'),
   NOT_FOUND: caller(404, 'no such resource (or route)'),
   CONFLICT: refused(409, 'a write raced with another, or the resource is in the wrong state'),
   PAYLOAD_TOO_LARGE: refused(413, 'request body over the API limit'),

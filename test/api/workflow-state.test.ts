@@ -43,19 +43,19 @@ describe('workflow state API', () => {
 
   it('is what the script sees, and a reset makes the next run start from nothing', async () => {
     await wf.put('counting', { script: counter });
-    assert.equal((await wf.run('counting')).result, 1);
-    assert.equal((await wf.run('counting')).result, 2);
+    assert.equal(await wf.result('counting'), 1);
+    assert.equal(await wf.result('counting'), 2);
     assert.deepEqual((await t.call('GET', '/api/v1/workflows/counting/state')).body.state, { runs: 2 });
 
     assert.equal((await t.call('PUT', '/api/v1/workflows/counting/state/runs', 10)).status, 200);
-    assert.equal((await wf.run('counting')).result, 11, 'the run read the value the API set');
+    assert.equal(await wf.result('counting'), 11, 'the run read the value the API set');
 
     await t.call('PUT', '/api/v1/workflows/counting/state/other', 'x');
     const reset = await t.call('DELETE', '/api/v1/workflows/counting/state');
     assert.equal(reset.status, 200);
     assert.deepEqual(reset.body, { deleted: 2 });
     assert.deepEqual((await t.call('GET', '/api/v1/workflows/counting/state')).body.state, {});
-    assert.equal((await wf.run('counting')).result, 1);
+    assert.equal(await wf.result('counting'), 1);
     assert.deepEqual((await t.call('DELETE', '/api/v1/workflows/counting/state')).body, { deleted: 1 });
     assert.deepEqual((await t.call('DELETE', '/api/v1/workflows/counting/state')).body, { deleted: 0 });
   });

@@ -63,7 +63,7 @@ describe('secrets', () => {
   it('are write-only through the API and sealed at rest', async () => {
     const put = await t.call('PUT', '/api/v1/secrets/slack-token', { value: SECRET });
     assert.equal(put.status, 200, JSON.stringify(put.body));
-    assert.deepEqual(Object.keys(put.body).sort(), ['createdAt', 'name', 'updatedAt', 'version']);
+    assert.deepEqual(Object.keys(put.body).sort(), ['annotations', 'createdAt', 'labels', 'name', 'updatedAt', 'version']);
     assert.equal(put.body.version, 1);
     const again = await t.call('PUT', '/api/v1/secrets/slack-token', { value: SECRET });
     assert.equal(again.body.version, 2);

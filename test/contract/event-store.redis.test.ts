@@ -9,7 +9,7 @@ runEventStoreContract('redis streams', async () => {
   const clients: Redis[] = [];
   return {
     async create() {
-      const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+      const redis = server.client({ maxRetriesPerRequest: 1 });
       clients.push(redis);
       return createRedisStreamEventStore({ redis, prefix: `t-${randomUUID().slice(0, 8)}`, maxScan: 7 });
     },

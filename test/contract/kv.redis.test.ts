@@ -6,7 +6,7 @@ import { runKvContract } from './kv.contract.ts';
 runKvContract('redis', async () => {
   const redis = await startRedis();
   return {
-    open: async (prefix) => createRedisKvStore({ url: redis.url, prefix, reapIntervalMs: 100 }),
+    open: async (prefix) => createRedisKvStore({ url: redis.url, target: redis.target, prefix, reapIntervalMs: 100 }),
     openUnreachable: async () => createRedisKvStore({ url: `redis://127.0.0.1:${await freePort()}`, timeoutMs: 500 }),
     stop: () => redis.stop(),
   };

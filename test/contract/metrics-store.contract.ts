@@ -165,5 +165,62 @@ export function runMetricsStoreContract(name: string, harness: () => Promise<Met
       const store = await fresh();
       await assert.rejects(store.query('x', { windowMs: 10 }), { code: 'METRICS.INVALID' });
     });
+
+    it('series: points per step line up with the samples; empty buckets are zero points; the open bucket says when it closes', async (t) => {
+      const store = await fresh();
+      if (store.kind === 'elasticsearch') {
+        await assert.rejects(store.series!('x', { windowMs: 60_000 }), { code: 'METRICS.INVALID' });
+        return t.skip('series not supported by the Elasticsearch store yet');
+      }
+      const canary = traffic(
+        'ser',
+        'v2',
+        60,
+        (i) => (i % 4 === 0 ? 500 : 200),
+        (i) => 10 + i,
+      );
+      await store.record(canary);
+      const s = await store.series!('ser', { windowMs: 5 * 60_000, stepMs: 10_000, routes: ['v2', 'v9'] });
+      assert.equal(s.stepMs, 10_000);
+      assert.equal(s.total!.length, 30);
+      const lastStart = Math.floor(NOW / 10_000) * 10_000;
+      assert.equal(s.nextAt, lastStart + 10_000);
+      assert.equal(s.total!.at(-1)!.t, lastStart);
+      assert.equal(s.total!.at(-1)!.partial, true);
+      const v2 = s.routes.find((r) => r.route === 'v2')!.points;
+      for (const p of v2) {
+        const inside = canary.filter((x) => x.time >= p.t && x.time < p.t + 10_000);
+        assert.equal(p.requests, inside.length, `bucket ${p.t}`);
+        assert.equal(p.errors, inside.filter((x) => x.status >= 500).length);
+        assert.equal(p.noData, inside.length === 0);
+        if (inside.length)
+          near(
+            p.p99Ms ?? null,
+            exactPercentile(
+              inside.map((x) => x.durationMs),
+              99,
+            ),
+            'bucket p99',
+          );
+        else assert.deepEqual([p.rps, p.errorRate, p.p50Ms], [0, null, undefined]);
+      }
+      assert.deepEqual(
+        s.routes.find((r) => r.route === 'v9')!.points.map((p) => p.requests),
+        Array(30).fill(0),
+        'a route without traffic is a row of zero points',
+      );
+      assert.equal(
+        v2.reduce((a, p) => a + p.requests, 0),
+        60,
+      );
+      const hour = await store.series!('ser', { windowMs: 60 * 60_000, stepMs: 60_000, routes: ['v2'] });
+      assert.equal(hour.total!.length, 60);
+      assert.equal(
+        hour.routes[0].points.reduce((a, p) => a + p.errors, 0),
+        15,
+        'minute steps give the per-second totals',
+      );
+      await assert.rejects(store.series!('ser', { windowMs: 60_000, stepMs: 500 }), { code: 'VALIDATION' });
+    });
   });
 }

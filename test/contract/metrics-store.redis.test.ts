@@ -9,7 +9,7 @@ runMetricsStoreContract('redis (per-second histograms)', async () => {
   const clients: Redis[] = [];
   return {
     async create(now) {
-      const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+      const redis = server.client({ maxRetriesPerRequest: 1 });
       clients.push(redis);
       return createRedisMetricsStore({ redis, prefix: `t-${randomUUID().slice(0, 8)}`, now, retentionMs: 3600_000 });
     },

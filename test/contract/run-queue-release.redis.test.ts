@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -15,13 +16,14 @@ describe('RunQueue.releaseGroupSlot: bullmq', () => {
   let connection: Redis;
   let queue: RunQueue;
   let worker: RunWorker | undefined;
-  const prefix = 'veer-test:q';
+  // Hash-tagged as keys.ts tags the real queue, so BullMQ's scripts stay in one slot of a cluster.
+  const prefix = `{t${randomUUID().slice(0, 8)}:q}`;
 
   before(async () => {
     redis = await startRedis();
-    connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    connection = redis.client({ maxRetriesPerRequest: null });
     // Parked jobs come back by themselves only after a minute: within the test only a wake-up brings them.
-    queue = createBullmqRunQueue({ connection, connect: () => new Redis(redis.url, { maxRetriesPerRequest: null }), prefix, parkMs: 60_000 });
+    queue = createBullmqRunQueue({ connection, connect: () => redis.client({ maxRetriesPerRequest: null }), prefix, parkMs: 60_000 });
   });
   after(async () => {
     await worker?.close(true);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createRedisBackend } from '../../adapters/redis/index.ts';
 import { WorkflowSpecSchema } from '../../engine/domain/workflow.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
@@ -6,7 +7,7 @@ import { runSignalStoreContract } from './signal-store.contract.ts';
 
 runSignalStoreContract('redis', async () => {
   const redis = await startRedis();
-  const backend = createRedisBackend({ url: redis.url, prefix: 'veer-test', runHistory: 10, runLogMax: 10, logger: silentLogger() });
+  const backend = createRedisBackend({ target: redis.target, prefix: `t${randomUUID().slice(0, 8)}`, runHistory: 10, runLogMax: 10, logger: silentLogger() });
   const spec = WorkflowSpecSchema.parse({ script: 'export default async () => 1;' });
   return {
     signals: backend.signals,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRedisBackend, type RedisBackend } from '../../adapters/redis/index.ts';
@@ -28,7 +29,7 @@ describe('TriggerHistory: redis', () => {
 
   before(async () => {
     redis = await startRedis();
-    backend = createRedisBackend({ url: redis.url, prefix: 'veer-test', runHistory: 10, runLogMax: 10, logger: silentLogger() });
+    backend = createRedisBackend({ target: redis.target, prefix: `t${randomUUID().slice(0, 8)}`, runHistory: 10, runLogMax: 10, logger: silentLogger() });
   });
   after(async () => {
     await backend?.close();

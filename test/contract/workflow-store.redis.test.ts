@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRedisBackend, type RedisBackend } from '../../adapters/redis/index.ts';
 import { WorkflowSpecSchema, type WorkflowPause } from '../../engine/domain/workflow.ts';
 import { NotFoundError } from '../../engine/shared/errors.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
-import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
+import { keysMatching, startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** The Redis workflow and state stores: pause/resume, deletion (tombstone, every key), clearing state. */
@@ -23,7 +24,7 @@ describe('WorkflowStore and StateStore: redis', () => {
 
   before(async () => {
     redis = await startRedis();
-    backend = createRedisBackend({ url: redis.url, prefix: 'veer-test', runHistory: 10, runLogMax: 10, logger: silentLogger() });
+    backend = createRedisBackend({ target: redis.target, prefix: `t${randomUUID().slice(0, 8)}`, runHistory: 10, runLogMax: 10, logger: silentLogger() });
   });
   after(async () => {
     await backend?.close();
@@ -118,7 +119,7 @@ describe('WorkflowStore and StateStore: redis', () => {
     assert.ok((await backend.connections.command.exists(...redisKeys)) >= 10, 'workflow, versions, state, pause, five signal keys, history');
     await backend.workflows.delete(wf);
     assert.equal(await backend.connections.command.exists(...redisKeys), 0);
-    assert.deepEqual(await backend.connections.command.keys(`${backend.keys.workflow(wf)}:*`), [backend.keys.workflowDeleted(wf)]);
+    assert.deepEqual(await keysMatching(backend.connections.command, `${backend.keys.workflow(wf)}:*`), [backend.keys.workflowDeleted(wf)]);
   });
 
   it('clears the state of one workflow, saying how many keys there were', async () => {

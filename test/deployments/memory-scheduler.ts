@@ -101,10 +101,12 @@ export function createMemoryScheduler(seed: Array<Partial<Deployment> & { name: 
       calls.push(`waitReady ${name} ${o.timeoutMs} ${o.signal ? 'signal' : ''}`);
       o.signal?.throwIfAborted();
       const item = find(name);
-      const remaining = item.rolledOutAt - Date.now();
-      if (remaining > 0) {
-        if (remaining > o.timeoutMs) {
-          await pause(o.timeoutMs, o.signal);
+      const deadline = Date.now() + o.timeoutMs;
+      // A loop, not one pause: a timer may fire a millisecond before Date.now() reaches the
+      // rollout's end (Node's timers run on a monotonic clock), which once returned 'progressing'.
+      for (let remaining = item.rolledOutAt - Date.now(); remaining > 0; remaining = item.rolledOutAt - Date.now()) {
+        if (Date.now() + remaining > deadline) {
+          await pause(Math.max(0, deadline - Date.now()), o.signal);
           throw timeout({ driver: 'memory', deployment: name }, o.timeoutMs, `${view(item).readyInstances}/${item.deployment.desiredInstances} ready`);
         }
         await pause(remaining, o.signal);

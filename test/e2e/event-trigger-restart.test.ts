@@ -66,7 +66,7 @@ test('event triggers survive an engine restart and fire on script-emitted events
         },
         { ...WAIT, what: `the run for event ${eventId}` },
       );
-    const checkpoint = `${t.env.VEER_REDIS_PREFIX}:events:dispatcher:checkpoint`;
+    const checkpoint = t.keys.dispatcherCheckpoint;
 
     // 1. One engine process: an event starts exactly one run, with the event as ctx.input.
     const first = startEngineProcess(env);

@@ -31,7 +31,7 @@ describe('ctx.events', () => {
 
   before(async () => {
     server = await startRedis();
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    redis = server.client({ maxRetriesPerRequest: 1 });
     prefix = `t-${randomUUID().slice(0, 8)}`;
     bus = createEventBus({ events: createRedisStreamEventStore({ redis, prefix }), logger: silentLogger() });
   });

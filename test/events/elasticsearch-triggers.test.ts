@@ -12,6 +12,7 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createFakeLauncher, workflow, workflowList } from './fakes.ts';
 import { createRedisCoordinationOn } from '../../adapters/redis/index.ts';
+import { createKeys } from '../../adapters/redis/keys.ts';
 
 for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
   describe(`triggers fed by ${target.name}`, () => {
@@ -32,7 +33,7 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
     });
 
     const redis = () => {
-      const r = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+      const r = redisServer.client({ maxRetriesPerRequest: 1 });
       redisClients.push(r);
       return r;
     };
@@ -59,7 +60,7 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
       };
       const first = mk();
       await first.start();
-      const floor = (JSON.parse((await r.get(`${prefix}:events:dispatcher:checkpoint`))!) as { f: number }).f;
+      const floor = (JSON.parse((await r.get(createKeys(prefix).dispatcherCheckpoint))!) as { f: number }).f;
       const onTime = await bus.emit({ tags: ['alerts:cpu'], value: 'on time' });
       await waitFor(() => launcher.started.length === 1, { what: 'on-time event started' });
       // Accepted right after the dispatcher started (before the on-time event), searchable only now.
@@ -107,10 +108,10 @@ for (const target of esTargets({ refreshIntervalMs: 50, doublesOnly: true }))
       const [a, b] = [mk(), mk()];
       await a.start();
       await b.start();
-      await waitFor(async () => (await r.get(`${prefix}:wf:on-errors:es-trigger:checkpoint`)) !== null, { what: 'first poll sets the floor' });
+      await waitFor(async () => (await r.get(createKeys(prefix).esTriggerCheckpoint('on-errors'))) !== null, { what: 'first poll sets the floor' });
       assert.ok(a.leader !== b.leader, 'exactly one poller holds the lease');
       // Documents count from just after the first poll (the floor) on.
-      const floor = (JSON.parse((await r.get(`${prefix}:wf:on-errors:es-trigger:checkpoint`))!) as { f: number }).f;
+      const floor = (JSON.parse((await r.get(createKeys(prefix).esTriggerCheckpoint('on-errors')))!) as { f: number }).f;
       const doc = (status: number, at = Math.max(Date.now(), floor + 1)) => ({ '@timestamp': new Date(at).toISOString(), status, path: '/x' });
       await es.admin.bulk({
         refresh: true,

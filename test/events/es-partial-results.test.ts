@@ -27,7 +27,7 @@ for (const target of esTargets({ refreshIntervalMs: -1, doublesOnly: true }))
     before(async () => {
       es = await target.start();
       redisServer = await startRedis();
-      redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+      redis = redisServer.client({ maxRetriesPerRequest: 1 });
     });
     after(async () => {
       redis.disconnect();

@@ -27,7 +27,7 @@ describe('events API', () => {
 
   before(async () => {
     server = await startRedis();
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    redis = server.client({ maxRetriesPerRequest: 1 });
     store = createRedisStreamEventStore({ redis, prefix: `t-${randomUUID().slice(0, 8)}` });
     bus = createEventBus({ events: store, logger: silentLogger() });
     app = createApp({ logger: silentLogger(), tokens: [], routers: [createEventRoutes({ events: store, bus, heartbeatMs: 50, retryMs: 50 })] });

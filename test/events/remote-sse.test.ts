@@ -24,7 +24,7 @@ describe('remote event source (another installation over SSE)', () => {
 
   before(async () => {
     server = await startRedis();
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    redis = server.client({ maxRetriesPerRequest: 1 });
     remote = createEventBus({ events: createRedisStreamEventStore({ redis, prefix: `a-${randomUUID().slice(0, 6)}` }), logger: silentLogger() });
     local = createEventBus({ events: createRedisStreamEventStore({ redis, prefix: `b-${randomUUID().slice(0, 6)}` }), logger: silentLogger() });
     const app = createApp({ logger: silentLogger(), tokens: ['secret'], routers: [createEventRoutes({ events: remote.store, bus: remote, retryMs: 50 })] });

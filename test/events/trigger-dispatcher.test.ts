@@ -34,7 +34,7 @@ describe('event trigger dispatcher', () => {
 
   async function setup() {
     const prefix = `t-${randomUUID().slice(0, 8)}`;
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    const redis = server.client({ maxRetriesPerRequest: 1 });
     clients.push(redis);
     const store = createRedisStreamEventStore({ redis, prefix });
     const bus = createEventBus({ events: store, logger: silentLogger() });

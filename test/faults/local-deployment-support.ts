@@ -23,7 +23,7 @@ export const LOCAL_ENV = { VEER_SCHEDULER: 'local', VEER_LOCAL_HEALTH_INTERVAL_M
 
 /** The supervisor's observed record of `name`, read straight from Redis. */
 export async function observed(redis: Redis, prefix: string, name: string): Promise<ObservedRecord | undefined> {
-  const raw = await redis.get(`${prefix}:scheduler:observed:${name}`);
+  const raw = await redis.get(`{${prefix}:scheduler}:observed:${name}`);
   return raw ? (JSON.parse(raw) as ObservedRecord) : undefined;
 }
 
@@ -66,7 +66,7 @@ export const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`
 
 /** Ids of the local supervisors present (leading or standing by), as they announce themselves in Redis. */
 export async function supervisorsPresent(redis: Redis, prefix: string): Promise<string[]> {
-  return redis.zrangebyscore(`${prefix}:scheduler:supervisor:peers`, `(${Date.now()}`, '+inf');
+  return redis.zrangebyscore(`{${prefix}:scheduler}:supervisor:peers`, `(${Date.now()}`, '+inf');
 }
 
 /** Best effort after a failed test: SIGKILL instance processes still running (checked by /proc). */

@@ -47,7 +47,7 @@ test('a Redis outage longer than the supervisor lease restarts no local instance
     await waitFor(
       async () => {
         const rec = await observed(t.redisClient, prefix, 'shop');
-        return rec && Date.parse(rec.updatedAt) > upAt && (await t.redisClient.get(`${prefix}:scheduler:supervisor`)) === rec.supervisor;
+        return rec && Date.parse(rec.updatedAt) > upAt && (await t.redisClient.get(`{${prefix}:scheduler}:supervisor`)) === rec.supervisor;
       },
       { ...WAIT, what: 'the supervisor to hold its lease and publish again' },
     );

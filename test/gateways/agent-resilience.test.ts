@@ -82,6 +82,47 @@ test('deployment targets are resolved by the injected resolver; unresolved route
   assert.deepEqual(r.counts, { d1: 50, d2: 50 });
 });
 
+test('a route with weight but no servers yet is held at 0: its share goes to the routes with servers, not to 503s', async () => {
+  // A canary stepped to 10 % before its instances are up (or before this agent re-resolved them):
+  // without the hold, one request in ten would be a 503 from a backend with no server.
+  const port = await freePort();
+  resolved.set('held-v1', [target('d1')]);
+  await sys.service.put('held', {
+    port,
+    routes: {
+      stable: { weight: 90, targets: { deployment: 'held-v1', port: 'http' } },
+      canary: { weight: 10, targets: { deployment: 'held-v2', port: 'http' } },
+    },
+  });
+  await sys.live('held');
+  const agentStatus = async () => (await sys.service.status('held')).agents[0]!;
+  assert.deepEqual((await agentStatus()).routesHeld, ['canary']);
+  assert.deepEqual((await agentStatus()).routesWithoutTargets, ['canary']);
+  const before = await runLoad({ url: `http://127.0.0.1:${port}/`, requests: 100, concurrency: 2 });
+  assert.deepEqual(before.counts, { d1: 100 }, 'every request served by stable, none failed');
+  // The canary's instances come up: the agent re-resolves on its heartbeat and the stored weights apply.
+  resolved.set('held-v2', [target('d2')]);
+  await waitFor(async () => (await agentStatus()).routesHeld === undefined, { what: 'the canary released from the hold' });
+  const after = await runLoad({ url: `http://127.0.0.1:${port}/`, requests: 100, concurrency: 2 });
+  assert.deepEqual(after.counts, { d1: 90, d2: 10 });
+});
+
+test('with no other route to take the share, nothing is held (the route answers 503, reported)', async () => {
+  const port = await freePort();
+  await sys.service.put('unheld', {
+    port,
+    routes: {
+      only: { weight: 100, targets: { deployment: 'unheld-v1', port: 'http' } },
+      off: { weight: 0, targets: [target('v1')] },
+    },
+  });
+  await sys.live('unheld');
+  const status = (await sys.service.status('unheld')).agents[0]!;
+  assert.deepEqual(status.routesWithoutTargets, ['only']);
+  assert.equal(status.routesHeld, undefined);
+  assert.equal((await fetchOnce(`http://127.0.0.1:${port}/`)).status, 503);
+});
+
 test('tcp gateways split connections by weight', async () => {
   const port = await freePort();
   await sys.service.put('raw', { port, mode: 'tcp', routes: { a: { weight: 50, targets: [target('v1')] }, b: { weight: 50, targets: [target('v2')] } } });

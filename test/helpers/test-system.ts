@@ -33,7 +33,7 @@ export interface TestSystem {
 export async function startTestSystem(options: { engine?: boolean; env?: Record<string, string>; redis?: TestRedis } = {}): Promise<TestSystem> {
   const redis = options.redis ?? (await startRedis());
   const env: Record<string, string> = {
-    VEER_REDIS_URL: redis.url,
+    ...redis.env,
     VEER_REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
     VEER_ENGINE_CONCURRENCY: '4',
     VEER_SANDBOX_PROCESSES: '2',
@@ -45,7 +45,15 @@ export async function startTestSystem(options: { engine?: boolean; env?: Record<
   const system = await createSystem(config, logger);
   const engine = options.engine === false ? undefined : await startEngineFor(system, logger);
   const { routers, rootRouters, routeTokens } = createRouters(system);
-  const app = createApp({ logger, tokens: config.core.api.tokens, routeTokens, routers, rootRouters });
+  const app = createApp({
+    logger,
+    tokens: config.core.api.tokens,
+    routeTokens,
+    routers,
+    rootRouters,
+    sessions: { store: system.sessions, ttlMs: config.core.api.sessionTtlMs },
+    ui: { dir: config.core.api.uiDir },
+  });
   let client: Redis | undefined;
   return {
     redis,
@@ -55,7 +63,7 @@ export async function startTestSystem(options: { engine?: boolean; env?: Record<
     env,
     get redisClient() {
       if (!client) {
-        client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+        client = redis.client({ maxRetriesPerRequest: 1 });
         // Once, on creation: a listener per access piled up (MaxListenersExceededWarning) in polling tests.
         client.on('error', () => {});
       }

@@ -19,6 +19,12 @@ export function workflowCalls(system: () => Pick<TestSystem, 'call'>) {
       assert.equal(r.status, 201, JSON.stringify(r.body));
       return r.body;
     },
+    /** Runs `name` to its end, asserts it succeeded (the message has the whole run) and returns its result. */
+    async result(name: string): Promise<unknown> {
+      const run = await this.run(name);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run));
+      return run.result;
+    },
     /** Waits (60 s at most) until run `id` has ended, through the API, and returns it. */
     finished(id: string): Promise<any> {
       return waitFor(

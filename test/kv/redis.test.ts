@@ -15,7 +15,7 @@ describe('redis KV store specifics', () => {
   });
 
   it('reports KV.COMPACTED when a watch position fell behind the trimmed change log', async () => {
-    const kv = createRedisKvStore({ url: redis.url, prefix: 'trim', logMaxLen: 10 });
+    const kv = createRedisKvStore({ url: redis.url, target: redis.target, prefix: 'trim', logMaxLen: 10 });
     try {
       const { position } = await kv.list('');
       for (let i = 0; i < 300; i++) await kv.put(`k/${i % 3}`, String(i));
@@ -42,7 +42,7 @@ describe('redis KV store specifics', () => {
   });
 
   it('fails an open watch with KV.UNAVAILABLE when Redis goes away, and keeps keys in one hash-tagged slot', async () => {
-    const own = await startRedis();
+    const own = await startRedis({ own: true });
     const kv = createRedisKvStore({ url: own.url, prefix: 'veer', timeoutMs: 1000, blockMs: 200 });
     try {
       await kv.put('gateways/shop', '{}');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type { GatewayMetrics, GatewayMetricsStore, GatewayRequestSample } from '../../engine/ports/metrics-store.ts';
+import type { GatewayMetrics, GatewayMetricsSeries, GatewayMetricsStore, GatewayRequestSample } from '../../engine/ports/metrics-store.ts';
 import { createRedisMetricsStore } from '../../adapters/metrics/redis.ts';
 import { createMetricsSink } from '../../adapters/metrics/sink.ts';
 import { parseLogLine } from '../../adapters/gateway-agent/log-line.ts';
@@ -10,6 +10,7 @@ import { createApp } from '../../api/app.ts';
 import { createMetricsRoutes } from '../../api/routes/metrics.ts';
 import { createMetricsCapability } from '../../engine/events/metrics-capability.ts';
 import type { RunScope } from '../../engine/sandbox/capabilities.ts';
+import { NotFoundError } from '../../engine/shared/errors.ts';
 import { silentLogger } from '../../engine/shared/logger.ts';
 import { NOW, traffic } from '../contract/metrics-store.contract.ts';
 import { startRedis, type TestRedis } from '../helpers/redis-server.ts';
@@ -66,6 +67,38 @@ describe('metrics: API, ctx.metrics and the agent sink', () => {
     assert.equal((await app.request('/api/v1/gateways/shop/metrics?window=soon')).status, 400);
   });
 
+  it('GET /gateways/{name}/metrics/series: one series per route of the gateway, 400 naming the field, 404 for an unknown gateway', async () => {
+    const gateways = {
+      async get(name: string) {
+        if (name !== 'shop') throw new NotFoundError('gateway', name);
+        return { routes: { v1: {}, v2: {} } };
+      },
+    };
+    const app = createApp({ logger: silentLogger(), tokens: [], routers: [createMetricsRoutes({ metrics: store, gateways })] });
+    const res = await app.request('/api/v1/gateways/shop/metrics/series?window=5m&step=30s');
+    assert.equal(res.status, 200);
+    const s = (await res.json()) as GatewayMetricsSeries;
+    assert.deepEqual([s.stepMs, s.total?.length, s.routes.map((r) => r.route)], [30_000, 10, ['v1', 'v2']]);
+    assert.equal(s.nextAt - s.total!.at(-1)!.t, 30_000);
+    assert.equal(
+      s.routes[1].points.reduce((a, p) => a + p.errors, 0),
+      30,
+    );
+    const one = (await (await app.request('/api/v1/gateways/shop/metrics/series?window=5m&route=v2')).json()) as GatewayMetricsSeries;
+    assert.deepEqual([one.total, one.routes.length, one.stepMs], [undefined, 1, 3000]);
+    for (const [q, field] of [
+      ['window=5m&step=500ms', 'step'],
+      ['window=5m&step=10m', 'step'],
+      ['window=60m&step=1s', 'step'],
+      ['window=soon', 'window'],
+    ]) {
+      const bad = await app.request(`/api/v1/gateways/shop/metrics/series?${q}`);
+      assert.equal(bad.status, 400, q);
+      assert.match(JSON.stringify(await bad.json()), new RegExp(field), q);
+    }
+    assert.equal((await app.request('/api/v1/gateways/nope/metrics/series')).status, 404);
+  });
+
   it('ctx.metrics.gateway(name, { route, window }) returns the same numbers; noData is explicit', async () => {
     const cap = createMetricsCapability(store);
     const m = (await cap.gateway(scope(), 'shop', { route: 'v2', window: '1m' })) as GatewayMetrics;
@@ -89,6 +122,7 @@ describe('metrics: API, ctx.metrics and the agent sink', () => {
         return { accepted: samples.length, rejected: 0 };
       },
       query: store.query,
+      series: store.series,
       close: async () => {},
     };
     const sink = createMetricsSink<GatewayRequestSample>(slow, { toSample: (s) => s, maxBatch: 10, maxQueue: 25, flushMs: 10 });

@@ -22,6 +22,8 @@ export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 
 export const SERVICES: readonly TestService[] = [
   { name: 'Redis', needs: { binary: 'redis-server' }, debian: 'redis-server', helper: 'test/helpers/redis-server.ts' },
+  // redis-cli joins the test clusters (test/helpers/redis-cluster.ts); Debian's redis-server brings it (redis-tools).
+  { name: 'redis-cli', needs: { binary: 'redis-cli' }, debian: 'redis-server', helper: 'test/helpers/redis-cluster.ts' },
   { name: 'etcd', needs: { binary: 'etcd' }, debian: 'etcd-server', helper: 'test/helpers/etcd-server.ts' },
   { name: 'Java, for ZooKeeper', needs: { binary: 'java' }, debian: 'default-jre-headless', helper: 'test/helpers/zookeeper-server.ts' },
   { name: 'ZooKeeper', needs: { file: ZOOKEEPER_JAR }, debian: 'zookeeper', helper: 'test/helpers/zookeeper-server.ts' },
@@ -29,6 +31,8 @@ export const SERVICES: readonly TestService[] = [
   { name: 'HAProxy', needs: { binary: 'haproxy', dirs: ['/usr/sbin', '/usr/local/sbin'] }, debian: 'haproxy', helper: 'test/helpers/haproxy.ts' },
   { name: 'Prometheus', needs: { binary: 'prometheus' }, debian: 'prometheus', helper: 'test/helpers/prometheus-server.ts' },
   { name: 'Alertmanager', needs: { binary: 'prometheus-alertmanager' }, debian: 'prometheus-alertmanager', helper: 'test/helpers/alertmanager-server.ts' },
+  // The dashboard's tests drive Debian's Chromium headless through playwright-core.
+  { name: 'Chromium', needs: { binary: 'chromium' }, debian: 'chromium', helper: 'test/helpers/browser.ts' },
 ];
 
 /** The one command that installs `services` (all of them when none are given). */

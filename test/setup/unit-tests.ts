@@ -52,6 +52,15 @@ if (process.argv.includes('--list')) {
   console.log(`needs services (${full.length}):\n${full.map((t) => `  ${t.file}  (${t.reason})`).join('\n')}`);
 } else {
   const extra = process.argv.slice(2);
-  const args = ['--no-node-snapshot', '--test', '--test-concurrency=2', '--test-timeout=300000', ...extra, ...unit];
+  const args = [
+    '--no-node-snapshot',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=300000',
+    '--import',
+    './test/setup/exit-when-done.ts',
+    ...extra,
+    ...unit,
+  ];
   process.exitCode = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' }).status ?? 1;
 }

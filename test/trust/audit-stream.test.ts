@@ -69,6 +69,15 @@ describe('audit stream', () => {
     for (const e of entries) assert.ok(!JSON.stringify(e).includes('secret'), 'no secret in the stream');
   });
 
+  it('leaves no entry for a dry-run PUT (veer apply and diff plan with them), yet checks its scope', async () => {
+    const before = (await audit('?limit=100')).entries.length;
+    const planned = await t.call('PUT', '/api/v1/workflows/planned?dryRun=true', { script: 'export default async () => 1' }, WRITER);
+    assert.equal(planned.status, 200, JSON.stringify(planned.body));
+    assert.equal(planned.body.outcome, 'created');
+    assert.equal((await t.call('PUT', '/api/v1/workflows/planned?dryRun=true', { script: 'export default async () => 1' }, VIEWER)).status, 403);
+    assert.equal((await audit('?limit=100')).entries.length, before, 'nothing changed, nothing recorded');
+  });
+
   it("records a script's setWeights as workflow/<name>/<run> with before → after, and a refused change as refused", async () => {
     await t.call('PUT', '/api/v1/gateways/shop', gateway(19_501), ROOT);
     await t.call('PUT', '/api/v1/gateways/other', gateway(19_502), ROOT);

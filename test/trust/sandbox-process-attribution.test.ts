@@ -43,9 +43,12 @@ describe('crash attribution', () => {
     }
   });
 
-  it('blames the run that did not stop while its process still answered, whoever shared it', () => {
+  it('blames the run that did not stop while its process still answered once it does so again in a process of its own', () => {
     const stuck: KillReason = { kind: 'stuck', runId: 7 };
-    const v = judgeLostRun(loss(3, stuck), run({ id: 7, stopping: 'timeout' }));
+    // Stuck once in a shared process: re-run alone first (a suspect); stuck again alone: the culprit.
+    assert.equal(code(judgeLostRun(loss(3, stuck), run({ id: 7, stopping: 'timeout' }))), 'suspect:SANDBOX.PROCESS_LOST');
+    assert.equal(code(judgeLostRun(loss(1, stuck), run({ id: 7, stopping: 'timeout' }))), 'suspect:SANDBOX.PROCESS_LOST');
+    const v = judgeLostRun(loss(1, stuck), run({ id: 7, stopping: 'timeout', dedicated: true }));
     assert.equal(code(v), 'culprit:SANDBOX.UNRESPONSIVE');
     if (v.kind === 'culprit' && v.outcome.status === 'failed') assert.match(v.outcome.error.message, /did not stop when it passed its deadline of 5000 ms/);
     assert.equal(code(judgeLostRun(loss(3, stuck), run({ id: 8 }))), 'suspect:SANDBOX.PROCESS_LOST');

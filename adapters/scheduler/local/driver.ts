@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Deployment, DeploymentDefinition, SchedulerDriver } from '../../../engine/ports/scheduler.ts';
 import { DeploymentDefinitionSchema } from '../../../engine/domain/deployments/definition.ts';
+import { outcomeOf } from '../../../engine/domain/dry-run-put.ts';
 import { invalid, notFound, timeout as timeoutError, unavailable } from '../../../engine/domain/deployments/errors.ts';
 import { normaliseScale } from '../../../engine/domain/deployments/scale-request.ts';
 import { formatIssues, issuesFromZod } from '../../../engine/shared/issues.ts';
@@ -15,7 +16,7 @@ import { toDeployment, type DesiredRecord, type ObservedRecord } from './state.t
  */
 export interface LocalDriverOptions {
   redis: Redis;
-  /** Key prefix, e.g. 'veer:scheduler'. Driver and supervisor must agree. */
+  /** Key prefix, e.g. '{veer:scheduler}' (one cluster slot). Driver and supervisor must agree. */
   prefix: string;
   /** Interval of waitReady's reads; default 50 ms (one Redis round trip each). */
   pollIntervalMs?: number;
@@ -40,7 +41,7 @@ const DEFINE_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 local gen = 1
 if cur then gen = cjson.decode(cur).generation + 1 end
-local out = cjson.encode({ generation = gen, instances = tonumber(ARGV[2]), spec = ARGV[3] })
+local out = cjson.encode({ generation = gen, instances = tonumber(ARGV[2]), spec = ARGV[3], annotations = ARGV[4] })
 redis.call('HSET', KEYS[1], ARGV[1], out)
 redis.call('PUBLISH', KEYS[2], ARGV[1])
 return out`;
@@ -61,6 +62,17 @@ export function createLocalDriver(options: LocalDriverOptions): SchedulerDriver 
     const [d, o] = await call(name, () => Promise.all([redis.hget(keys.desired, name), redis.get(keys.observed(name))]));
     if (!d) throw notFound({ driver: KIND, deployment: name }, 'define it first with PUT /api/v1/deployments/{name}');
     return toDeployment(name, JSON.parse(d) as DesiredRecord, o ? (JSON.parse(o) as ObservedRecord) : undefined);
+  };
+
+  /** The definition checked as `define` checks it: instances, the spec string and annotations as stored. */
+  const checked = (name: string, definition: DeploymentDefinition) => {
+    const parsed = DeploymentDefinitionSchema.safeParse(definition);
+    if (!parsed.success) {
+      const issues = issuesFromZod(parsed.error);
+      throw invalid(KIND, `invalid definition of '${name}': ${formatIssues(issues)}`, { issues });
+    }
+    const { instances, annotations, ...spec } = parsed.data;
+    return { instances, spec: JSON.stringify(spec), annotations: JSON.stringify(annotations) };
   };
 
   return {
@@ -95,14 +107,24 @@ export function createLocalDriver(options: LocalDriverOptions): SchedulerDriver 
       }
     },
     async define(name: string, definition: DeploymentDefinition) {
-      const parsed = DeploymentDefinitionSchema.safeParse(definition);
-      if (!parsed.success) {
-        const issues = issuesFromZod(parsed.error);
-        throw invalid(KIND, `invalid definition of '${name}': ${formatIssues(issues)}`, { issues });
-      }
-      const { instances, ...spec } = parsed.data;
-      await call(name, () => redis.eval(DEFINE_LUA, 2, keys.desired, keys.desiredChanged, name, String(instances), JSON.stringify(spec)));
+      const next = checked(name, definition);
+      await call(name, () => redis.eval(DEFINE_LUA, 2, keys.desired, keys.desiredChanged, name, String(next.instances), next.spec, next.annotations));
       return get(name);
+    },
+    async planDefine(name: string, definition: DeploymentDefinition) {
+      const next = checked(name, definition);
+      const [d, o] = await call(name, () => Promise.all([redis.hget(keys.desired, name), redis.get(keys.observed(name))]));
+      const current = d ? (JSON.parse(d) as DesiredRecord) : undefined;
+      const observed = o ? (JSON.parse(o) as ObservedRecord) : undefined;
+      // Compared as parsed JSON: the stored spec string may order its keys differently.
+      const view = (r: Omit<DesiredRecord, 'generation'>) => ({
+        instances: r.instances,
+        spec: JSON.parse(r.spec),
+        annotations: JSON.parse(r.annotations ?? '{}'),
+      });
+      const outcome = outcomeOf(current && view(current), view(next));
+      if (current && outcome === 'unchanged') return { outcome, deployment: toDeployment(name, current, observed) };
+      return { outcome, deployment: toDeployment(name, { ...next, generation: (current?.generation ?? 0) + 1 }, observed) };
     },
     async remove(name: string) {
       // The supervisor drains the instances once the definition is gone.

@@ -17,6 +17,8 @@ export interface DesiredRecord {
   instances: number;
   /** The definition as a JSON string, kept opaque so the Lua scale script never re-encodes it. */
   spec: string;
+  /** Annotations as a JSON string, beside the spec so that changing them restarts no instance; absent before they existed. */
+  annotations?: string;
 }
 
 export type InstanceState = 'starting' | 'ready' | 'unready' | 'draining' | 'crashed';
@@ -68,6 +70,7 @@ export function toDeployment(name: string, desired: DesiredRecord, observed: Obs
     readyInstances: instances.filter((i) => i.ready).length,
     command: [spec.command, ...spec.args].join(' '),
     labels: spec.labels,
+    annotations: desired.annotations ? (JSON.parse(desired.annotations) as Record<string, string>) : {},
     status: statusOf(desired, observed),
     endpoints: instances.map((i) => ({ host: '127.0.0.1', port: i.port, ready: i.ready, name: 'http' })),
   };

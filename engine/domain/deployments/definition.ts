@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AnnotationsSchema, LabelsSchema } from '../metadata.ts';
 
 /** A deployment definition for drivers that can create deployments (local). */
 export const DeploymentDefinitionSchema = z
@@ -9,7 +10,9 @@ export const DeploymentDefinitionSchema = z
     instances: z.number().int().min(0).max(100).default(1),
     healthCheck: z.string().regex(/^\//, 'must be a path starting with /').optional().describe('HTTP GET path; 2xx = ready. Absent: a TCP connect means ready'),
     cwd: z.string().min(1).optional(),
-    labels: z.record(z.string(), z.string()).default({}),
+    labels: LabelsSchema,
+    // Kept beside the definition by the local scheduler: a change of annotations restarts nothing.
+    annotations: AnnotationsSchema,
   })
   .strict();
 

@@ -21,8 +21,10 @@ export interface AgentGatewayStatus {
   /** Set when the newest revision could not be applied; the previous one keeps serving. */
   error?: string;
   failedRevision?: string;
-  /** Routes whose targets did not resolve to any server (they answer 503). */
+  /** Routes whose targets did not resolve to any server. */
   routesWithoutTargets?: string[];
+  /** Of those, the routes served at weight 0 until their first server (their share goes to the routes with servers; otherwise they would answer 503). */
+  routesHeld?: string[];
 }
 
 export interface AgentStatus {

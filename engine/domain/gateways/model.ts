@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MetadataFields } from '../metadata.ts';
 import { NameSchema } from '../workflow.ts';
 
 /**
@@ -59,6 +60,8 @@ export const GatewaySpecSchema = z
       .describe('route: a cookie keeps a client on its route; instance: also on its server (http only)'),
     virtualHosts: z.array(HostSchema).max(100).default([]).describe('when set, only these Host names are served on the port (http only)'),
     routes: z.record(z.string(), RouteSpecSchema).describe('route name (1-63 of a-z 0-9 . _ -) → route; order matters for conditions'),
+    // Stored with the gateway; the agent renders none of them.
+    ...MetadataFields,
   })
   .strict();
 
@@ -83,6 +86,8 @@ export interface Gateway {
   sticky: 'none' | 'route' | 'instance';
   virtualHosts: string[];
   routes: Record<string, Route>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
   updatedAt: string;
 }
 

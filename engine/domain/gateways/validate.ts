@@ -60,6 +60,8 @@ export function validateGateway(name: string, input: unknown, now: Date = new Da
     sticky: spec.sticky,
     virtualHosts: spec.virtualHosts.map((h) => h.toLowerCase()),
     routes,
+    labels: spec.labels,
+    annotations: spec.annotations,
     updatedAt: now.toISOString(),
   };
 }
@@ -69,5 +71,5 @@ export function specOf(g: Gateway): Record<string, unknown> {
   const routes = structuredClone(g.routes) as Record<string, Partial<Route>>;
   // A strength without a condition is only the default 0; leave it out so adding a condition later defaults it to 100.
   for (const r of Object.values(routes)) if (r.condition === undefined) delete r.conditionStrength;
-  return { port: g.port, mode: g.mode, sticky: g.sticky, virtualHosts: g.virtualHosts, routes };
+  return { port: g.port, mode: g.mode, sticky: g.sticky, virtualHosts: g.virtualHosts, routes, labels: g.labels, annotations: g.annotations };
 }
