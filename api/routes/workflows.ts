@@ -61,7 +61,12 @@ const WorkflowSummary = WorkflowBody.pick({
 })
   .extend({
     lastRun: z
-      .object({ id: z.string(), status: z.enum(RUN_STATUSES), createdAt: z.string().describe('when it was queued') })
+      .object({
+        id: z.string(),
+        status: z.enum(RUN_STATUSES),
+        createdAt: z.string().describe('when it was queued'),
+        finishedAt: z.string().optional().describe('when it ended; absent while it is queued or running'),
+      })
       .nullable()
       .describe('the newest run, null when it never ran'),
     nextTick: z.string().nullable().describe('ISO time the cron trigger fires next (in its timezone); null for other triggers'),
@@ -113,7 +118,7 @@ async function summaryOf(wf: Workflow, runs: Pick<RunStore, 'list'> | undefined,
     ...(wf.paused ? { paused: wf.paused } : {}),
     labels: wf.labels ?? {},
     updatedAt: wf.updatedAt,
-    lastRun: last ? { id: last.id, status: last.status, createdAt: last.queuedAt } : null,
+    lastRun: last ? { id: last.id, status: last.status, createdAt: last.queuedAt, ...(last.finishedAt ? { finishedAt: last.finishedAt } : {}) } : null,
     nextTick: nextTickOf(wf, now),
   };
 }

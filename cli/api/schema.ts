@@ -5314,6 +5314,8 @@ export interface components {
       lastRun: {
         /** @description when it was queued */
         createdAt: string;
+        /** @description when it ended; absent while it is queued or running */
+        finishedAt?: string;
         id: string;
         /** @enum {string} */
         status: 'queued' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';

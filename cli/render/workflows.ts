@@ -1,5 +1,5 @@
 import { formatTable, paintStatus, relativeTime } from '../output.ts';
-import type { Run, Signal, TriggerRecord, WorkflowView } from '../resources.ts';
+import type { LastRun, Run, Signal, TriggerRecord, WorkflowView } from '../resources.ts';
 import { runsTable } from './runs.ts';
 import { SOURCE_ANNOTATION, fields, keyValues, section, shortJson, yesNo } from './text.ts';
 
@@ -24,13 +24,13 @@ export function triggerText(trigger: Record<string, unknown> | undefined): strin
   return signals ? `${text} +signals` : text;
 }
 
-/** "succeeded 5s ago" for the LAST RUN column. */
-export function lastRunText(run: Run | undefined): string {
+/** "succeeded 5s ago" for the LAST RUN column: when it ended, or else when it was queued. */
+export function lastRunText(run: LastRun | undefined): string {
   if (!run) return '';
-  return `${paintStatus(run.status)} ${relativeTime(run.finishedAt ?? run.startedAt ?? run.queuedAt)}`;
+  return `${paintStatus(run.status)} ${relativeTime(run.finishedAt ?? run.createdAt)}`;
 }
 
-export function workflowsTable(items: Array<{ workflow: WorkflowView; lastRun?: Run }>): string {
+export function workflowsTable(items: Array<{ workflow: WorkflowView; lastRun?: LastRun }>): string {
   return formatTable(
     ['NAME', 'TRIGGER', 'PAUSED', 'VERSION', 'LAST RUN', 'UPDATED'],
     items.map(({ workflow: w, lastRun }) => [w.name, triggerText(w.trigger), yesNo(!!w.paused), w.version, lastRunText(lastRun), relativeTime(w.updatedAt)]),

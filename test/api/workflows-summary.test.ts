@@ -74,10 +74,15 @@ describe('workflow list summary', () => {
     const base = { workflow: 'app-2', workflowVersion: 1, trigger: { type: 'manual' as const }, input: null, attempts: 1, maxAttempts: 1 };
     // Newest is the one created last; ids ordered the same way keep that so when both land in one millisecond.
     await runs.create({ ...base, id: 'run-1', status: 'failed', queuedAt: '2026-01-01T00:00:00.000Z' });
-    await runs.create({ ...base, id: 'run-2', status: 'succeeded', queuedAt: '2026-01-02T00:00:00.000Z' });
+    await runs.create({ ...base, id: 'run-2', status: 'succeeded', queuedAt: '2026-01-02T00:00:00.000Z', finishedAt: '2026-01-02T00:00:01.000Z' });
     const page = (await get('?view=summary&q=app-')).body.workflows;
     const byName = Object.fromEntries(page.map((w: { name: string }) => [w.name, w]));
-    assert.deepEqual(byName['app-2'].lastRun, { id: 'run-2', status: 'succeeded', createdAt: '2026-01-02T00:00:00.000Z' });
+    assert.deepEqual(byName['app-2'].lastRun, {
+      id: 'run-2',
+      status: 'succeeded',
+      createdAt: '2026-01-02T00:00:00.000Z',
+      finishedAt: '2026-01-02T00:00:01.000Z',
+    });
     assert.equal(byName['app-1'].lastRun, null);
   });
 

@@ -78,6 +78,8 @@ describe('veer get, describe and status', () => {
     );
     const one = await s.veer(['get', 'workflow', 'hello', '-o', 'yaml']);
     assert.match(one.stdout, /^name: hello$/m);
+    const row = await s.veer(['get', 'workflow', 'hello']);
+    assert.match(row.stdout.split('\n').find((l) => l.startsWith('hello')) ?? '', /succeeded/, row.stdout);
   });
 
   it('get workflows <missing> exits 3 with the API message on stderr', async () => {
