@@ -25,6 +25,8 @@ const spares = createSpareIsolates();
 const DEFAULT_MEMORY_MB = 64;
 let spareMemoryMb = DEFAULT_MEMORY_MB;
 let retiring = false;
+/** Well inside the parent's grace before it kills this process (VEER_SANDBOX_KILL_GRACE_MS, 1 s by default). */
+const STUCK_NOTE_MS = 300;
 /** Made after the current turn, so that a run's outcome (or the ready message) goes out first. */
 const warmSoon = () =>
   setImmediate(() => {
@@ -81,7 +83,19 @@ process.on('message', (raw) => {
     if (msg.ok) run.deliver(msg.callId, true, msg.json);
     else run.deliver(msg.callId, false, msg.message, msg.code);
   } else if (msg.t === 'abort') {
-    runs.get(msg.id)?.abort(msg.reason);
+    const run = runs.get(msg.id);
+    if (!run) {
+      // Nothing to stop here (the run ended and its outcome is on its way, or never arrived).
+      process.stderr.write(`sandbox: abort (${msg.reason}) for run ${msg.id}, which this process does not hold\n`);
+      return;
+    }
+    run.abort(msg.reason);
+    // A stop ends a run within a turn or two; one still here is named on stderr, which the
+    // parent logs if it then has to kill this process (the cause of a stuck run, next time).
+    setTimeout(() => {
+      if (runs.get(msg.id) === run)
+        process.stderr.write(`sandbox: run ${msg.id} still waiting for ${run.waitingFor()} ${STUCK_NOTE_MS} ms after its ${msg.reason}\n`);
+    }, STUCK_NOTE_MS).unref();
   } else if (msg.t === 'retire') {
     // No more runs will come: the spare would only hold memory until the process is stopped.
     retiring = true;

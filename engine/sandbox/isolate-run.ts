@@ -39,6 +39,8 @@ export interface IsolateRun {
   abort: (reason: 'cancelled' | 'timeout') => void;
   /** Settles a pending host call inside the isolate (`payload`: JSON if ok, else the message). */
   deliver: (callId: number, ok: boolean, payload: string | undefined, code?: string) => void;
+  /** What the run is waiting for now (e.g. `compile`, `main`): named on stderr when a stop does not end it. */
+  waitingFor: () => string;
 }
 
 const CPU_POLL_MS = 10;
@@ -98,6 +100,8 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
   const mainSettled = signal<'value' | 'error' | 'invalid'>();
   let loaded = false;
   let pastModule = false;
+  /** The await the run is in; a run that does not end when stopped is named with it (child-main.ts). */
+  let waitingFor = 'prepare';
   // Unguessable per run: the sentinel is never confused with anything a script rejects with.
   // (The hook's global name is per context: prepared-context.ts.)
   const sentinel = `veer:sentinel:${randomUUID()}`;
@@ -241,6 +245,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
       // A run stopped meanwhile no longer waits for it; its isolate is disposed, which fails it.
       preparing.catch(() => {});
       const ready = await unlessStopped(preparing);
+      waitingFor = 'bridge';
       if (ending) return ending;
       prepared = ready as PreparedContext;
       const { context, bridgeFn, hookKey } = prepared;
@@ -251,12 +256,14 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
         (...args: unknown[]) => unknown
       >;
       phase = 'compile';
+      waitingFor = 'compile';
       const user = await compileModuleCached(isolate, o.cache, o.entry, SCRIPT_FILENAME);
       modules.push(user);
       phase = 'link';
       if (user.dependencySpecifiers.length > 0) {
         throw new Error(`imports are not available in the sandbox ('${user.dependencySpecifiers[0]}'); use the ctx capabilities instead`);
       }
+      waitingFor = 'instantiate';
       const linked: Record<string, ivm.Module> = { 'veer:pre': pre, 'veer:post': post, 'veer:after': after, [SCRIPT_FILENAME]: user };
       await root.instantiate(context, (specifier) => {
         if (!Object.hasOwn(linked, specifier)) throw new Error(`imports are not available in the sandbox ('${specifier}')`);
@@ -267,6 +274,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
       // With top-level await, evaluate() returns while the module is still pending: the default
       // export is only called once `veer:post` ran, i.e. once the module has finished.
       phase = 'evaluate';
+      waitingFor = 'evaluate';
       await root.evaluate({ timeout: limits.cpuMs }).then(() => undefined, ignoreSentinel);
       if (ending) return ending;
       if (!loaded) {
@@ -274,12 +282,14 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
         // Pending at the end of the call that evaluated it: nothing at load time can settle it
         // later (no timers or ctx there), but it is waited for anyway, up to the deadline.
         awaitingModule = true;
+        waitingFor = 'module';
         await unlessStopped(moduleLoaded.promise);
         if (ending) return ending;
         awaitingModule = false;
       }
 
       phase = 'run';
+      waitingFor = 'start';
       await call('start', [], limits.cpuMs);
       if (ending) return ending;
       return await describeOutcome();
@@ -306,7 +316,9 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
 
   /** Waits for the default export, then has the bridge turn its outcome into a bounded string. */
   const describeOutcome = async (): Promise<ChildOutcome> => {
+    waitingFor = 'main';
     const kind = await unlessStopped(mainSettled.promise);
+    waitingFor = 'describe';
     if (ending) return ending;
     // Reading a result or an error runs the script's getters, toJSON and toString: in a call of
     // its own with a time limit, so a getter that never returns ends the run, not the child.
@@ -327,6 +339,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
         : unserialisable(`encoding it did not finish within ${readMs} ms of CPU time (a getter or toJSON that does not return)`);
     }
     if (ending) return ending;
+    waitingFor = 'result';
     const out = await unlessStopped(scriptDone.promise);
     if (ending) return ending;
     return toOutcome(out as string);
@@ -411,6 +424,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     sleeps.clear();
     // The bridge counts dropped log calls itself (reporting only at powers of two); ask it for
     // the exact count while the isolate is still alive.
+    waitingFor = 'finish';
     const exact = !ending && !isolate.isDisposed && dispatch !== undefined;
     if (exact) await dispatch!.apply(undefined, ['dropped'], { timeout: 100 }).catch(() => undefined);
     // Only a run that succeeded untouched may leave its isolate to the next run of its version:
@@ -435,6 +449,7 @@ export function startIsolateRun(o: IsolateRunOptions): IsolateRun {
     spare: lease.spare,
     abort: (reason) => stop(reason === 'timeout' ? timeout() : { status: 'cancelled', error: { code: 'SANDBOX.CANCELLED', message: 'the run was cancelled' } }),
     deliver,
+    waitingFor: () => `${waitingFor}${isolate.isDisposed ? ' (isolate disposed)' : ''}`,
   };
 }
 
