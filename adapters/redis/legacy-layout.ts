@@ -61,23 +61,45 @@ export async function migrateLegacyKeys(redis: Redis, prefix: string, logger: Lo
   const marker = createKeys(prefix).layout;
   if ((await redis.get(marker)) === LAYOUT) return 0;
   let moved = 0;
+  const runLists: string[] = [];
   let cursor = '0';
   do {
     const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
     for (const key of batch) {
       if (!ours(key.slice(prefix.length + 1))) continue;
+      const tagged = taggedName(prefix, key)!;
+      if (RUN_LIST.test(key.slice(prefix.length + 1))) runLists.push(tagged);
       try {
-        moved += Number(await redis.renamenx(key, taggedName(prefix, key)!));
+        moved += Number(await redis.renamenx(key, tagged));
       } catch (err) {
         // Moved by a process migrating at the same time.
         if (!/no such key/i.test((err as Error).message)) throw err;
       }
     }
   } while (cursor !== '0');
+  const indexed = await indexOldRuns(redis, createKeys(prefix).runsAll, runLists);
   await redis.set(marker, LAYOUT);
-  if (moved) logger.info({ keys: moved, prefix }, 'renamed keys of the old layout into hash-tagged names (README "Redis key layout")');
+  if (moved) logger.info({ keys: moved, runs: indexed, prefix }, 'renamed keys of the old layout into hash-tagged names (README "Redis key layout")');
   return moved;
+}
+
+/** `wf:<name>:runs`: a workflow's run list (names are [a-z0-9-]). */
+const RUN_LIST = /^wf:[a-z0-9-]+:runs$/;
+/** Run lists merged per ZUNIONSTORE: bounded arguments, whatever the number of workflows. */
+const UNION_BATCH = 100;
+
+/**
+ * The old layout had no list of every run (`runs:all`, GET /api/v1/runs): it is the union of
+ * the workflows' run lists, same members and scores (the creation time), so it is built from
+ * them and runs from before the upgrade are listed too. Idempotent (MAX of equal scores).
+ */
+async function indexOldRuns(redis: Redis, runsAll: string, runLists: string[]): Promise<number> {
+  for (let i = 0; i < runLists.length; i += UNION_BATCH) {
+    const batch = runLists.slice(i, i + UNION_BATCH);
+    await redis.zunionstore(runsAll, batch.length + 1, runsAll, ...batch, 'AGGREGATE', 'MAX');
+  }
+  return runLists.length ? redis.zcard(runsAll) : 0;
 }
 
 /** The start-up step of every process: upgrades the old layout, and never blocks start-up on it. */
