@@ -30,16 +30,9 @@ export const agentAlive = (s: Pick<AgentStatus, 'heartbeatAt' | 'heartbeatInterv
  * interval plus a second of clock skew; unreadable status keys are skipped.
  */
 export async function readGatewayStatus(kv: KvStore, name: string, revision: string, now: Date): Promise<GatewayStatus> {
-  const { entries } = await kv.list(AGENTS_PREFIX);
   const t = now.getTime();
   const agents: GatewayStatus['agents'] = [];
-  for (const e of entries) {
-    let s: AgentStatus;
-    try {
-      s = JSON.parse(e.value) as AgentStatus;
-    } catch {
-      continue;
-    }
+  for (const s of await readAgentStatuses(kv)) {
     const alive = agentAlive(s, t);
     // Own keys only: 'constructor' is a valid gateway name.
     const gs = s.gateways && Object.hasOwn(s.gateways, name) ? s.gateways[name] : {};
@@ -72,20 +65,30 @@ export interface AgentSummary {
 
 /** Every agent that has reported (alive or not, newest heartbeat first); unreadable status keys are skipped. */
 export async function readAgents(kv: KvStore, now: Date): Promise<AgentSummary[]> {
-  const { entries } = await kv.list(AGENTS_PREFIX);
   const out: AgentSummary[] = [];
-  for (const e of entries) {
-    let s: AgentStatus;
-    try {
-      s = JSON.parse(e.value) as AgentStatus;
-    } catch {
-      continue;
-    }
-    if (typeof s?.agentId !== 'string' || typeof s.heartbeatAt !== 'string') continue;
+  for (const s of await readAgentStatuses(kv)) {
     const gateways: AgentSummary['gateways'] = {};
     for (const [name, g] of Object.entries(s.gateways ?? {}))
       gateways[name] = { ...(g.appliedRevision ? { appliedRevision: g.appliedRevision } : {}), ...(g.error ? { error: g.error } : {}) };
     out.push({ agentId: s.agentId, heartbeatAt: s.heartbeatAt, alive: agentAlive(s, now.getTime()), haproxyRunning: s.haproxy?.running === true, gateways });
   }
   return out.sort((a, b) => b.heartbeatAt.localeCompare(a.heartbeatAt));
+}
+
+/**
+ * Every `agents/<id>` status key that parses and names its agent and heartbeat: the agents
+ * write them, but a key another tool wrote (or a torn value) must not break a status page.
+ */
+async function readAgentStatuses(kv: KvStore): Promise<AgentStatus[]> {
+  const { entries } = await kv.list(AGENTS_PREFIX);
+  const out: AgentStatus[] = [];
+  for (const e of entries) {
+    try {
+      const s = JSON.parse(e.value) as AgentStatus;
+      if (typeof s?.agentId === 'string' && typeof s.heartbeatAt === 'string') out.push(s);
+    } catch {
+      // unreadable: skipped
+    }
+  }
+  return out;
 }
