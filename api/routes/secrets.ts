@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { MAX_SECRET_BYTES, type SecretService } from '../../engine/connect/secret-service.ts';
+import { MAX_SECRET_BYTES, NO_KEY_HINT, type SecretService } from '../../engine/connect/secret-service.ts';
 import { DRY_RUN_OUTCOMES, DryRunQuerySchema } from '../../engine/domain/dry-run-put.ts';
 import { MetadataFields } from '../../engine/domain/metadata.ts';
 import { NameSchema } from '../../engine/domain/workflow.ts';
@@ -73,9 +73,28 @@ export function createSecretRoutes(deps: { secrets: SecretService }) {
       method: 'get',
       path: '/secrets',
       summary: 'Every secret: names, versions and times, never values',
-      responses: { 200: { description: 'Sorted by name', content: { 'application/json': { schema: z.object({ secrets: z.array(Meta) }) } } } },
+      responses: {
+        200: {
+          description: 'Sorted by name',
+          content: {
+            'application/json': {
+              schema: z.object({
+                secrets: z.array(Meta),
+                canSeal: z
+                  .boolean()
+                  .describe('false: VEER_SECRETS_KEY is not set here, so a PUT answers 409 SECRETS.NO_KEY (and stored secrets cannot be opened)'),
+                hint: z.string().optional().describe('with canSeal false: how to set the key'),
+              }),
+            },
+          },
+        },
+      },
     }),
-    async (c) => c.json({ secrets: await deps.secrets.list() }, 200),
+    async (c) => {
+      const secrets = await deps.secrets.list();
+      if (deps.secrets.canSeal()) return c.json({ secrets, canSeal: true }, 200);
+      return c.json({ secrets, canSeal: false, hint: NO_KEY_HINT }, 200);
+    },
   );
   r.openapi(
     createRoute({

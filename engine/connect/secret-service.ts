@@ -25,15 +25,17 @@ export interface SecretService {
   delete(name: string): Promise<boolean>;
   /** The value, for ctx.secrets only; undefined when there is no such secret. */
   reveal(name: string): Promise<string | undefined>;
+  /** Whether VEER_SECRETS_KEY is set, i.e. whether `put` can store anything. */
+  canSeal(): boolean;
   /** Re-seals with VEER_SECRETS_KEY every secret sealed with VEER_SECRETS_KEY_PREVIOUS; how many were. */
   rotate(): Promise<number>;
 }
 
-const noKey = (what: string) =>
-  new VeerError(
-    'SECRETS.NO_KEY',
-    `secrets cannot be ${what}: VEER_SECRETS_KEY is not set. Set it to 32 random bytes, e.g. VEER_SECRETS_KEY=$(openssl rand -hex 32), on the API and the engine (the same key on both), and restart`,
-  );
+/** How to set the key: in SECRETS.NO_KEY errors and the secrets list. */
+export const NO_KEY_HINT =
+  'VEER_SECRETS_KEY is not set. Set it to 32 random bytes, e.g. VEER_SECRETS_KEY=$(openssl rand -hex 32), on the API and the engine (the same key on both), and restart';
+
+const noKey = (what: string) => new VeerError('SECRETS.NO_KEY', `secrets cannot be ${what}: ${NO_KEY_HINT}`);
 
 const metaOf = ({ name, version, createdAt, updatedAt, labels, annotations }: SecretMeta): SecretMeta => ({
   name,
@@ -74,6 +76,7 @@ export function createSecretService(o: { store: SecretStore; key?: Buffer; previ
       if (sameValue && sameMeta) return { outcome: 'unchanged', meta: metaOf(s) };
       return { outcome: 'updated', meta: { name, version: s.version + 1, createdAt: s.createdAt, ...next } };
     },
+    canSeal: () => o.key !== undefined,
     async get(name) {
       const s = await o.store.get(name);
       return s && metaOf(s);

@@ -77,6 +77,7 @@ describe('secrets', () => {
       list.body.secrets.map((s: { name: string }) => s.name),
       ['slack-token'],
     );
+    assert.equal(list.body.canSeal, true);
     assertNoSecret('GET /secrets', list.body);
 
     const raw = await t.redisClient.hgetall(t.keys.secrets);
@@ -185,6 +186,11 @@ describe('secrets', () => {
       assert.equal(res.status, 409);
       assert.equal(res.body.code, 'SECRETS.NO_KEY');
       assert.match(res.body.message, /VEER_SECRETS_KEY=\$\(openssl rand -hex 32\)/);
+      // The list says so too (the dashboard shows it), instead of an empty list that looks fine.
+      const list = await keyless.call('GET', '/api/v1/secrets');
+      assert.equal(list.status, 200);
+      assert.equal(list.body.canSeal, false);
+      assert.match(list.body.hint, /VEER_SECRETS_KEY=\$\(openssl rand -hex 32\)/);
     } finally {
       await keyless.stop();
     }

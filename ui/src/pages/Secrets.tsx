@@ -8,7 +8,13 @@ import { useAsync } from '../use-async.ts';
 /** Secrets: names, versions and times only; the API never answers a value. */
 export function Secrets() {
   const list = useAsync(() => call(api.GET('/api/v1/secrets')), []);
-  const noKey = list.error instanceof ApiError && list.error.status === 409 && list.error.code === 'SECRETS.NO_KEY' ? list.error : undefined;
+  // Without VEER_SECRETS_KEY the list still answers (canSeal false, with the hint); a PUT would be 409 SECRETS.NO_KEY.
+  const noKey =
+    list.data?.canSeal === false
+      ? { message: list.data.hint ?? 'VEER_SECRETS_KEY is not set.' }
+      : list.error instanceof ApiError && list.error.status === 409 && list.error.code === 'SECRETS.NO_KEY'
+        ? list.error
+        : undefined;
   const secrets = list.data?.secrets ?? [];
   return (
     <>
