@@ -8,8 +8,15 @@ import { partialResultsError } from '../elasticsearch/partial-results.ts';
 import { indexTemplateOnce, TEMPLATE_PRIORITY } from '../elasticsearch/templates.ts';
 import { VeerError } from '../../engine/shared/errors.ts';
 import { Backoff } from '../../engine/shared/retry.ts';
-import type { GatewayMetricsStore, GatewayRequestSample, MetricsQuery } from '../../engine/ports/metrics-store.ts';
-import { summarize } from './summary.ts';
+import {
+  resolveSeriesStep,
+  type GatewayMetricsStore,
+  type GatewayRequestSample,
+  type MetricsPoint,
+  type MetricsQuery,
+  type MetricsSeriesQuery,
+} from '../../engine/ports/metrics-store.ts';
+import { seriesBuckets, seriesPoint, summarize } from './summary.ts';
 
 export interface ElasticsearchMetricsStoreOptions extends ElasticsearchConnection {
   /** Samples go to `<indexPrefix>-requests-YYYY.MM.DD` (by request day, UTC). Default 'veer'. */
@@ -44,6 +51,15 @@ function sampleIds(samples: GatewayRequestSample[]): string[] {
 /** Item statuses worth resending: the cluster was busy, not the document wrong. */
 const RETRYABLE_ITEM = new Set([429]);
 
+/** One series bucket's sub-aggregations as ES answers them (`percentiles` keys are `"50.0"`, …). */
+interface SeriesBucket {
+  key: number;
+  doc_count: number;
+  requests: { value: number };
+  errors: { doc_count: number };
+  pct: { values: Record<string, number | null> };
+}
+
 /**
  * Request samples as documents (replaces Vamp's Logstash/Filebeat step): `_bulk` into
  * daily indices under a template, numbers from aggregations (value count, 5xx filter,
@@ -56,6 +72,10 @@ const RETRYABLE_ITEM = new Set([429]);
  * stores agree on the same traffic. Ending windows 5 s early instead would shift every
  * verdict and disagree with Redis. The cost is one `_refresh` per query (analysis queries
  * run every few seconds per gateway, not per request).
+ *
+ * Series are one search too: a `date_histogram` per series (the gateway's, and one under a
+ * `filter` per requested route) with the same sub-aggregations per bucket, on the buckets
+ * `seriesBuckets` computes for Redis (see `series`).
  */
 export function createElasticsearchMetricsStore(options: ElasticsearchMetricsStoreOptions): GatewayMetricsStore {
   const { client, close } = connectElasticsearch(options);
@@ -116,6 +136,28 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
     return [...names].join(',');
   };
 
+  /**
+   * One aggregation search over the window's daily indices, after a refresh: the window ends
+   * now and the indices refresh every 5 s, so the last seconds are made searchable first.
+   * Numbers from some shards only would under-count (a verdict could promote a bad canary, a
+   * chart show a dip that did not happen): partial results are METRICS.UNAVAILABLE.
+   */
+  async function searchFresh(what: 'query' | 'series', index: string, body: estypes.SearchRequest): Promise<estypes.SearchResponse> {
+    const c = await compat();
+    let res: estypes.SearchResponse;
+    try {
+      const refreshed = await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }, c.json);
+      const stale = partialResultsError('metrics', `${what} (refresh before the window)`, { _shards: refreshed._shards });
+      if (stale) throw stale;
+      res = await client.search({ ...body, index, ignore_unavailable: true, allow_no_indices: true }, c.json);
+    } catch (err) {
+      throw translateEsError('metrics', `${what} (search with aggregations)`, err);
+    }
+    const partial = partialResultsError('metrics', `${what} (search with aggregations)`, res);
+    if (partial) throw partial;
+    return res;
+  }
+
   return {
     kind: 'elasticsearch',
 
@@ -149,62 +191,111 @@ export function createElasticsearchMetricsStore(options: ElasticsearchMetricsSto
         { range: { '@timestamp': { gte: first * 1000, lt: (last + 1) * 1000, format: 'epoch_millis' } } },
       ];
       if (q.route !== undefined) filter.push({ term: { route: q.route } });
-      const c = await compat();
-      const index = windowIndices(first * 1000, last * 1000);
-      let res;
-      try {
-        // The window ends now and the indices refresh every 5 s: make the last seconds searchable first.
-        const refreshed = await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }, c.json);
-        const stale = partialResultsError('metrics', 'query (refresh before the window)', { _shards: refreshed._shards });
-        if (stale) throw stale;
-        res = await client.search(
-          {
-            index,
-            ignore_unavailable: true,
-            allow_no_indices: true,
-            size: 0,
-            track_total_hits: true,
-            query: { bool: { filter } },
-            aggs: {
-              requests: { value_count: { field: 'durationMs' } },
-              errors: { filter: { range: { status: { gte: 500, lte: 599 } } } },
-              avg: { avg: { field: 'durationMs' } },
-              pct: { percentiles: { field: 'durationMs', percents: [50, 95, 99] } },
-            },
-          },
-          c.json,
-        );
-      } catch (err) {
-        throw translateEsError('metrics', 'query (search with aggregations)', err);
-      }
-      // Numbers from some shards only would under-count: a verdict on them could promote a bad canary.
-      const partial = partialResultsError('metrics', 'query (search with aggregations)', res);
-      if (partial) throw partial;
-      const a = res.aggregations as {
-        requests: { value: number };
-        errors: { doc_count: number };
-        avg: { value: number | null };
-        pct: { values: Record<string, number | null> };
-      };
-      const requests = a.requests.value;
+      const res = await searchFresh('query', windowIndices(first * 1000, last * 1000), {
+        size: 0,
+        track_total_hits: true,
+        query: { bool: { filter } },
+        aggs: {
+          requests: { value_count: { field: 'durationMs' } },
+          errors: { filter: { range: { status: { gte: 500, lte: 599 } } } },
+          avg: { avg: { field: 'durationMs' } },
+          pct: { percentiles: { field: 'durationMs', percents: [50, 95, 99] } },
+        },
+      });
+      // No `aggregations` at all when no daily index of the window exists yet (a search on no
+      // shard answers empty; elastic/elasticsearch#129762): no requests.
+      const a = res.aggregations as
+        | {
+            requests: { value: number };
+            errors: { doc_count: number };
+            avg: { value: number | null };
+            pct: { values: Record<string, number | null> };
+          }
+        | undefined;
+      const requests = a?.requests.value ?? 0;
       return summarize(gateway, q, {
         requests,
-        errors: a.errors.doc_count,
-        durationSum: (a.avg.value ?? 0) * requests,
-        p50: a.pct.values['50.0'] ?? null,
-        p95: a.pct.values['95.0'] ?? null,
-        p99: a.pct.values['99.0'] ?? null,
+        errors: a?.errors.doc_count ?? 0,
+        durationSum: (a?.avg.value ?? 0) * requests,
+        p50: a?.pct.values['50.0'] ?? null,
+        p95: a?.pct.values['95.0'] ?? null,
+        p99: a?.pct.values['99.0'] ?? null,
       });
     },
 
-    // A date_histogram with per-bucket percentiles would answer this; not built yet (the protocol
-    // double lacks date_histogram). A typed error, so a dashboard says why instead of failing opaquely.
-    async series() {
-      throw new VeerError(
-        'METRICS.INVALID',
-        'metrics series are not supported by the Elasticsearch metrics store yet; use VEER_METRICS_STORE=redis for charts (the aggregate GET /gateways/{name}/metrics works)',
-        { details: { notSupported: 'series' } },
-      );
+    async series(gateway, q: MetricsSeriesQuery) {
+      if (!(q.windowMs >= 1000) || q.windowMs > maxWindowMs) {
+        throw new VeerError('METRICS.INVALID', `metrics window must be between 1s and ${maxWindowMs / 1000}s, got ${q.windowMs}ms`);
+      }
+      const stepMs = resolveSeriesStep(q.windowMs, q.stepMs);
+      // The same buckets as the Redis store: starts at multiples of the step since the epoch, the last one open.
+      const { starts, stepS, nowS } = seriesBuckets(now(), q.windowMs, stepMs);
+      const from = starts[0] * 1000;
+      const withTotal = q.total !== false;
+      const routes = q.routes ?? [];
+      const series = (points: MetricsPoint[]) => ({
+        gateway,
+        windowMs: q.windowMs,
+        stepMs,
+        from,
+        nextAt: (starts[starts.length - 1] + stepS) * 1000,
+        ...(withTotal ? { total: points } : {}),
+      });
+      // fixed_interval buckets are aligned to the epoch in UTC (the default time_zone, no offset):
+      // keys are the starts above. min_doc_count 0 with extended_bounds over every start returns
+      // the empty buckets too. Only what a point reports is aggregated (no avg, no p95).
+      // https://www.elastic.co/guide/en/elasticsearch/reference/current/search-aggregations-bucket-datehistogram-aggregation.html
+      const histogram = (): estypes.AggregationsAggregationContainer => ({
+        date_histogram: {
+          field: '@timestamp',
+          fixed_interval: `${stepS}s`,
+          min_doc_count: 0,
+          extended_bounds: { min: from, max: starts[starts.length - 1] * 1000 },
+        },
+        aggs: {
+          requests: { value_count: { field: 'durationMs' } },
+          errors: { filter: { range: { status: { gte: 500, lte: 599 } } } },
+          pct: { percentiles: { field: 'durationMs', percents: [50, 99] } },
+        },
+      });
+      const aggs: Record<string, estypes.AggregationsAggregationContainer> = {};
+      if (withTotal) aggs.total = histogram();
+      routes.forEach((route, i) => {
+        aggs[`route${i}`] = { filter: { term: { route } }, aggs: { points: histogram() } };
+      });
+      const points = (buckets: SeriesBucket[] | undefined): MetricsPoint[] => {
+        const byKey = new Map((buckets ?? []).map((b) => [b.key, b]));
+        return starts.map((a) => {
+          const b = byKey.get(a * 1000);
+          const open = a + stepS > nowS + 1;
+          return seriesPoint(a * 1000, open ? nowS - a + 1 : stepS, open, {
+            requests: b?.requests.value ?? 0,
+            errors: b?.errors.doc_count ?? 0,
+            p50: b?.pct.values['50.0'] ?? null,
+            p99: b?.pct.values['99.0'] ?? null,
+          });
+        });
+      };
+      if (Object.keys(aggs).length === 0) return { ...series([]), routes: [] };
+      const res = await searchFresh('series', windowIndices(from, nowS * 1000), {
+        size: 0,
+        query: {
+          bool: {
+            filter: [
+              { term: { gateway } },
+              // Up to the current second, as Redis reads it: the open bucket counts its elapsed seconds.
+              { range: { '@timestamp': { gte: from, lt: (nowS + 1) * 1000, format: 'epoch_millis' } } },
+            ],
+          },
+        },
+        aggs,
+      });
+      // Absent when no daily index of the window exists yet (elastic/elasticsearch#129762): all zero points.
+      const a = res.aggregations as Record<string, { buckets?: SeriesBucket[]; points?: { buckets: SeriesBucket[] } }> | undefined;
+      return {
+        ...series(points(a?.total?.buckets)),
+        routes: routes.map((route, i) => ({ route, points: points(a?.[`route${i}`]?.points?.buckets) })),
+      };
     },
 
     close,

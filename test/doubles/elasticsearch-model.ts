@@ -39,6 +39,21 @@ export class EsError extends Error {
   }
 }
 
+/**
+ * An error a shard meets while it runs the request (building the aggregators, collecting): every
+ * shard that runs it fails, so the search answers "all shards failed" with it as the cause
+ * (elasticsearch-search.ts); a search that reaches no shard meets none. Parse errors of the
+ * request body are plain EsErrors, raised before any shard is picked.
+ */
+export class ShardLevelError extends EsError {}
+
+/** What an aggregation needs besides its documents: the fields' mappings, and the search's running bucket count (`search.max_buckets`). */
+export interface AggContext {
+  /** The mapping of `field` in the first searched index that maps it (`type`, `format`), or undefined when unmapped. */
+  mapping(field: string): { type?: string; format?: string } | undefined;
+  buckets: { count: number };
+}
+
 /** An ES wildcard expression (`*` only) as a RegExp over whole names. */
 export const wildcard = (pattern: string) =>
   new RegExp(

@@ -1,4 +1,5 @@
-import { EsError, type Doc, type Index, type StoredDoc } from './elasticsearch-model.ts';
+import { dateHistogram, MAX_BUCKETS, tooManyBuckets, type Aggs } from './elasticsearch-date-histogram.ts';
+import { EsError, ShardLevelError, type AggContext, type Doc, type Index, type StoredDoc } from './elasticsearch-model.ts';
 import { cmp, comparable, matches, values } from './elasticsearch-query.ts';
 
 /*
@@ -12,6 +13,11 @@ import { cmp, comparable, matches, values } from './elasticsearch-query.ts';
  * sort gives `unmapped_type`.
  * https://www.elastic.co/docs/reference/elasticsearch/rest-apis/search-shard-routing
  * https://www.elastic.co/docs/reference/elasticsearch/rest-apis/sort-search-results#_ignoring_unmapped_fields
+ *
+ * A search that reaches no shard (no index matched, with ignore_unavailable / allow_no_indices)
+ * answers without `aggregations`, even when some were asked for (ES 8 and 9: an empty response
+ * is sent before any shard runs; https://github.com/elastic/elasticsearch/issues/129762).
+ * Errors a shard meets running the aggregations (ShardLevelError) fail every shard that runs them.
  */
 
 /** TDigest with one centroid per value: centroid i sits at rank i + 0.5. */
@@ -34,10 +40,10 @@ function numbers(docs: Doc[], field: string): number[] {
     .filter((v): v is number => typeof v === 'number');
 }
 
-function aggregate(docs: Doc[], aggs: Record<string, Record<string, unknown>> | undefined): Record<string, unknown> {
+function aggregate(docs: Doc[], aggs: Aggs | undefined, ctx: AggContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(aggs ?? {})) {
-    const sub = (def.aggs ?? def.aggregations) as Record<string, Record<string, unknown>> | undefined;
+    const sub = (def.aggs ?? def.aggregations) as Aggs | undefined;
     const [kind, body] = Object.entries(def).find(([k]) => k !== 'aggs' && k !== 'aggregations') as [string, Record<string, unknown>];
     const nums = () => numbers(docs, String(body.field));
     switch (kind) {
@@ -70,16 +76,21 @@ function aggregate(docs: Doc[], aggs: Record<string, Record<string, unknown>> | 
       }
       case 'filter': {
         const hit = docs.filter((d) => matches(d, body));
-        out[name] = { doc_count: hit.length, ...aggregate(hit, sub) };
+        out[name] = { doc_count: hit.length, ...aggregate(hit, sub, ctx) };
         break;
       }
       case 'terms': {
         const groups = new Map<string, Doc[]>();
         for (const d of docs) for (const v of values(d, String(body.field))) groups.set(String(v), [...(groups.get(String(v)) ?? []), d]);
         const buckets = [...groups].sort((a, b) => b[1].length - a[1].length).slice(0, Number(body.size ?? 10));
-        out[name] = { buckets: buckets.map(([key, ds]) => ({ key, doc_count: ds.length, ...aggregate(ds, sub) })) };
+        ctx.buckets.count += buckets.length;
+        if (ctx.buckets.count > MAX_BUCKETS) throw tooManyBuckets();
+        out[name] = { buckets: buckets.map(([key, ds]) => ({ key, doc_count: ds.length, ...aggregate(ds, sub, ctx) })) };
         break;
       }
+      case 'date_histogram':
+        out[name] = dateHistogram(name, docs, body, sub, ctx, aggregate);
+        break;
       default:
         throw new EsError(400, 'parsing_exception', `unknown aggregation type [${kind}] (not implemented by the double)`);
     }
@@ -124,7 +135,7 @@ const shardFailure = (idx: Index, sort: SortSpec, failing: RegExp[]) => {
 export function search(targets: Index[], body: Record<string, unknown>, takeFaults: (targets: Index[]) => ShardFaults) {
   const sort = parseSort(body.sort);
   const faults = takeFaults(targets);
-  const failures: Array<{ shard: number; index: string; node: string; reason: { type: string; reason: string }; status: number }> = [];
+  const failures: ShardFailure[] = [];
   const answering = targets.filter((idx) => {
     const why = shardFailure(idx, sort, faults.failing);
     if (why) failures.push({ shard: 0, index: idx.name, node: 'double', reason: { type: why.type, reason: why.reason }, status: why.status });
@@ -175,6 +186,14 @@ export function search(targets: Index[], body: Record<string, unknown>, takeFaul
   const size = Number(body.size ?? 10);
   const page = hits.slice(from, from + size);
   const aggs = body.aggs ?? body.aggregations;
+  const aggregations = aggs
+    ? runAggregations(
+        answering,
+        hits.map((h) => h.doc),
+        aggs as Aggs,
+        failures,
+      )
+    : undefined;
   return {
     took: 1,
     timed_out: faults.timedOut.length > 0,
@@ -190,13 +209,42 @@ export function search(targets: Index[], body: Record<string, unknown>, takeFaul
       max_score: null,
       hits: page.map((h) => ({ _index: h.idx.name, _id: h.d.id, _score: null, _source: h.d.source, ...(sort.length ? { sort: sortValues(h) } : {}) })),
     },
-    ...(aggs
-      ? {
-          aggregations: aggregate(
-            hits.map((h) => h.doc),
-            aggs as Record<string, Record<string, unknown>>,
-          ),
-        }
-      : {}),
+    ...(aggregations ? { aggregations } : {}),
   };
+}
+
+/** The mapping of `field` (a dotted path) in the first of `indices` that maps it. */
+function mappingOf(indices: Index[], field: string): { type?: string; format?: string } | undefined {
+  for (const idx of indices) {
+    let props: Record<string, unknown> | undefined = idx.mappings.properties;
+    const parts = field.split('.');
+    for (let i = 0; props && i < parts.length; i++) {
+      const m = props[parts[i]] as { type?: string; format?: string; properties?: Record<string, unknown> } | undefined;
+      if (m && i === parts.length - 1) return { type: m.type, format: m.format };
+      props = m?.properties;
+    }
+  }
+  return undefined;
+}
+
+type ShardFailure = { shard: number; index: string; node: string; reason: { type: string; reason: string }; status: number };
+
+/** The aggregations' answer over `docs`, or undefined when no shard ran them; a ShardLevelError fails every shard that ran them. */
+function runAggregations(answering: Index[], docs: Doc[], aggs: Aggs, failures: ShardFailure[]): Record<string, unknown> | undefined {
+  const ctx: AggContext = { mapping: (field) => mappingOf(answering, field), buckets: { count: 0 } };
+  try {
+    const out = aggregate(docs, aggs, ctx);
+    return answering.length ? out : undefined;
+  } catch (err) {
+    if (!(err instanceof ShardLevelError)) throw err;
+    if (!answering.length) return undefined;
+    const all = [
+      ...failures,
+      ...answering.map((idx) => ({ shard: 0, index: idx.name, node: 'double', reason: { type: err.type, reason: err.message }, status: err.status })),
+    ];
+    const status = Math.max(...all.map((f) => f.status));
+    throw Object.assign(new EsError(status, 'search_phase_execution_exception', 'all shards failed', { type: err.type, reason: err.message }), {
+      failures: all,
+    });
+  }
 }

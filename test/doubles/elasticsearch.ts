@@ -15,7 +15,7 @@ import { search } from './elasticsearch-search.ts';
  * Covered: `GET /` info, index templates, index create/exists/delete, `_doc`/`_create`,
  * `_bulk` (NDJSON, per-item results and errors), `_search` (bool filter/must/should/
  * must_not, range, term, terms, match, match_all, exists; sort, search_after, from/size;
- * aggregations avg/sum/min/max/value_count/percentiles/filter/terms), `_refresh`.
+ * aggregations avg/sum/min/max/value_count/percentiles/filter/terms/date_histogram), `_refresh`.
  * Every response carries `X-Elastic-Product: Elasticsearch`, which the client requires.
  * Percentiles are computed exactly with TDigest-like interpolation (real ES approximates).
  *
@@ -25,7 +25,9 @@ import { search } from './elasticsearch-search.ts';
  * - Refresh (searchable only after a refresh of its index) and composable templates
  *   (same-priority overlaps refused): elasticsearch-indices.ts.
  * - Partial results (failed or timed-out shards answer 200; unmapped sort fields fail a
- *   shard): elasticsearch-search.ts, with the query DSL in elasticsearch-query.ts.
+ *   shard; no `aggregations` when no index matched): elasticsearch-search.ts, with the query
+ *   DSL in elasticsearch-query.ts and `date_histogram` (fixed intervals, bounds, the
+ *   max_buckets limit) in elasticsearch-date-histogram.ts.
  * - `_bulk` items failing on their own: elasticsearch-bulk.ts.
  * - The test hooks that inject those faults: elasticsearch-faults.ts.
  */
