@@ -8,8 +8,9 @@ import type { ResourceKind, Scope } from '../engine/domain/access.ts';
  * deployments need `write`, and so do pausing or resuming a workflow's triggers and editing
  * its state (both change what every later run does, like a new definition would);
  * defining or removing local deployments (a command run on the engine's host), storing or
- * removing secrets and reading the audit stream need `admin`. A mutating route missing from the table needs `admin`, so a new
- * route is closed until it is placed here.
+ * removing secrets, reading a local deployment's definition (its env) and reading the audit
+ * stream need `admin`. A mutating route missing from the table needs `admin`, so a new route is
+ * closed until it is placed here.
  */
 interface Rule {
   methods: readonly string[];
@@ -25,6 +26,8 @@ export const READS: readonly string[] = ['GET', 'HEAD', 'OPTIONS'];
 
 const RULES: readonly Rule[] = [
   { methods: ['GET', 'HEAD'], path: '/audit', scope: 'admin' },
+  // A local deployment's definition shows its env, which may hold credentials: admin, like defining one.
+  { methods: ['GET', 'HEAD'], path: '/deployments/:name/definition', scope: 'admin', kind: 'deployments' },
   { methods: READS, path: '*', scope: 'read' },
   { methods: ['POST'], path: '/workflows/:name/runs', scope: 'run', kind: 'workflows' },
   // Promote and abort are operator actions on a running release, like starting a run.

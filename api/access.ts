@@ -50,8 +50,9 @@ async function authorize(c: Context, principal: Principal, access: Access, deps:
   const needed = `${c.req.method} ${c.req.path}`;
   if (!scopeCovers(principal.scope, access.scope))
     throw forbidden(principal, `has scope '${principal.scope}'; ${needed} needs '${access.scope}'`, { scope: access.scope, has: principal.scope });
-  // Globs limit what a token may change or run; reads are governed by the scope alone.
-  if (!principal.globs || READS.includes(c.req.method.toUpperCase())) return;
+  // Globs limit what a token may change or run; reads are governed by the scope alone, except
+  // a read that names its resource (a local deployment's definition: its env may hold credentials).
+  if (!principal.globs || (READS.includes(c.req.method.toUpperCase()) && !access.target)) return;
   const limited = `is limited to ${principal.globs.join(', ')}`;
   const target = access.target;
   if (!target) throw forbidden(principal, `${limited}; ${needed} names no resource within them (use a token without globs)`, { globs: principal.globs });

@@ -94,6 +94,28 @@ export function createDeploymentRoutes(deps: DeploymentRouteDeps) {
 
   r.openapi(
     createRoute({
+      method: 'get',
+      path: '/deployments/{name}/definition',
+      summary: "A local deployment's whole definition, env included, as PUT /deployments/{name} takes it (local scheduler only; scope admin)",
+      description:
+        'The stored definition (command, args, env, instances, healthCheck, cwd, labels, annotations) in exactly the PUT body shape, ' +
+        '`instances` being the desired count now: PUT it back and a dry run says `unchanged` (what `veer export` relies on). ' +
+        'It needs the `admin` scope, unlike the other reads: `env` may hold credentials, and defining a local deployment needs admin too.',
+      request: { params: NameParam },
+      responses: { 200: json(DeploymentDefinitionSchema, 'The definition'), ...errors },
+    }),
+    async (c) => {
+      needDefine("reading a deployment's definition");
+      const { name } = c.req.valid('param');
+      if (!scheduler.definition) throw invalid(scheduler.kind, `the ${scheduler.kind} scheduler does not keep deployment definitions`);
+      const definition = await scheduler.definition(name);
+      if (!definition) throw notFound({ driver: scheduler.kind, deployment: name }, 'define it first with PUT /api/v1/deployments/{name}');
+      return c.json(definition, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
       method: 'put',
       path: '/deployments/{name}/scale',
       summary: 'Scale a deployment (instances, cpu cores, memory per instance)',

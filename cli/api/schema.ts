@@ -492,6 +492,132 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/deployments/{name}/definition': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A local deployment's whole definition, env included, as PUT /deployments/{name} takes it (local scheduler only; scope admin)
+     * @description The stored definition (command, args, env, instances, healthCheck, cwd, labels, annotations) in exactly the PUT body shape, `instances` being the desired count now: PUT it back and a dry run says `unchanged` (what `veer export` relies on). It needs the `admin` scope, unlike the other reads: `env` may hold credentials, and defining a local deployment needs admin too.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The definition */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /**
+               * @description key → any text (at most 4096 characters each, 16 KiB in all), e.g. `veer.io/source`; no meaning to Veer
+               * @default {}
+               */
+              annotations: {
+                [key: string]: string;
+              };
+              /** @default [] */
+              args: string[];
+              /** @description executable, e.g. "node" or an absolute path */
+              command: string;
+              cwd?: string;
+              /**
+               * @description added to PATH/HOME/LANG/TMPDIR; PORT and HOST are always set by the scheduler
+               * @default {}
+               */
+              env: {
+                [key: string]: string;
+              };
+              /** @description HTTP GET path; 2xx = ready. Absent: a TCP connect means ready */
+              healthCheck?: string;
+              /** @default 1 */
+              instances: number;
+              /**
+               * @description key → value for selecting objects (Kubernetes rules: `[prefix/]name`, values of at most 63 characters or empty); no meaning to Veer
+               * @default {}
+               */
+              labels: {
+                [key: string]: string;
+              };
+            };
+          };
+        };
+        /** @description Invalid request, or an ability this scheduler lacks (code SCHEDULER.INVALID) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or wrong bearer token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The scheduler refused Veer (SCHEDULER.FORBIDDEN): check its credentials */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No such deployment */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The scheduler reported a concurrent change or a running rollout */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The scheduler is unreachable, or ?wait=true timed out (SCHEDULER.TIMEOUT) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/deployments/{name}/scale': {
     parameters: {
       query?: never;
@@ -2435,6 +2561,10 @@ export interface paths {
           };
           content: {
             'application/json': {
+              /** @description false: VEER_SECRETS_KEY is not set here, so a PUT answers 409 SECRETS.NO_KEY (and stored secrets cannot be opened) */
+              canSeal: boolean;
+              /** @description with canSeal false: how to set the key */
+              hint?: string;
               secrets: components['schemas']['SecretMeta'][];
             };
           };

@@ -8,6 +8,28 @@ import { KINDS, kindOf, ref, type Kind } from '../manifests/kinds.ts';
 import { selectObjects } from '../manifests/prune.ts';
 import { parseSelector } from '../resources.ts';
 import { collect } from '../args.ts';
+import { CliError } from '../errors.ts';
+import type { Obj } from '../manifests/api.ts';
+
+/**
+ * A local deployment's whole definition (GET /deployments/{name}/definition: env, healthCheck,
+ * cwd and the current instances, which the plain GET leaves out), or why it cannot be exported.
+ * The API serves it to admin tokens only, since env may hold credentials.
+ */
+async function readDefinition(ctx: CommandContext, name: string): Promise<{ definition: Obj } | { skipped: string }> {
+  const client = await ctx.client();
+  try {
+    return { definition: await ctx.send(client.GET('/api/v1/deployments/{name}/definition', { params: { path: { name } }, signal: ctx.signal })) };
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    if (err.apiCode === 'FORBIDDEN') return { skipped: "reading a local deployment's definition (its env) needs an admin token" };
+    if (err.apiCode === 'SCHEDULER.INVALID') return { skipped: 'only local deployments can be exported (the API runs another scheduler)' };
+    if (err.apiCode === 'SCHEDULER.NOT_FOUND') return { skipped: 'it was removed while exporting' };
+    // An API older than the definition route answers its generic 404.
+    if (err.apiCode === 'NOT_FOUND') return { skipped: 'this API does not serve deployment definitions (upgrade Veer)' };
+    throw err;
+  }
+}
 
 function kindFlag(word: string): Kind {
   const kind = kindOf(word);
@@ -24,7 +46,7 @@ export function registerExport(program: Command, ctx: CommandContext): void {
     .option('-d, --dir <dir>', 'write <dir>/<kind>s/<name>.yaml, and each workflow script to <dir>/workflows/<name>.ts')
     .addHelpText(
       'after',
-      "\nSecret values are never exported: a secret (and a notifier's signing secret) becomes valueFrom: { env: NAME }\nwith a comment naming the variable to set before applying. Local deployments are skipped: the API does not\nshow their whole definition (env, healthCheck, cwd).",
+      "\nSecret values are never exported: a secret (and a notifier's signing secret) becomes valueFrom: { env: NAME }\nwith a comment naming the variable to set before applying. Local deployments are exported whole, env included\n(as written: keep files whose env holds credentials out of Git), with their current instance count; reading\nthat needs an admin token, and without one each deployment is skipped with a line on stderr saying so.",
     )
     .action(async (o: { selector?: string[]; kind?: string[]; dir?: string }) => {
       const kinds: Kind[] = o.kind?.length ? o.kind.map(kindFlag) : [...KINDS];
@@ -36,9 +58,17 @@ export function registerExport(program: Command, ctx: CommandContext): void {
       );
       const exported: ExportedObject[] = [];
       for (const { kind, obj } of found) {
-        const e = exportObject(kind, obj, { scriptFiles: o.dir !== undefined });
-        if (e) exported.push(e);
-        else ctx.err(`${ref(kind, String(obj.name))} skipped: the API does not show a local deployment's whole definition`);
+        const name = String(obj.name);
+        let source = obj;
+        if (kind === 'Deployment') {
+          const d = await readDefinition(ctx, name);
+          if ('skipped' in d) {
+            ctx.err(`${ref(kind, name)} skipped: ${d.skipped}`);
+            continue;
+          }
+          source = { name, ...d.definition };
+        }
+        exported.push(exportObject(kind, source, { scriptFiles: o.dir !== undefined }));
       }
       if (o.dir === undefined) {
         ctx.out(exported.map((e) => e.yaml).join('---\n'));

@@ -22,20 +22,18 @@ export const envNameOf = (name: string): string => name.toUpperCase().replace(/[
  * written back as it is: apply keeps an annotation the manifest names, so applying the export
  * finds every object unchanged (re-recording the export's own path would update them all), and
  * the object still says which file it first came from.
- * Deployments: the API shows only `command` (with its args joined) and not env, healthCheck or
- * cwd, so a local deployment cannot be exported faithfully; the caller skips them (undefined).
+ * Deployments: `obj` is the name and the answer of GET /deployments/{name}/definition (the PUT
+ * body, env and the current instance count included), not the GET answer, which shows only
+ * `command` with its args joined and leaves out env, healthCheck and cwd.
  */
-export function exportObject(kind: Kind, obj: Obj, options: { scriptFiles: boolean }): ExportedObject | undefined {
+export function exportObject(kind: Kind, obj: Obj, options: { scriptFiles: boolean }): ExportedObject {
   const name = String(obj.name);
   const { labels, annotations, ...rest } = comparable(kind, obj) as Obj & { labels?: Obj; annotations?: Obj };
   const dir = KIND_INFO[kind].plural;
   let spec: Obj = rest;
   let script: ExportedObject['script'];
   const comments: Record<string, string> = {};
-  if (kind === 'Deployment') {
-    if (!('definition' in obj)) return undefined;
-    spec = obj.definition as Obj;
-  } else if (kind === 'Secret') {
+  if (kind === 'Secret') {
     spec = { valueFrom: { env: envNameOf(name) } };
     comments.valueFrom = ` the value is not exported: set $${envNameOf(name)} (or use valueFrom: { file: path }) before veer apply`;
   } else if (kind === 'Notifier') {

@@ -84,6 +84,12 @@ export interface SchedulerDriver {
    * definition (instances included) already equals it; the deployment as `get` would answer after (capabilities.define).
    */
   planDefine?(name: string, definition: DeploymentDefinition): Promise<{ outcome: DryRunOutcome; deployment: Deployment }>;
+  /**
+   * The stored definition as `define` accepted it (defaults filled in), `instances` being the
+   * desired count now (a scale changes it): what PUT takes back as unchanged. Undefined for an
+   * unknown name (capabilities.define). Holds `env`, so the API serves it to admins only.
+   */
+  definition?(name: string): Promise<DeploymentDefinition | undefined>;
   /** Removes a deployment, draining its instances; returns whether it existed (capabilities.define). */
   remove?(name: string): Promise<boolean>;
   close(): Promise<void>;

@@ -14,6 +14,7 @@ import { waitFor } from '../helpers/wait-for.ts';
  */
 const WRITER = 'writer-secret-0123456789';
 const VIEWER = 'viewer-secret-0123456789';
+const ROOT = 'root-secret-0123456789';
 
 describe('veer with API tokens', () => {
   let s: CliSystem;
@@ -21,7 +22,7 @@ describe('veer with API tokens', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'veer-cli-auth-'));
     const file = join(dir, 'tokens');
-    await writeFile(file, `writer:write:${WRITER}\nviewer:read:${VIEWER}\n`);
+    await writeFile(file, `writer:write:${WRITER}\nviewer:read:${VIEWER}\nroot:admin:${ROOT}\n`);
     s = await startCliSystem({ env: { VEER_API_TOKENS_FILE: file } });
     const auth = { authorization: `Bearer ${WRITER}` };
     const script =
@@ -51,6 +52,25 @@ describe('veer with API tokens', () => {
     assert.match(refused.stderr, /FORBIDDEN/);
     assert.match(refused.stderr, /write/);
     for (const out of [read.stdout, read.stderr, refused.stdout, refused.stderr]) assert.ok(!out.includes(VIEWER), 'no token in any output');
+  });
+
+  it("export skips a local deployment for a token without admin, saying why (its env is an admin's to read)", async () => {
+    const web = { command: process.execPath, env: { WEB_DB_PASSWORD: 'db-secret-0123456789' }, instances: 0 };
+    assert.equal((await s.t.call('PUT', '/api/v1/deployments/web', web, { authorization: `Bearer ${ROOT}` })).status, 202);
+    try {
+      const read = await s.veer(['export', '--kind', 'deployment'], { env: { VEER_TOKEN: VIEWER } });
+      assert.equal(read.code, 0, read.stderr);
+      assert.equal(read.stderr, "deployment/web skipped: reading a local deployment's definition (its env) needs an admin token\n");
+      assert.equal(read.stdout.trim(), '');
+      const admin = await s.veer(['export', '--kind', 'deployment'], { env: { VEER_TOKEN: ROOT } });
+      assert.equal(admin.code, 0, admin.stderr);
+      assert.match(admin.stdout, /^name: web$/m);
+      assert.match(admin.stdout, /WEB_DB_PASSWORD: db-secret-0123456789/);
+      for (const out of [read.stdout, read.stderr, admin.stdout, admin.stderr])
+        assert.ok(!out.includes(VIEWER) && !out.includes(ROOT), 'no token in any output');
+    } finally {
+      await s.t.call('DELETE', '/api/v1/deployments/web', undefined, { authorization: `Bearer ${ROOT}` });
+    }
   });
 
   it('a write token runs and follows the log over SSE (the token on the stream too)', async () => {

@@ -316,32 +316,86 @@ describe('veer apply/diff/delete/export -f manifests', () => {
     await s.t.call('DELETE', '/api/v1/gateways/shop-manual');
   });
 
-  it('export -d writes manifests and script files that apply round-trips to unchanged', async () => {
-    const res = await s.veer(['export', '-l', 'app=shop', '-d', 'exported'], { env: ENV });
-    assert.equal(res.code, 0, res.stderr);
-    const script = await readFile(join(s.dir, 'exported', 'workflows', 'shop-canary.ts'), 'utf8');
-    assert.match(script, /canary step 2/);
-    const wf = await readFile(join(s.dir, 'exported', 'workflows', 'shop-canary.yaml'), 'utf8');
-    assert.match(wf, /script: shop-canary\.ts/);
-    const secret = await readFile(join(s.dir, 'exported', 'secrets', 'shop-token.yaml'), 'utf8');
-    assert.match(secret, /env: SHOP_TOKEN/);
-    assert.doesNotMatch(secret, /tok-123456/);
-    const notifier = await readFile(join(s.dir, 'exported', 'notifiers', 'shop-alerts.yaml'), 'utf8');
-    assert.match(notifier, /env: SHOP_ALERTS_NOTIFIER_SECRET/);
-
-    const stdout = await s.veer(['export', '--kind', 'gateway', '-l', 'app=shop']);
-    assert.equal(stdout.code, 0, stdout.stderr);
-    const docs = parseAllDocuments(stdout.stdout) as Array<{ toJS(): { kind: string; name: string; spec: { port: number } } }>;
-    assert.deepEqual(
-      docs.map((d) => [d.toJS().kind, d.toJS().name, d.toJS().spec.port]),
-      [['Gateway', 'shop', gatewayPort]],
+  it('export (-d and stdout) writes manifests and script files, local deployments whole, that apply round-trips to unchanged', async () => {
+    // A local deployment with everything the plain GET does not show (env, healthCheck, cwd), then
+    // scaled: the export carries the live count, so apply finds it unchanged with or without --reset.
+    const web = join(s.dir, 'shop-web');
+    await mkdir(web, { recursive: true });
+    await writeFile(
+      join(web, 'web.yaml'),
+      [
+        'kind: Deployment',
+        'name: shop-web',
+        'labels: { app: shop }',
+        'annotations: { team: web }',
+        'spec:',
+        `  command: ${JSON.stringify(process.execPath)}`,
+        "  args: ['-e', 'setInterval(() => {}, 1000)']",
+        "  env: { SHOP_DB_URL: 'postgres://shop@127.0.0.1/shop' }",
+        '  healthCheck: /healthz',
+        `  cwd: ${JSON.stringify(s.dir)}`,
+        '  instances: 0',
+        '',
+      ].join('\n'),
     );
+    try {
+      assert.equal((await apply('-f', 'shop-web')).code, 0);
+      const scaled = await s.veer(['scale', 'shop-web', '1']);
+      assert.equal(scaled.code, 0, scaled.stderr);
 
-    const round = await s.veer(['apply', '-f', 'exported'], { env: { ...ENV, SHOP_ALERTS_NOTIFIER_SECRET: ENV.SHOP_HOOK_SECRET } });
-    assert.equal(round.code, 0, round.stderr);
-    const o = outcomes(round);
-    assert.deepEqual(Object.keys(o).sort(), ['gateway/shop', 'notifier/shop-alerts', 'secret/shop-token', 'workflow/shop-canary']);
-    assert.deepEqual(new Set(Object.values(o)), new Set(['unchanged']));
+      const res = await s.veer(['export', '-l', 'app=shop', '-d', 'exported'], { env: ENV });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stderr, '', 'nothing skipped');
+      assert.match(res.stdout, /^deployment\/shop-web exported to exported\/deployments\/shop-web\.yaml$/m);
+      const script = await readFile(join(s.dir, 'exported', 'workflows', 'shop-canary.ts'), 'utf8');
+      assert.match(script, /canary step 2/);
+      const wf = await readFile(join(s.dir, 'exported', 'workflows', 'shop-canary.yaml'), 'utf8');
+      assert.match(wf, /script: shop-canary\.ts/);
+      const secret = await readFile(join(s.dir, 'exported', 'secrets', 'shop-token.yaml'), 'utf8');
+      assert.match(secret, /env: SHOP_TOKEN/);
+      assert.doesNotMatch(secret, /tok-123456/);
+      const notifier = await readFile(join(s.dir, 'exported', 'notifiers', 'shop-alerts.yaml'), 'utf8');
+      assert.match(notifier, /env: SHOP_ALERTS_NOTIFIER_SECRET/);
+
+      const stdout = await s.veer(['export', '--kind', 'gateway', '-l', 'app=shop']);
+      assert.equal(stdout.code, 0, stdout.stderr);
+      const docs = parseAllDocuments(stdout.stdout) as Array<{ toJS(): { kind: string; name: string; spec: { port: number } } }>;
+      assert.deepEqual(
+        docs.map((d) => [d.toJS().kind, d.toJS().name, d.toJS().spec.port]),
+        [['Gateway', 'shop', gatewayPort]],
+      );
+
+      const deployments = await s.veer(['export', '--kind', 'deployment', '-l', 'app=shop']);
+      assert.equal(deployments.code, 0, deployments.stderr);
+      const [d, ...more] = parseAllDocuments(deployments.stdout).map((x) => x.toJS());
+      assert.equal(more.length, 0);
+      assert.deepEqual(d, {
+        apiVersion: 'veer.io/v1',
+        kind: 'Deployment',
+        name: 'shop-web',
+        labels: { app: 'shop' },
+        annotations: { team: 'web', 'veer.io/source': 'shop-web/web.yaml#1' },
+        spec: {
+          command: process.execPath,
+          args: ['-e', 'setInterval(() => {}, 1000)'],
+          env: { SHOP_DB_URL: 'postgres://shop@127.0.0.1/shop' },
+          healthCheck: '/healthz',
+          cwd: s.dir,
+          instances: 1,
+        },
+      });
+
+      const round = await s.veer(['apply', '-f', 'exported'], { env: { ...ENV, SHOP_ALERTS_NOTIFIER_SECRET: ENV.SHOP_HOOK_SECRET } });
+      assert.equal(round.code, 0, round.stderr);
+      const o = outcomes(round);
+      assert.deepEqual(Object.keys(o).sort(), ['deployment/shop-web', 'gateway/shop', 'notifier/shop-alerts', 'secret/shop-token', 'workflow/shop-canary']);
+      assert.deepEqual(new Set(Object.values(o)), new Set(['unchanged']));
+      const reset = await s.veer(['apply', '-f', 'exported/deployments', '--reset']);
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.deepEqual(outcomes(reset), { 'deployment/shop-web': 'unchanged' });
+    } finally {
+      await s.veer(['delete', '-f', 'shop-web']);
+    }
   });
 
   it('delete -f deletes the objects in the files; missing ones are "not found", not an error', async () => {

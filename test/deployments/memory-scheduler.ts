@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentEndpoint, SchedulerDriver } from '../../engine/ports/scheduler.ts';
+import type { Deployment, DeploymentDefinition, DeploymentEndpoint, SchedulerDriver } from '../../engine/ports/scheduler.ts';
 import { invalid, notFound, timeout } from '../../engine/domain/deployments/errors.ts';
 import { normaliseScale } from '../../engine/domain/deployments/scale-request.ts';
 
@@ -36,6 +36,8 @@ export type MemoryScheduler = SchedulerDriver & { calls: string[]; setEndpoints(
  */
 export function createMemoryScheduler(seed: Array<Partial<Deployment> & { name: string }>, options: MemorySchedulerOptions = {}): MemoryScheduler {
   const items = new Map<string, Item>();
+  /** What `define` was given, by name (define-capable only); `definition` answers it with the current instances. */
+  const definitions = new Map<string, DeploymentDefinition>();
   const calls: string[] = [];
   const rolloutMs = options.rolloutMs ?? 0;
   const put = (d: Partial<Deployment> & { name: string }) => {
@@ -115,12 +117,20 @@ export function createMemoryScheduler(seed: Array<Partial<Deployment> & { name: 
     },
     ...(options.define
       ? {
-          async define(name: string, def: { command: string; instances?: number }) {
+          async define(name: string, def: DeploymentDefinition) {
             if (!def.command) throw invalid('memory', 'command is required');
             put({ name, command: def.command, desiredInstances: def.instances ?? 1, readyInstances: def.instances ?? 1 });
+            definitions.set(name, structuredClone(def));
             return get(name);
           },
+          async definition(name: string) {
+            const def = definitions.get(name);
+            const item = items.get(name);
+            // A scale moves the instance count, as it does the local driver's stored definition.
+            return def && item ? { ...structuredClone(def), instances: item.deployment.desiredInstances } : undefined;
+          },
           async remove(name: string) {
+            definitions.delete(name);
             return items.delete(name);
           },
         }

@@ -63,7 +63,20 @@ describe('deployments API', () => {
     assert.equal((await read(put)).desiredInstances, 2);
     const bad = await app.request('/api/v1/deployments/web', send('PUT', { command: 'node', healthCheck: 'health' }));
     assert.equal(bad.status, 400);
+    const definition = await app.request('/api/v1/deployments/web/definition');
+    assert.equal(definition.status, 200);
+    // The route validated the body, so the scheduler was given (and keeps) the defaults too.
+    assert.deepEqual(await read(definition), {
+      command: 'node',
+      args: ['server.js'],
+      env: {},
+      instances: 2,
+      healthCheck: '/health',
+      labels: {},
+      annotations: {},
+    });
     assert.equal((await app.request('/api/v1/deployments/web', { method: 'DELETE' })).status, 204);
+    assert.equal((await app.request('/api/v1/deployments/web/definition')).status, 404, 'removed with the deployment');
     assert.equal((await app.request('/api/v1/deployments/web', { method: 'DELETE' })).status, 404);
   });
 
@@ -75,11 +88,15 @@ describe('deployments API', () => {
     assert.equal(body.code, 'SCHEDULER.INVALID');
     assert.match(body.message, /only possible with the local scheduler \(VEER_SCHEDULER=local\)/);
     assert.equal((await app.request('/api/v1/deployments/shop', { method: 'DELETE' })).status, 400);
+    const definition = await app.request('/api/v1/deployments/shop/definition');
+    assert.equal(definition.status, 400);
+    assert.match((await read(definition)).message, /reading a deployment's definition is only possible with the local scheduler/);
   });
 
   it('describes its routes in the OpenAPI document', async () => {
     const doc = await read(appWith(createMemoryScheduler([])).request('/api/v1/openapi.json'));
-    for (const p of ['/api/v1/deployments', '/api/v1/deployments/{name}', '/api/v1/deployments/{name}/scale']) assert.ok(doc.paths[p], p);
+    for (const p of ['/api/v1/deployments', '/api/v1/deployments/{name}', '/api/v1/deployments/{name}/scale', '/api/v1/deployments/{name}/definition'])
+      assert.ok(doc.paths[p], p);
   });
 });
 

@@ -61,9 +61,17 @@ export async function startElasticsearchDouble(options: ElasticsearchDoubleOptio
   const store = createIndexStore(indices, { refreshIntervalMs: options.refreshIntervalMs ?? 1000, isHeld: faults.isHeld });
   const { templates, refresh, resolve } = store;
 
+  // "all shards failed" lists its shards' own causes as root causes, once each (ES's
+  // SearchPhaseExecutionException#guessRootCauses); any other error is its own root cause.
+  const rootCauses = (e: EsError) => {
+    const failures = (e as { failures?: Array<{ reason?: { type: string; reason: string } }> }).failures;
+    const causes = new Map<string, { type: string; reason: string }>();
+    for (const f of failures ?? []) if (f.reason) causes.set(`${f.reason.type}\u0000${f.reason.reason}`, { type: f.reason.type, reason: f.reason.reason });
+    return causes.size ? [...causes.values()] : [{ type: e.type, reason: e.message }];
+  };
   const errorBody = (e: EsError) => ({
     error: {
-      root_cause: [{ type: e.type, reason: e.message }],
+      root_cause: rootCauses(e),
       type: e.type,
       reason: e.message,
       ...(e.causedBy ? { caused_by: e.causedBy } : {}),

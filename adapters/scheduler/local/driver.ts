@@ -7,7 +7,7 @@ import { normaliseScale } from '../../../engine/domain/deployments/scale-request
 import { formatIssues, issuesFromZod } from '../../../engine/shared/issues.ts';
 import { pollUntilReady } from '../wait-ready.ts';
 import { localSchedulerKeys } from '../../redis/keys.ts';
-import { toDeployment, type DesiredRecord, type ObservedRecord } from './state.ts';
+import { definitionOf, toDeployment, type DesiredRecord, type ObservedRecord } from './state.ts';
 
 /**
  * The local driver: reads and writes desired state in Redis and reads the observed state the
@@ -125,6 +125,10 @@ export function createLocalDriver(options: LocalDriverOptions): SchedulerDriver 
       const outcome = outcomeOf(current && view(current), view(next));
       if (current && outcome === 'unchanged') return { outcome, deployment: toDeployment(name, current, observed) };
       return { outcome, deployment: toDeployment(name, { ...next, generation: (current?.generation ?? 0) + 1 }, observed) };
+    },
+    async definition(name: string) {
+      const d = await call(name, () => redis.hget(keys.desired, name));
+      return d ? definitionOf(JSON.parse(d) as DesiredRecord) : undefined;
     },
     async remove(name: string) {
       // The supervisor drains the instances once the definition is gone.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Deployment, DeploymentStatus } from '../../../engine/ports/scheduler.ts';
+import type { Deployment, DeploymentDefinition, DeploymentStatus } from '../../../engine/ports/scheduler.ts';
 import type { DeploymentDefinitionSpec } from '../../../engine/domain/deployments/definition.ts';
 
 /**
@@ -74,4 +74,14 @@ export function toDeployment(name: string, desired: DesiredRecord, observed: Obs
     status: statusOf(desired, observed),
     endpoints: instances.map((i) => ({ host: '127.0.0.1', port: i.port, ready: i.ready, name: 'http' })),
   };
+}
+
+/**
+ * The definition a desired record stands for, in the shape `define` takes: the stored spec,
+ * the current instance count (scales rewrite only that) and the annotations kept beside it.
+ */
+export function definitionOf(desired: DesiredRecord): DeploymentDefinition {
+  const spec = JSON.parse(desired.spec) as DeploymentDefinitionSpec;
+  const annotations = desired.annotations ? (JSON.parse(desired.annotations) as Record<string, string>) : {};
+  return { ...spec, instances: desired.instances, annotations };
 }
