@@ -78,9 +78,13 @@ export function diffObject(kind: Kind, name: string, outcome: Outcome, current: 
   if (kind === 'Secret' && outcome !== 'unchanged' && (outcome === 'created' || changes.length === 0))
     changes.unshift({ path: 'spec.valueFrom', note: outcome === 'created' ? 'value set' : 'value changed' });
   if (kind === 'Notifier' && outcome === 'updated' && changes.length === 0) changes.push({ path: 'spec.secret', note: 'secret changed' });
-  // The API shows a local deployment's command and instances, not its env, healthCheck or cwd.
+  // The compared GET shows a local deployment's command and instances, not its env, healthCheck
+  // or cwd (the whole definition is an admin read: GET /deployments/{name}/definition).
   if (kind === 'Deployment' && outcome === 'updated' && changes.length === 0)
-    changes.push({ path: 'spec', note: 'env, healthCheck or cwd changed (not shown by the API)' });
+    changes.push({
+      path: 'spec',
+      note: 'env, healthCheck or cwd changed (not in the compared GET; an admin sees them with GET /deployments/{name}/definition)',
+    });
   return { kind, name, outcome, changes };
 }
 
