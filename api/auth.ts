@@ -65,6 +65,39 @@ function checkCsrf(c: Context, session: Session): void {
     throw new VeerError('CSRF', `a dashboard request that changes something needs the session's ${CSRF_HEADER} header (GET /api/v1/session has it)`);
 }
 
+/** Names this machine answers to: what a request to a loopback-only API carries as its Host. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+
+/**
+ * Without tokens the API is open, but to this machine's programs only (it listens on loopback):
+ * not to the web pages its browser opens. A page on another site can make the browser send a
+ * request (its Origin then names that site: refused when it changes something), and a DNS-
+ * rebinding page can even reach loopback under its own name (its Host is then not a loopback
+ * name: refused, reads too). curl and the CLI send no Origin and a loopback Host.
+ */
+function checkOpenApi(c: Context): void {
+  const host = c.req.header('host');
+  if (host && !LOOPBACK_HOST.test(host))
+    throw new VeerError(
+      'CSRF',
+      `a request for host '${host.slice(0, 100)}' is refused: without VEER_API_TOKENS the API answers only to loopback names (127.0.0.1, localhost)`,
+    );
+  if (READS.includes(c.req.method.toUpperCase())) return;
+  const origin = c.req.header('origin');
+  if (!origin || origin === 'null') return;
+  let from: string;
+  try {
+    from = new URL(origin).host;
+  } catch {
+    from = origin;
+  }
+  if (!LOOPBACK_HOST.test(from))
+    throw new VeerError(
+      'CSRF',
+      `a request from the web page ${origin.slice(0, 200)} is refused: without VEER_API_TOKENS the API takes changes only from this machine's programs and its own dashboard`,
+    );
+}
+
 /**
  * Who is calling, as `authenticate` found it (anonymous admin when the API has no tokens);
  * undefined when the request did not pass `authenticate`, which callers treat as unauthenticated.
@@ -84,6 +117,7 @@ export function authenticate(config: TokenConfig, routeTokens: readonly RouteTok
   const tokens = normalise(config);
   return async (c, next) => {
     if (tokens.length === 0) {
+      checkOpenApi(c);
       c.set(PRINCIPAL as never, ANONYMOUS as never);
       return next();
     }
