@@ -106,7 +106,17 @@ describe('Elasticsearch double: refresh, shards, templates', () => {
     const timedOut = await client.search({ index: 'p-*', sort: [{ t: { order: 'asc', unmapped_type: 'long' } }] });
     assert.deepEqual([timedOut.timed_out, timedOut.hits.hits.length], [true, 0]);
     es.failShards({ index: 'p-*' });
-    await assert.rejects(client.search({ index: 'p-*' }), /all shards failed/);
+    // "all shards failed", with each shard's own cause as a root cause (what the client's message lists).
+    await assert.rejects(client.search({ index: 'p-*' }), (err: unknown) => {
+      const body = reasonOf(err).error as { type: string; reason: string; root_cause: Array<{ type: string; reason: string }> };
+      assert.deepEqual([body.type, body.reason], ['search_phase_execution_exception', 'all shards failed']);
+      assert.deepEqual(
+        body.root_cause.map((c) => c.type),
+        ['es_rejected_execution_exception', 'es_rejected_execution_exception'],
+      );
+      assert.match(body.root_cause[0].reason, /rejected execution of search on \[p-1\]/);
+      return true;
+    });
   });
 
   it('refuses an overlapping template of the same priority, like MetadataIndexTemplateService', async () => {
