@@ -54,13 +54,14 @@ function metadataProblems(v: unknown, field: 'labels' | 'annotations'): Array<{ 
 
 /**
  * The local checks of every document: its shape (kind, name, spec), the name rules the API
- * applies, and no literal secrets; duplicates across files. The API checks the spec itself
+ * applies, and no literal secrets; duplicates across files (names, gateway ports). The API checks the spec itself
  * (plan.ts), so one run reports both kinds of mistakes.
  */
 export function validateDocs(docs: SourceDoc[]): { manifests: Manifest[]; problems: ManifestProblem[] } {
   const manifests: Manifest[] = [];
   const problems: ManifestProblem[] = [];
   const seen = new Map<string, SourceDoc>();
+  const ports = new Map<number, { name: string; doc: SourceDoc }>();
   for (const doc of docs) {
     const found: Array<{ path: string; message: string }> = [];
     const v = doc.value;
@@ -94,6 +95,19 @@ export function validateDocs(docs: SourceDoc[]): { manifests: Manifest[]; proble
       continue;
     }
     seen.set(key, doc);
+    // Two gateways of these files on one port: each passes the API's dry run (which sees only
+    // what is stored), and the second would be refused half-way through the apply.
+    if (kind === 'Gateway' && typeof spec.port === 'number') {
+      const other = ports.get(spec.port);
+      if (other)
+        problems.push({
+          doc,
+          path: 'spec.port',
+          line: at('spec.port'),
+          message: `port ${spec.port} is also the port of gateway/${other.name} in ${other.doc.file} (document ${other.doc.index})`,
+        });
+      else ports.set(spec.port, { name: v.name as string, doc });
+    }
     manifests.push({
       kind,
       name: v.name as string,
