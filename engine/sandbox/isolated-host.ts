@@ -87,6 +87,10 @@ interface ActiveRun {
   ownChild?: PoolChild;
   timers: NodeJS.Timeout[];
   logs: number;
+  /** ctx calls the child asked the host for: none means nothing of the run reached the outside. */
+  hostCalls: number;
+  /** Already run again in a process of its own after a loss it may not have caused (once only). */
+  rerun?: boolean;
   settled: boolean;
 }
 
@@ -224,6 +228,7 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     for (const run of runs) {
       const verdict = judgeLostRun(loss, { id: run.id, stopping: run.stopping, timeoutMs: run.request.limits.timeoutMs, dedicated: entry.dedicatedTo === run });
       if (verdict.kind === 'stopped') settle(run, stoppedOutcome(verdict.reason, run, ' (the sandbox process did not stop it in time and was killed)'));
+      else if (verdict.kind === 'suspect' && !run.rerun && run.hostCalls === 0 && run.logs === 0) rerunAlone(run, entry);
       else {
         if (verdict.kind === 'suspect') markSuspect(run.request.scope.runId);
         settle(run, verdict.outcome);
@@ -246,6 +251,30 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
       if (!closed) spawn();
     }, delay);
     timer.unref();
+  };
+
+  /**
+   * A suspect that asked the host for nothing and logged nothing: no effect of it reached the
+   * outside, so it is run again here, at once, in a process of its own, and its caller sees only
+   * the outcome of that run (later). Trivial scripts were seen stuck in isolate set-up on loaded
+   * machines (cause not found); this way they end as they would have. A run that did reach out
+   * is left to the executor (SANDBOX.PROCESS_LOST: a new attempt, recorded, at no cost to its retries).
+   */
+  const rerunAlone = (run: ActiveRun, lost: PoolChild): void => {
+    for (const t of run.timers) clearTimeout(t);
+    run.timers = [];
+    run.child = undefined;
+    run.stopping = undefined;
+    run.rerun = true;
+    logger.warn(
+      { pid: lost.process.pid, runId: run.request.scope.runId, killed: lost.killed?.kind },
+      'sandbox process lost while it held a run that had not reached out yet; running it again in a process of its own',
+    );
+    if (closed) {
+      settle(run, stoppedOutcome('cancelled', run, ' (the sandbox was shut down)'));
+      return;
+    }
+    run.ownChild = spawn(run);
   };
 
   const failQueue = (message: string): void => {
@@ -273,7 +302,10 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
       if (run.stopping) settle(run, stoppedOutcome(run.stopping, run));
       else sendRun(run, entry);
     } else if (message.t === 'log') onLog(run, message.level, message.message, message.fields);
-    else if (message.t === 'host-call') void hostCall(run, entry, message.callId, message.capability, message.method, message.args);
+    else if (message.t === 'host-call') {
+      run.hostCalls++;
+      void hostCall(run, entry, message.callId, message.capability, message.method, message.args);
+    }
   };
 
   const onLog = (run: ActiveRun, level: LogLevel, message: string, fieldsJson: string | undefined): void => {
@@ -466,6 +498,7 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
           resolve,
           timers: [],
           logs: 0,
+          hostCalls: 0,
           settled: false,
         };
         if (signal?.aborted) return settle(run, stoppedOutcome('cancelled', run));
