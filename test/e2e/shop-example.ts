@@ -38,8 +38,11 @@ export async function copyShopExample(parent: string): Promise<{ dir: string; po
   await copy('canary.yaml', (d) => {
     d.spec.script = join(ROOT, 'workflows/canary-release.ts');
     d.spec.trigger.cron = '* * * * * *';
-    // A loaded machine: enough checks to gather samples at 5 %, and its p99 tails are not these tests' subject.
-    Object.assign(d.spec.env, { WINDOW: '5s', MIN_SAMPLES: 20, MAX_NO_DATA: 30, P99_TOLERANCE_MS: 100 });
+    // A loaded machine: enough checks to gather samples at 5 %, and its p99 tails are not these
+    // tests' subject: a canary process just started answers slower than a warm stable one (seen:
+    // 240 ms against 70 ms beside cpu-load, a rollback), so the relative check gets a tolerance
+    // that leaves the absolute cap (MAX_P99_MS, 1 s) to judge latency.
+    Object.assign(d.spec.env, { WINDOW: '5s', MIN_SAMPLES: 20, MAX_NO_DATA: 30, P99_TOLERANCE_MS: 1000 });
   });
   return { dir, port };
 }
