@@ -228,7 +228,7 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
     for (const run of runs) {
       const verdict = judgeLostRun(loss, { id: run.id, stopping: run.stopping, timeoutMs: run.request.limits.timeoutMs, dedicated: entry.dedicatedTo === run });
       if (verdict.kind === 'stopped') settle(run, stoppedOutcome(verdict.reason, run, ' (the sandbox process did not stop it in time and was killed)'));
-      else if (verdict.kind === 'suspect' && entry.killed?.kind === 'stuck' && !run.rerun && run.hostCalls === 0 && run.logs === 0) rerunAlone(run, entry);
+      else if (mayRunAgain(run, entry)) rerunAlone(run, entry);
       else {
         if (verdict.kind === 'suspect') markSuspect(run.request.scope.runId);
         settle(run, verdict.outcome);
@@ -254,13 +254,16 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
   };
 
   /**
-   * A suspect of a process killed because a run in it did not stop (trivial scripts were seen
-   * stuck in isolate set-up on loaded machines, cause not found) that asked the host for nothing
-   * and logged nothing: no effect of it reached the outside, so it is run again here, at once, in
-   * a process of its own, and its caller sees only the outcome of that run (later). Every other
-   * suspect is left to the executor: SANDBOX.PROCESS_LOST, a new attempt it records, at no cost to
-   * its retries (a crash or memory kill is worth seeing in the run's history).
+   * A run in a pool process killed because a run in it did not stop or the process stopped
+   * answering (trivial scripts were seen stuck in isolate set-up on loaded machines, cause not
+   * found), that asked the host for nothing and logged nothing: no effect of it reached the
+   * outside, so it is run again here, at once, in a process of its own, and its caller sees only
+   * the outcome of that run (later); stuck or silent again there, it is the culprit. Every other
+   * loss is judged as before: a suspect is left to the executor (SANDBOX.PROCESS_LOST, a new
+   * attempt it records, at no cost to its retries: a crash or memory kill is worth seeing).
    */
+  const mayRunAgain = (run: ActiveRun, lost: PoolChild): boolean =>
+    (lost.killed?.kind === 'stuck' || lost.killed?.kind === 'unresponsive') && lost.dedicatedTo !== run && !run.rerun && run.hostCalls === 0 && run.logs === 0;
   const rerunAlone = (run: ActiveRun, lost: PoolChild): void => {
     for (const t of run.timers) clearTimeout(t);
     run.timers = [];
