@@ -274,10 +274,7 @@ export function createIsolatedSandbox(options: IsolatedSandboxOptions): Isolated
       { pid: lost.process.pid, runId: run.request.scope.runId, killed: lost.killed?.kind },
       'sandbox process lost while it held a run that had not reached out yet; running it again in a process of its own',
     );
-    if (closed) {
-      settle(run, stoppedOutcome('cancelled', run, ' (the sandbox was shut down)'));
-      return;
-    }
+    // (Not when closed: onChildExit returns before judging anything then.)
     run.ownChild = spawn(run);
   };
 

@@ -77,15 +77,7 @@ export async function startRedisCluster(options: { replicas?: boolean } = {}): P
   const all = await freePorts(count * 2);
   const ports = all.slice(0, count);
   const busPorts = all.slice(count);
-  const dir = await tempDir('redis-cluster');
-  const procs = new Map<number, ServiceProcess>();
-  const admins = adminClients();
-  const admin = admins.get;
-  const stop = async () => {
-    admins.close();
-    await Promise.all([...procs.values()].map((p) => p.stop()));
-    await dir.remove();
-  };
+  const { dir, procs, admin, stop } = await serverGroup('redis-cluster');
   const live = () => ports.filter((p) => isRunning(procs.get(p)));
   const outputs = () =>
     ports
@@ -192,6 +184,22 @@ export async function freePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < n) ports.add(await freePort());
   return [...ports];
+}
+
+/**
+ * What a test topology of several servers shares: their temp dir, their processes by port, an
+ * admin connection per port, and the stop that ends all three.
+ */
+export async function serverGroup(prefix: string) {
+  const dir = await tempDir(prefix);
+  const procs = new Map<number, ServiceProcess>();
+  const admins = adminClients();
+  const stop = async () => {
+    admins.close();
+    await Promise.all([...procs.values()].map((p) => p.stop()));
+    await dir.remove();
+  };
+  return { dir, procs, admin: admins.get, stop };
 }
 
 /** One admin connection per port, made on first use; `close` disconnects them all. */

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireInstalled } from '../setup/services.ts';
-import { startProcess, tempDir, type ServiceProcess } from './process.ts';
-import { adminClients, freePorts, type Takeover } from './redis-cluster.ts';
+import { startProcess } from './process.ts';
+import { freePorts, serverGroup, type Takeover } from './redis-cluster.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface TestRedisSentinel {
@@ -56,15 +56,7 @@ const sentinelConf = (port: number, dir: string, masterPort: number) =>
 export async function startRedisSentinel(): Promise<TestRedisSentinel> {
   requireInstalled('redis-server');
   const [master, replica, ...sentinelPorts] = await freePorts(5);
-  const dir = await tempDir('redis-sentinel');
-  const procs = new Map<number, ServiceProcess>();
-  const admins = adminClients();
-  const admin = admins.get;
-  const stop = async () => {
-    admins.close();
-    await Promise.all([...procs.values()].map((p) => p.stop()));
-    await dir.remove();
-  };
+  const { dir, procs, admin, stop } = await serverGroup('redis-sentinel');
   const outputs = () =>
     [...procs]
       .map(([port, p]) => `--- ${sentinelPorts.includes(port) ? 'sentinel' : 'redis-server'} ${port}:\n${p.output().trim().slice(-600)}`)
